@@ -1,0 +1,220 @@
+"""Types of the declared state: what lines.yaml means, after loading and validation.
+
+Every object is immutable and hashable. Positions (``where``) are kept for error messages
+but excluded from equality, so two files that differ only in layout compare equal.
+
+The failover decision has one home: ``Line.failover_chain()``. Renderers, the plan, the
+Pulumi program and the drift check all consume it; none reorders, filters or adds defaults.
+
+Must not import: anything else in infra except errors; yaml, jsonschema, twilio, pulumi.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from infra.errors import NOWHERE, SourceRef
+
+DEFAULT_GREETING = (
+    "No one is available to take your call. Please leave a message after the tone."
+)
+DEFAULT_VOICE = "Polly.Joanna"
+DEFAULT_LANGUAGE = "en-US"
+DEFAULT_MAX_LENGTH_S = 120
+DEFAULT_FORWARD_TIMEOUT_S = 20
+DEFAULT_QUEUE_TIMEOUT_S = 300
+MAX_FORWARDING_NUMBERS = 5
+
+
+class LineType(enum.Enum):
+    """What kind of line a number serves; all but ``user`` are shared lines."""
+
+    MAIN_LINE = "main_line"
+    DEPARTMENT = "department"
+    CONTACT_CENTER = "contact_center"
+    USER = "user"
+
+    @property
+    def shared(self) -> bool:
+        """Shared lines may declare a call queue; user lines may not."""
+        return self is not LineType.USER
+
+
+class Severity(enum.Enum):
+    """Stack-wide outage severity: ``severe`` routes shared lines with a queue into it."""
+
+    MINOR = "minor"
+    SEVERE = "severe"
+
+
+class TargetKind(enum.Enum):
+    """One step of a failover chain."""
+
+    FORWARD = "forward"
+    """Ring an outside PSTN number; unanswered falls through to the next step."""
+    QUEUE = "queue"
+    """Enqueue into the line's TaskRouter call queue; leaving the queue falls through."""
+    VOICEMAIL = "voicemail"
+    """Play the greeting and record a message. Always last when present."""
+    URL = "url"
+    """Hand the call to a secondary web server; nothing follows (that server decides)."""
+    MESSAGE = "message"
+    """Say a custom error message and hang up; nothing follows."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Voicemail:
+    """The voicemail a line falls through to, with defaults already applied."""
+
+    greeting: str = DEFAULT_GREETING
+    """Spoken with ``<Say>`` before the tone."""
+    voice: str = DEFAULT_VOICE
+    """Twilio ``<Say>`` voice, e.g. ``Polly.Joanna`` or ``alice``."""
+    language: str = DEFAULT_LANGUAGE
+    """BCP-47 language tag passed to ``<Say>``."""
+    max_length_s: int = DEFAULT_MAX_LENGTH_S
+    """``<Record maxLength>``: longest message in seconds."""
+    recording_callback: str | None = None
+    """Optional https URL Twilio notifies when a recording is ready."""
+    where: SourceRef = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FailoverTarget:
+    """One step of a line's failover: where a call goes when the previous step does not answer."""
+
+    kind: TargetKind
+    to: str = ""
+    """E.164 number (FORWARD), https URL (URL), line id (QUEUE); empty otherwise."""
+    timeout_s: int = 0
+    """Seconds to ring (FORWARD) or to wait in the queue (QUEUE); 0 where it does not apply."""
+    text: str = ""
+    """What is said: the greeting (VOICEMAIL) or the error message (MESSAGE)."""
+    where: SourceRef = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Agent:
+    """A person who answers queued calls on their own phone."""
+
+    id: str
+    """Stable identifier, also the TaskRouter worker's friendly name."""
+    name: str
+    """Display name."""
+    phone: str
+    """E.164 PSTN number TaskRouter dials (the worker's ``contact_uri``)."""
+    where: SourceRef = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Queue:
+    """Call-queue failover for a shared line, used only when severity is ``severe``."""
+
+    agents: tuple[str, ...]
+    """Agent ids, in file order; TaskRouter picks the longest-idle available agent."""
+    timeout_s: int = DEFAULT_QUEUE_TIMEOUT_S
+    """Longest a caller waits in the queue before falling through to voicemail."""
+    where: SourceRef = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Line:
+    """One Twilio number and what happens to its calls when the primary server fails."""
+
+    id: str
+    """Stable identifier: Pulumi logical names, asset paths and flow names derive from it."""
+    type: LineType
+    number: str
+    """E.164 Twilio number of this line (already owned by the account; never bought)."""
+    name: str = ""
+    """Optional display name; defaults to the id in output."""
+    primary: str | None = None
+    """Primary voice URL; when set, the tool also manages the number's ``VoiceUrl``."""
+    forward: str | None = None
+    """Failover PSTN number: ``failover.forward``, or a user line's last forwarding number."""
+    forward_timeout_s: int = DEFAULT_FORWARD_TIMEOUT_S
+    """Seconds to ring ``forward`` before voicemail."""
+    forwarding: tuple[str, ...] = ()
+    """A user line's forwarding numbers in the order added (the last is the failover)."""
+    url: str | None = None
+    """Secondary web server that takes over (``failover.url``)."""
+    message: str | None = None
+    """Custom error message said before hanging up (``failover.message``)."""
+    voicemail: Voicemail = field(default_factory=Voicemail)
+    """Final voicemail, defaults applied."""
+    queue: Queue | None = None
+    """Call-queue failover (shared lines only), used when severity is ``severe``."""
+    test: bool = False
+    """Failover test mode: the primary points at the failover entry until switched off."""
+    where: SourceRef = field(default=NOWHERE, compare=False, repr=False)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.id
+
+    def failover_chain(self, severity: Severity = Severity.MINOR) -> tuple[FailoverTarget, ...]:
+        """Return the ordered failover steps for this line at the given severity.
+
+        Contract: the result is non-empty; URL and MESSAGE stand alone; otherwise VOICEMAIL
+        is last. PSTN forward takes priority over voicemail. In a ``severe`` outage a shared
+        line with a queue uses queue-then-voicemail instead of its standard failover.
+        """
+        voicemail = FailoverTarget(
+            kind=TargetKind.VOICEMAIL, text=self.voicemail.greeting, where=self.voicemail.where
+        )
+        if severity is Severity.SEVERE and self.queue is not None:
+            queued = FailoverTarget(
+                kind=TargetKind.QUEUE,
+                to=self.id,
+                timeout_s=self.queue.timeout_s,
+                where=self.queue.where,
+            )
+            return (queued, voicemail)
+        if self.url is not None:
+            return (FailoverTarget(kind=TargetKind.URL, to=self.url, where=self.where),)
+        if self.message is not None:
+            return (FailoverTarget(kind=TargetKind.MESSAGE, text=self.message, where=self.where),)
+        if self.forward is not None:
+            ring = FailoverTarget(
+                kind=TargetKind.FORWARD,
+                to=self.forward,
+                timeout_s=self.forward_timeout_s,
+                where=self.where,
+            )
+            return (ring, voicemail)
+        return (voicemail,)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinesConfig:
+    """The whole declared state of one lines.yaml."""
+
+    version: int
+    account: str
+    """``account.name``: prefixes every Twilio-side resource name (Serverless service, flows)."""
+    lines: tuple[Line, ...]
+    agents: tuple[Agent, ...] = ()
+    alerts_webhook: str | None = None
+    """Optional https URL notified (``ErrorCode``, ``ErrorUrl``, line, caller) on each failover."""
+    source: str = "lines.yaml"
+    """Path of the file this was loaded from, for messages."""
+
+    def line(self, line_id: str) -> Line:
+        """Return the line with this id; KeyError if there is none."""
+        for candidate in self.lines:
+            if candidate.id == line_id:
+                return candidate
+        raise KeyError(line_id)
+
+    def agent(self, agent_id: str) -> Agent:
+        """Return the agent with this id; KeyError if there is none."""
+        for candidate in self.agents:
+            if candidate.id == agent_id:
+                return candidate
+        raise KeyError(agent_id)
+
+    @property
+    def queued_lines(self) -> tuple[Line, ...]:
+        """Shared lines that declare a call queue, in file order."""
+        return tuple(line for line in self.lines if line.queue is not None)
