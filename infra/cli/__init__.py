@@ -1,0 +1,1 @@
+"""The `failover` command line: argv in, exit code out; the only place that prints or exits."""

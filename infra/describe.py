@@ -1,0 +1,85 @@
+"""Say in plain words what each line does normally and when its primary fails.
+
+Shared by ``plan``, ``diff`` and the Markdown/Mermaid reports, so a reviewer reads the same
+sentence everywhere. Everything here derives from ``Line.failover_chain()``.
+Must not import: twilio, pulumi, yaml, infra.load, infra.providers, infra.cli.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import phonenumbers
+
+from infra.model import FailoverTarget, Line, LinesConfig, Severity, TargetKind
+
+GREETING_PREVIEW = 48
+
+
+def pretty_number(e164: str) -> str:
+    """``+14155550199`` → ``+1 415-555-0199`` (international format, as people read it)."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def quote(text: str, limit: int = GREETING_PREVIEW) -> str:
+    """A short quoted preview of spoken text."""
+    flat = " ".join(text.split())
+    return f'"{flat}"' if len(flat) <= limit else f'"{flat[: limit - 1].rstrip()}…"'
+
+
+def describe_step(step: FailoverTarget) -> str:
+    """One failover step in words, e.g. ``forward to +1 415-555-0199 for 20 s``."""
+    if step.kind is TargetKind.FORWARD:
+        return f"forward to {pretty_number(step.to)} for {step.timeout_s} s"
+    if step.kind is TargetKind.QUEUE:
+        return f"queue for the next free agent (up to {step.timeout_s} s)"
+    if step.kind is TargetKind.VOICEMAIL:
+        return f"voicemail {quote(step.text)}"
+    if step.kind is TargetKind.URL:
+        return f"secondary server {step.to}"
+    return f"say {quote(step.text)} and hang up"
+
+
+def describe_chain(line: Line, severity: Severity = Severity.MINOR) -> str:
+    """The whole failover in one sentence: steps joined by ``, then``."""
+    return ", then ".join(describe_step(step) for step in line.failover_chain(severity))
+
+
+def describe_normal(line: Line) -> str:
+    """Who answers while the primary works."""
+    if line.primary:
+        return line.primary
+    return "the number's current voice URL (not managed here)"
+
+
+def describe_queue(line: Line, config: LinesConfig) -> str | None:
+    """The severe-outage queue of a shared line, or None."""
+    if line.queue is None:
+        return None
+    names = ", ".join(config.agent(agent).name for agent in line.queue.agents)
+    return f"{names} (up to {line.queue.timeout_s} s), then voicemail"
+
+
+def line_summary(line: Line, config: LinesConfig, severity: Severity) -> dict[str, Any]:
+    """A JSON-able record of one line's plan."""
+    chain = line.failover_chain(severity)
+    return {
+        "id": line.id,
+        "name": line.display_name,
+        "type": line.type.value,
+        "number": line.number,
+        "primary": line.primary,
+        "normally": describe_normal(line),
+        "on_failure": describe_chain(line, severity),
+        "failover": [
+            {"kind": step.kind.value, "to": step.to or None, "timeout_s": step.timeout_s or None,
+             "text": step.text or None}
+            for step in chain
+        ],
+        "queue": describe_queue(line, config),
+        "test": line.test,
+    }

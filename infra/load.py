@@ -1,0 +1,238 @@
+"""lines.yaml in, model or every diagnostic out: parse → schema → semantic checks → model.
+
+The only reader of YAML and of the JSON schema. Structure lives in
+``schemas/lines.schema.json``; meaning (unique ids, valid numbers, known agents) lives in
+``infra.checks``. The model is built only when no error remains; warnings come with it.
+
+    config, warnings = load_config("lines.yaml")   # raises ConfigError listing every error
+
+Must not import: twilio, pulumi, infra.render, infra.providers, infra.cli.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from infra import checks
+from infra.errors import ConfigError, Diagnostic, Level
+from infra.model import (
+    DEFAULT_FORWARD_TIMEOUT_S,
+    DEFAULT_QUEUE_TIMEOUT_S,
+    Agent,
+    Line,
+    LinesConfig,
+    LineType,
+    Queue,
+    Voicemail,
+)
+from infra.source import Document, format_path, parse_document, read_document
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "lines.schema.json"
+
+_TYPE_WORDS = {
+    "object": "a mapping (key: value)",
+    "array": "a list",
+    "string": "a string",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "number": "a number",
+}
+
+
+@functools.cache
+def _validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def schema() -> dict[str, Any]:
+    """The JSON schema of lines.yaml, as shipped in schemas/."""
+    return dict(_validator().schema)
+
+
+def load_config(path: str | Path, display_name: str | None = None) -> tuple[LinesConfig, list[Diagnostic]]:
+    """Load ``path`` into the model; return it with warnings, or raise ConfigError."""
+    document, diagnostics = read_document(path, display_name)
+    return _finish(document, diagnostics)
+
+
+def load_bytes(raw: bytes, name: str) -> tuple[LinesConfig, list[Diagnostic]]:
+    """As ``load_config`` for content already in memory (e.g. a file at a git revision)."""
+    document, diagnostics = parse_document(raw, name)
+    return _finish(document, diagnostics)
+
+
+def validate(path: str | Path, display_name: str | None = None) -> list[Diagnostic]:
+    """Every diagnostic for ``path``, errors and warnings, in file order. Never raises."""
+    try:
+        _, warnings = load_config(path, display_name)
+    except ConfigError as exc:
+        return exc.diagnostics
+    return warnings
+
+
+def _finish(document: Document, diagnostics: list[Diagnostic]) -> tuple[LinesConfig, list[Diagnostic]]:
+    if document.data is not None:
+        errors = list(_validator().iter_errors(document.data))
+        for error in errors:
+            diagnostics.extend(_translate(error, document))
+        diagnostics.extend(checks.run_all(document, _broken_subtrees(errors)))
+    diagnostics.sort(key=lambda d: (d.where.line, d.where.column, d.message))
+    if document.data is None or any(d.is_error for d in diagnostics):
+        raise ConfigError(diagnostics)
+    return build_model(document), diagnostics
+
+
+def _broken_subtrees(errors: list[jsonschema.ValidationError]) -> set[tuple[str | int, ...]]:
+    """Paths (at most two levels, e.g. ``("lines", 3)``) that failed the schema.
+
+    Semantic checks skip these, so they never trip over a value of the wrong type, yet
+    still report problems everywhere else in the same run.
+    """
+    return {tuple(error.absolute_path)[:2] for error in errors}
+
+
+def schema_diagnostics(document: Document) -> list[Diagnostic]:
+    """One diagnostic per schema violation, positioned at the offending key or value."""
+    out: list[Diagnostic] = []
+    for error in _validator().iter_errors(document.data):
+        out.extend(_translate(error, document))
+    return out
+
+
+def _translate(error: jsonschema.ValidationError, document: Document) -> list[Diagnostic]:
+    path = tuple(error.absolute_path)
+    subject = _subject(path)
+    where = document.where(path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        return _unknown_keys(error, path, document)
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else "a key"
+        message = f'{subject} is missing required key "{missing}"'
+        return [Diagnostic(where, Level.ERROR, message, format_path(path))]
+    if error.validator == "type":
+        message = f"{subject} {_type_message(error)}"
+        return [Diagnostic(where, Level.ERROR, message, format_path(path))]
+    custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
+    if custom:
+        message = f"{subject} {custom}"
+    elif error.validator in ("minLength", "maxLength"):
+        limit = error.validator_value
+        message = f"{subject} must be {'at least' if error.validator == 'minLength' else 'at most'} {limit} characters long"
+    else:
+        message = f"{subject}: {error.message}"
+    return [Diagnostic(where, Level.ERROR, message, format_path(path))]
+
+
+def _unknown_keys(error: jsonschema.ValidationError, path: tuple[Any, ...], document: Document) -> list[Diagnostic]:
+    allowed = sorted(error.schema.get("properties", {}))
+    out = []
+    for key in error.instance:
+        if key in allowed:
+            continue
+        close = difflib.get_close_matches(str(key), allowed, n=1)
+        hint = f'; did you mean "{close[0]}"?' if close else f"; allowed keys: {', '.join(allowed)}"
+        where = document.where((*path, str(key)), key=True)
+        message = f'unknown key "{key}" in {_subject(path)}{hint}'
+        out.append(Diagnostic(where, Level.ERROR, message, format_path((*path, str(key)))))
+    return out
+
+
+def _type_message(error: jsonschema.ValidationError) -> str:
+    expected = error.validator_value
+    word = _TYPE_WORDS.get(expected, str(expected)) if isinstance(expected, str) else str(expected)
+    got = error.instance
+    if expected == "string" and isinstance(got, int) and not isinstance(got, bool):
+        return f'must be a string; put numbers in quotes, e.g. "+{got}" (unquoted, YAML reads {got} as an integer)'
+    if got is None:
+        shown = "nothing (null)"
+    elif isinstance(got, dict | list):
+        shown = "a mapping" if isinstance(got, dict) else "a list"
+    else:
+        shown = json.dumps(got, default=str)[:40]
+    return f"must be {word}, not {shown}"
+
+
+def _subject(path: tuple[Any, ...]) -> str:
+    """The name a user knows the value by: its key, with the index for list items."""
+    if not path:
+        return "the file"
+    if isinstance(path[-1], int):
+        return format_path(path[-2:]) if len(path) >= 2 else f"item {path[-1]}"
+    return str(path[-1])
+
+
+# ---------------------------------------------------------------- model building
+
+
+def build_model(document: Document) -> LinesConfig:
+    """Build the model from schema- and check-clean data, applying defaults once, here."""
+    data = document.data
+    defaults = data.get("defaults", {})
+    base_voicemail = defaults.get("voicemail", {})
+    forward_timeout = defaults.get("forward", {}).get("timeout", DEFAULT_FORWARD_TIMEOUT_S)
+    lines = tuple(
+        _build_line(document, index, raw, base_voicemail, forward_timeout)
+        for index, raw in enumerate(data["lines"])
+    )
+    agents = tuple(
+        Agent(id=raw["id"], name=raw["name"], phone=raw["phone"], where=document.where(("agents", i)))
+        for i, raw in enumerate(data.get("agents", []))
+    )
+    return LinesConfig(
+        version=data["version"],
+        account=data["account"]["name"],
+        lines=lines,
+        agents=agents,
+        alerts_webhook=data.get("alerts", {}).get("webhook"),
+        source=document.file,
+    )
+
+
+def _voicemail(document: Document, path: tuple[Any, ...], base: dict[str, Any], own: dict[str, Any]) -> Voicemail:
+    merged = {**base, **own}
+    kwargs: dict[str, Any] = {}
+    for key, attr in (("greeting", "greeting"), ("voice", "voice"), ("language", "language"),
+                      ("max_length", "max_length_s"), ("recording_callback", "recording_callback")):
+        if key in merged:
+            kwargs[attr] = merged[key]
+    where_path = path if own else ("defaults", "voicemail")
+    return Voicemail(**kwargs, where=document.where(where_path))
+
+
+def _build_line(document: Document, index: int, raw: dict[str, Any], base_voicemail: dict[str, Any],
+                forward_timeout: int) -> Line:
+    path = ("lines", index)
+    failover = raw.get("failover", {})
+    forwarding = tuple(raw.get("forwarding", ()))
+    forward = failover.get("forward") or (forwarding[-1] if forwarding else None)
+    queue_raw = raw.get("queue")
+    queue = None
+    if queue_raw is not None:
+        queue = Queue(
+            agents=tuple(queue_raw["agents"]),
+            timeout_s=queue_raw.get("timeout", DEFAULT_QUEUE_TIMEOUT_S),
+            where=document.where((*path, "queue")),
+        )
+    return Line(
+        id=raw["id"],
+        type=LineType(raw["type"]),
+        number=raw["number"],
+        name=raw.get("name", ""),
+        primary=raw.get("primary"),
+        forward=forward,
+        forward_timeout_s=failover.get("timeout", forward_timeout),
+        forwarding=forwarding,
+        url=failover.get("url"),
+        message=failover.get("message"),
+        voicemail=_voicemail(document, (*path, "failover", "voicemail"), base_voicemail, failover.get("voicemail", {})),
+        queue=queue,
+        test=bool(raw.get("test", False)),
+        where=document.where(path),
+    )
