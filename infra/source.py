@@ -124,6 +124,8 @@ class _Builder:
         return result
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == "tag:yaml.org,2002:str":  # most values: skip the constructor machinery
+            return node.value
         try:
             return self._loader.construct_object(node)
         except yaml.constructor.ConstructorError as exc:

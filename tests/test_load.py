@@ -175,3 +175,25 @@ def test_huge_file_is_refused_before_parsing(tmp_path: Path) -> None:
     result = failover("validate", "big.yaml", cwd=tmp_path)
     assert result.code == 1
     assert "may be at most 8 MiB" in result.stderr
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_fast_schema_path_agrees_with_jsonschema(case: str) -> None:
+    """The compiled fast path may only ever skip jsonschema when jsonschema finds nothing."""
+    from infra import load
+    from infra.source import read_document
+
+    document, problems = read_document(INVALID / f"{case}.yaml")
+    if document.data is None:
+        pytest.skip("not parseable; the schema never runs")
+    slow = list(load._validator().iter_errors(document.data))
+    assert (load._schema_errors(document.data) == []) == (slow == [])
+
+
+def test_fast_schema_path_accepts_the_shipped_file() -> None:
+    from infra import load
+    from infra.source import read_document
+
+    document, _ = read_document(ROOT / "lines.yaml")
+    assert load._schema_errors(document.data) == []
+    assert list(load._validator().iter_errors(document.data)) == []
