@@ -1,0 +1,121 @@
+"""The `failover` CLI, run in-process: exit codes, output formats, README kept in step."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra.cli.main import SUBCOMMANDS
+from infra.cli.status import ExitCode
+from tests.cli_runner import failover
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_validate_shipped_file_exits_zero() -> None:
+    result = failover("validate", cwd=ROOT)
+    assert result.code == ExitCode.OK
+    assert result.stdout == "lines.yaml: ok, 9 lines, 5 agents (0 errors, 0 warnings)\n"
+
+
+def test_validate_json_lists_diagnostics_with_positions() -> None:
+    result = failover("validate", "tests/fixtures/invalid/wrong-types.yaml", "--format", "json", cwd=ROOT)
+    assert result.code == ExitCode.ERROR
+    report = json.loads(result.stdout)
+    assert report["ok"] is False
+    assert [(d["line"], d["column"], d["path"]) for d in report["diagnostics"]] == [
+        (4, 22, "defaults.forward.timeout"),
+        (9, 11, "lines[0].test"),
+        (10, 21, "lines[0].queue.agents"),
+    ]
+
+
+def test_plan_text_tells_each_line_story() -> None:
+    result = failover("plan", cwd=ROOT)
+    assert result.code == ExitCode.OK
+    text = result.stdout
+    assert "9 lines, 1 in test mode" in text
+    assert 'on failure  forward to +1 415-555-0199 for 20 s, then voicemail "No one is available' in text
+    assert "on failure  secondary server https://backup-voice.acme.example/billing" in text
+    assert re.search(r"eli .*✗ TEST MODE", text)
+    assert "severe      queue for Alice Ng, Bob Okafor (up to 180 s), then voicemail" in text
+
+
+def test_plan_severe_switches_only_lines_with_a_queue() -> None:
+    minor = json.loads(failover("plan", "--format", "json", cwd=ROOT).stdout)
+    severe = json.loads(failover("plan", "--format", "json", "--severity", "severe", cwd=ROOT).stdout)
+    changed = [a["id"] for a, b in zip(minor["lines"], severe["lines"], strict=True) if a != b]
+    assert changed == ["main", "support"]
+    assert [step["kind"] for step in severe["lines"][0]["failover"]] == ["queue", "voicemail"]
+
+
+def test_plan_markdown_has_table_and_mermaid() -> None:
+    result = failover("plan", "lines.yaml", "--format", "markdown", cwd=ROOT)
+    assert result.code == ExitCode.OK
+    md = result.stdout
+    assert "| Line | Number | Normally | When the primary fails | Test |" in md
+    assert md.count("\n| **") == 9
+    block = md[md.index("```mermaid"):]
+    assert block.startswith("```mermaid\nflowchart LR\n")
+    assert "eli_in -->|primary fails| eli_0" in block
+    assert "class eli_in test" in block
+    assert "dana_0 -->|no answer| dana_1" in block
+
+
+def test_plan_of_invalid_file_exits_one_with_diagnostics() -> None:
+    result = failover("plan", "tests/fixtures/invalid/duplicate-line-id.yaml", cwd=ROOT)
+    assert result.code == ExitCode.ERROR
+    assert result.stdout == ""
+    assert "duplicate-line-id.yaml:5:10: error: line id" in result.stderr
+
+
+@pytest.mark.parametrize("argv", [["plan", "--format", "yaml"], ["nonsense"], [], ["plan", "--severity", "extreme"]])
+def test_bad_arguments_exit_two(argv: list[str]) -> None:
+    result = failover(*argv, cwd=ROOT)
+    assert result.code == ExitCode.USAGE
+    assert "usage: failover" in result.stderr
+
+
+def test_every_subcommand_has_help_and_is_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for name, module in SUBCOMMANDS.items():
+        assert module.HELP
+        assert f"`failover {name}" in readme, f"README does not document `failover {name}`"
+        result = failover(name, "--help", cwd=ROOT)
+        assert result.code == ExitCode.OK and "usage: failover" in result.stdout
+
+
+def test_python_dash_m_infra_runs_the_cli() -> None:
+    proc = subprocess.run([sys.executable, "-m", "infra", "validate"], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("lines.yaml: ok")
+
+
+def test_unexpected_error_is_one_line_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from infra.cli import plan
+    from infra.cli.env import Env
+    from infra.cli.main import main
+
+    def boom(*_args: object) -> ExitCode:
+        raise ValueError("kaboom")
+
+    monkeypatch.setattr(plan, "run", boom)
+    err = io.StringIO()
+    code = main(["plan"], Env(stdout=io.StringIO(), stderr=err, cwd=ROOT))
+    assert code == ExitCode.ERROR
+    assert err.getvalue() == "failover: ValueError: kaboom\nThis is a bug in failover; rerun with --traceback and report it.\n"
+
+
+def test_readme_example_validates(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    example = next(block for block in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "version: 1" in block)
+    (tmp_path / "lines.yaml").write_text(example)
+    result = failover("validate", cwd=tmp_path)
+    assert result.code == ExitCode.OK, result.stderr
