@@ -1,0 +1,137 @@
+"""``failover diff --base REF [FILE]``: what a pull request changes, line by line, in plain words.
+
+Compares FILE at a git ref with the working copy (or with ``--head REF``). ``--format
+markdown`` is ready to post as a PR comment, with a Mermaid diagram of the changed routes.
+The safety brake (share of lines rerouted, removals) gives its own exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+
+from infra.cli.env import Env
+from infra.cli.status import ExitCode
+from infra.compare import ChangeKind, LineChange, compare
+from infra.diagram import flowchart
+from infra.errors import ConfigError, Diagnostic, InfraError, Level, SourceRef
+from infra.load import load_bytes, load_config
+from infra.model import LinesConfig, Severity
+from infra.safety import DEFAULT_MAX_CHANGE_SHARE, Brake, brake_reasons
+
+HELP = "compare lines.yaml at a git ref with the working copy and say, per line, what changes"
+SIGN = {ChangeKind.ADDED: "+", ChangeKind.REMOVED: "-", ChangeKind.CHANGED: "~"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", nargs="?", default="lines.yaml", help="the lines file (default: lines.yaml)")
+    parser.add_argument("--base", required=True, metavar="REF", help="git ref to compare against, e.g. origin/main")
+    parser.add_argument("--head", metavar="REF", help="compare with the file at this ref instead of the working copy")
+    parser.add_argument("--severity", choices=[s.value for s in Severity], default=Severity.MINOR.value,
+                        help="describe failover at this severity (default: minor)")
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format (default: text)")
+    parser.add_argument("--max-change-share", type=float, default=DEFAULT_MAX_CHANGE_SHARE, metavar="SHARE",
+                        help=f"largest share of lines whose failover may change (default: {DEFAULT_MAX_CHANGE_SHARE})")
+    parser.add_argument("--allow-removals", action="store_true", help="removing lines does not trip the safety brake")
+    parser.add_argument("--force", action="store_true", help="report brake reasons but do not exit with the brake's code")
+
+
+def _git_show(env: Env, ref: str, file: str) -> bytes | None:
+    """The file's bytes at ``ref``, or None when it did not exist there."""
+    path = env.path(file)
+    try:
+        proc = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            ["git", "-C", str(path.parent), "show", f"{ref}:./{path.name}"],  # noqa: S607
+            capture_output=True, check=False,
+        )
+    except FileNotFoundError as exc:
+        raise InfraError("git is not installed; diff needs it to read the base version") from exc
+    if proc.returncode == 0:
+        return proc.stdout
+    message = proc.stderr.decode("utf-8", "replace").strip()
+    if "exists on disk, but not in" in message or "does not exist in" in message:
+        return None
+    raise InfraError(f"cannot read {file} at {ref}: {message.splitlines()[-1] if message else 'git failed'}")
+
+
+def _load_at(env: Env, ref: str, file: str) -> LinesConfig | None:
+    raw = _git_show(env, ref, file)
+    if raw is None:
+        return None
+    try:
+        config, _ = load_bytes(raw, f"{file}@{ref}")
+    except ConfigError as exc:
+        raise ConfigError([*exc.diagnostics, _base_hint(file, ref)]) from exc
+    return config
+
+
+def _base_hint(file: str, ref: str) -> Diagnostic:
+    return Diagnostic(SourceRef(f"{file}@{ref}", 1, 1), Level.ERROR,
+                      f"the base version at {ref} is invalid; fix it there or compare against another ref")
+
+
+def run(args: argparse.Namespace, env: Env) -> ExitCode:
+    severity = Severity(args.severity)
+    old = _load_at(env, args.base, args.file)
+    if args.head:
+        new = _load_at(env, args.head, args.file)
+        if new is None:
+            raise InfraError(f"{args.file} does not exist at {args.head}")
+    else:
+        new, _ = load_config(env.path(args.file), args.file)
+    changes = compare(old, new, severity)
+    reasons = brake_reasons(changes, len(old.lines) if old else 0,
+                            Brake(max_change_share=args.max_change_share, allow_removals=args.allow_removals))
+    render = {"json": _json, "markdown": _markdown}.get(args.format, _text)
+    env.out(render(args, new, changes, reasons, severity))
+    if reasons and not args.force:
+        return ExitCode.UNSAFE
+    return ExitCode.CHANGES if changes else ExitCode.OK
+
+
+def _counts(changes: list[LineChange]) -> str:
+    counted = {kind: sum(c.kind is kind for c in changes) for kind in ChangeKind}
+    return ", ".join(f"{n} {kind.value}" for kind, n in counted.items() if n) or "no changes"
+
+
+def _text(args: argparse.Namespace, new: LinesConfig, changes: list[LineChange], reasons: list[str],
+          severity: Severity) -> str:
+    target = args.head or "working copy"
+    out = [f"{args.file}: {args.base} → {target} ({_counts(changes)})"]
+    for change in changes:
+        out.append(f"{SIGN[change.kind]} {change.line_id}")
+        out.extend(f"    {detail}" for detail in change.details)
+    out.extend(f"warning: {w}" for c in changes for w in c.warnings)
+    out.extend(f"safety brake: {reason}" for reason in reasons)
+    return "\n".join(out)
+
+
+def _json(args: argparse.Namespace, new: LinesConfig, changes: list[LineChange], reasons: list[str],
+          severity: Severity) -> str:
+    return json.dumps({
+        "file": args.file, "base": args.base, "head": args.head, "severity": severity.value,
+        "changes": [{"line": c.line_id, "kind": c.kind.value, "details": list(c.details),
+                     "failover_changed": c.failover_changed, "warnings": list(c.warnings)} for c in changes],
+        "safety_brake": reasons,
+    }, indent=2, ensure_ascii=False)
+
+
+def _markdown(args: argparse.Namespace, new: LinesConfig, changes: list[LineChange], reasons: list[str],
+              severity: Severity) -> str:
+    out = [f"### Phone line changes in `{args.file}` ({_counts(changes)})", ""]
+    if not changes:
+        out.append("No line changes its failover.")
+    for change in changes:
+        out.append(f"- **`{change.line_id}`** {change.kind.value}")
+        out.extend(f"  - {detail}" for detail in change.details)
+    for warning in (w for c in changes for w in c.warnings):
+        out += ["", f"> [!WARNING]\n> {warning}"]
+    for reason in reasons:
+        out += ["", f"> [!CAUTION]\n> Safety brake: {reason}"]
+    routed = {c.line_id for c in changes if c.kind is not ChangeKind.REMOVED}
+    shown = [line for line in new.lines if line.id in routed]
+    if shown:
+        out += ["", f"Routes after this change (severity `{severity.value}`):", "", flowchart(shown, severity)]
+    return "\n".join(out)
+

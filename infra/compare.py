@@ -1,0 +1,164 @@
+"""Compare two versions of lines.yaml line by line, in words a reviewer reads.
+
+Used by ``failover diff`` (pull-request review) and by the safety brake shared with the
+Pulumi program (``infra.safety``). Lines are matched by id, never by position.
+Must not import: twilio, pulumi, yaml, infra.load, infra.providers, infra.cli.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from infra.describe import describe_chain, pretty_number, quote
+from infra.errors import NOWHERE, SourceRef
+from infra.model import Line, LinesConfig, Severity
+
+
+class ChangeKind(enum.Enum):
+    ADDED = "added"
+    REMOVED = "removed"
+    CHANGED = "changed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LineChange:
+    """What one line's change means; ``details`` are plain sentences."""
+
+    line_id: str
+    kind: ChangeKind
+    details: tuple[str, ...]
+    failover_changed: bool
+    """True when callers would be routed differently on failure (counts for the brake)."""
+    warnings: tuple[str, ...] = ()
+    where: SourceRef = field(default=NOWHERE, compare=False)
+
+
+def compare(old: LinesConfig | None, new: LinesConfig, severity: Severity = Severity.MINOR) -> list[LineChange]:
+    """Every added, removed and changed line, in the new file's order, removals last."""
+    before = {line.id: line for line in old.lines} if old else {}
+    changes: list[LineChange] = []
+    for line in new.lines:
+        previous = before.get(line.id)
+        if previous is None:
+            changes.append(_added(line, severity))
+            continue
+        details = list(_line_details(previous, line, old, new, severity))  # type: ignore[arg-type]
+        if details:
+            changes.append(_changed(previous, line, details, severity))
+    current = {line.id for line in new.lines}
+    for line in old.lines if old else ():
+        if line.id not in current:
+            changes.append(LineChange(
+                line_id=line.id, kind=ChangeKind.REMOVED, failover_changed=True, where=line.where,
+                details=(f"line removed: {pretty_number(line.number)} will be restored to its settings "
+                         "from before this tool managed it, not released",),
+            ))
+    if old and old.account != new.account:
+        changes.insert(0, LineChange(
+            line_id="*", kind=ChangeKind.CHANGED, failover_changed=True,
+            details=(f"account name {old.account} → {new.account}: every Twilio-side resource "
+                     "(flows, documents, queue) is recreated under the new name",),
+        ))
+    return changes
+
+
+def _route(line: Line, severity: Severity) -> tuple[tuple[object, ...], ...]:
+    """The shape of a line's failover: kinds, targets and timeouts, not the words spoken."""
+    return tuple((step.kind, step.to, step.timeout_s) for step in line.failover_chain(severity))
+
+
+def _added(line: Line, severity: Severity) -> LineChange:
+    warnings = ()
+    if line.test:
+        warnings = (_early_test_warning(line),)
+    return LineChange(
+        line_id=line.id, kind=ChangeKind.ADDED, failover_changed=True, where=line.where, warnings=warnings,
+        details=(f"line added: {pretty_number(line.number)} ({line.type.value}); on failure "
+                 f"{describe_chain(line, severity)}",),
+    )
+
+
+def _changed(previous: Line, line: Line, details: list[str], severity: Severity) -> LineChange:
+    routed = (
+        _route(previous, Severity.MINOR) != _route(line, Severity.MINOR)
+        or _route(previous, Severity.SEVERE) != _route(line, Severity.SEVERE)
+        or previous.number != line.number
+        or previous.primary != line.primary
+        or previous.test != line.test
+    )
+    warnings: tuple[str, ...] = ()
+    failover_set = _route(previous, severity) != _route(line, severity)
+    if line.test and not previous.test and failover_set:
+        warnings = (_early_test_warning(line),)
+    return LineChange(line_id=line.id, kind=ChangeKind.CHANGED, details=tuple(details),
+                      failover_changed=routed, warnings=warnings, where=line.where)
+
+
+def _early_test_warning(line: Line) -> str:
+    return (f"{line.id}: test mode starts in the same change that sets its failover; test after the "
+            "failover has been live for a while (Dialpad waits 24 h for shared lines)")
+
+
+def _line_details(old: Line, new: Line, old_config: LinesConfig, new_config: LinesConfig,
+                  severity: Severity) -> Iterator[str]:
+    if old.number != new.number:
+        yield (f"number {pretty_number(old.number)} → {pretty_number(new.number)}: the old number is "
+               "restored (not released) and the new one adopted")
+    if old.type != new.type:
+        yield f"type {old.type.value} → {new.type.value}"
+    if old.display_name != new.display_name:
+        yield f"name {old.display_name!r} → {new.display_name!r}"
+    if old.primary != new.primary:
+        yield f"primary {old.primary or '(not managed)'} → {new.primary or '(not managed)'}"
+    if _route(old, severity) != _route(new, severity):
+        yield f"failover {describe_chain(old, severity)} → {describe_chain(new, severity)}"
+    if old.message is not None and new.message is not None and old.message != new.message:
+        yield f"message changed: {quote(new.message)}"
+    yield from _voicemail_details(old, new)
+    if old.forwarding != new.forwarding and old.forward == new.forward:
+        yield "forwarding list reordered or extended; the failover number stays " + pretty_number(new.forward or "")
+    yield from _queue_details(old, new, old_config, new_config)
+    if old.test != new.test:
+        yield "test started: calls go straight to the failover" if new.test else "test ended: primary restored"
+
+
+def _voicemail_details(old: Line, new: Line) -> Iterator[str]:
+    a, b = old.voicemail, new.voicemail
+    if a.greeting != b.greeting:
+        yield f"greeting changed: {quote(b.greeting)}"
+    if (a.voice, a.language) != (b.voice, b.language):
+        yield f"voice {a.voice} ({a.language}) → {b.voice} ({b.language})"
+    if a.max_length_s != b.max_length_s:
+        yield f"voicemail length {a.max_length_s} s → {b.max_length_s} s"
+    if a.recording_callback != b.recording_callback:
+        yield f"recording callback {a.recording_callback or '(none)'} → {b.recording_callback or '(none)'}"
+
+
+def _queue_details(old: Line, new: Line, old_config: LinesConfig, new_config: LinesConfig) -> Iterator[str]:
+    if old.queue is None and new.queue is None:
+        return
+    if old.queue is None:
+        yield f"call queue added for a severe outage: {', '.join(new.queue.agents)}"  # type: ignore[union-attr]
+        return
+    if new.queue is None:
+        yield "call queue removed"
+        return
+    for agent in new.queue.agents:
+        if agent not in old.queue.agents:
+            yield f"agent {agent} added to {new.id} queue"
+        elif _phone(old_config, agent) != _phone(new_config, agent):
+            yield f"agent {agent} now answers on {pretty_number(_phone(new_config, agent))}"
+    for agent in old.queue.agents:
+        if agent not in new.queue.agents:
+            yield f"agent {agent} removed from {new.id} queue"
+    if old.queue.timeout_s != new.queue.timeout_s:
+        yield f"queue wait {old.queue.timeout_s} s → {new.queue.timeout_s} s"
+
+
+def _phone(config: LinesConfig, agent_id: str) -> str:
+    try:
+        return config.agent(agent_id).phone
+    except KeyError:
+        return ""

@@ -1,0 +1,167 @@
+"""`failover diff` on crafted git histories, and the safety brake it shares with the program."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from infra.cli.status import ExitCode
+from infra.compare import ChangeKind, compare
+from infra.load import load_bytes
+from infra.safety import Brake, brake_reasons
+from tests.cli_runner import failover
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = (ROOT / "lines.yaml").read_text()
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+                   check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    _git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "lines.yaml").write_text(SHIPPED)
+    _git(tmp_path, "add", "lines.yaml")
+    _git(tmp_path, "commit", "-qm", "base")
+    return tmp_path
+
+
+def _edit(repo: Path, old: str, new: str, *, commit: bool = False) -> None:
+    path = repo / "lines.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    if commit:
+        _git(repo, "commit", "-qam", "edit")
+
+
+def test_no_change_exits_zero(repo: Path) -> None:
+    result = failover("diff", "--base", "HEAD", cwd=repo)
+    assert result.code == ExitCode.OK
+    assert result.stdout == "lines.yaml: HEAD → working copy (no changes)\n"
+
+
+def test_forward_to_voicemail_story(repo: Path) -> None:
+    _edit(repo, '    failover:\n      forward: "+14155550199"   # answering service\n', "")
+    result = failover("diff", "--base", "HEAD", cwd=repo)
+    assert result.code == ExitCode.CHANGES
+    assert result.stdout.splitlines() == [
+        "lines.yaml: HEAD → working copy (1 changed)",
+        "~ main",
+        '    failover forward to +1 415-555-0199 for 20 s, then voicemail "No one is available to take your call. '
+        'Please l…" → voicemail "No one is available to take your call. Please l…"',
+    ]
+
+
+def test_between_two_commits_with_greeting_agent_and_test(repo: Path) -> None:
+    _edit(repo, "Hej, this is Gus.", "Hi, this is Gus.")
+    _edit(repo, "agents: [alice, bob]\n", "agents: [alice, bob, carol]\n", commit=True)
+    _edit(repo, "    test: true   # failover test mode: calls go straight to the failover\n", "", commit=True)
+    result = failover("diff", "--base", "HEAD~2", "--head", "HEAD", cwd=repo)
+    assert result.code == ExitCode.CHANGES
+    assert result.stdout.splitlines() == [
+        "lines.yaml: HEAD~2 → HEAD (3 changed)",
+        "~ main",
+        "    agent carol added to main queue",
+        "~ eli",
+        "    test ended: primary restored",
+        "~ gus",
+        "    greeting changed: \"Hi, this is Gus. Leave a message and I'll get b…\"",
+    ]
+
+
+def test_removed_line_trips_brake_with_distinct_exit_code(repo: Path) -> None:
+    text = (repo / "lines.yaml").read_text()
+    start = text.index("  - id: press")
+    end = text.index("  - id: support")
+    (repo / "lines.yaml").write_text(text[:start] + text[end:])
+    result = failover("diff", "--base", "HEAD", cwd=repo)
+    assert result.code == ExitCode.UNSAFE
+    assert "- press\n    line removed: +1 415-555-0104 will be restored" in result.stdout
+    assert "not released" in result.stdout
+    assert failover("diff", "--base", "HEAD", "--allow-removals", cwd=repo).code == ExitCode.CHANGES
+    assert failover("diff", "--base", "HEAD", "--force", cwd=repo).code == ExitCode.CHANGES
+
+
+def test_test_mode_started_with_new_failover_warns(repo: Path) -> None:
+    _edit(repo, '    number: "+14155550107"\n',
+          '    number: "+14155550107"\n    primary: https://voice.acme.example/users/fay\n'
+          '    forwarding: ["+14155550140"]\n    test: true\n')
+    result = failover("diff", "--base", "HEAD", "--format", "json", cwd=repo)
+    report = json.loads(result.stdout)
+    (change,) = report["changes"]
+    assert change["line"] == "fay" and change["failover_changed"] is True
+    assert change["warnings"] == [
+        "fay: test mode starts in the same change that sets its failover; test after the failover has been "
+        "live for a while (Dialpad waits 24 h for shared lines)"
+    ]
+
+
+def test_markdown_has_mermaid_of_changed_routes_only(repo: Path) -> None:
+    _edit(repo, '      forward: "+14155550188"\n      timeout: 25\n', "")
+    result = failover("diff", "--base", "HEAD", "--format", "markdown", cwd=repo)
+    assert "- **`sales`** changed" in result.stdout
+    block = result.stdout[result.stdout.index("```mermaid"):]
+    assert "sales_in -->|primary fails| sales_0" in block
+    assert "main_in" not in block
+
+
+def test_file_new_at_head_means_every_line_added(tmp_path: Path) -> None:
+    _git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "README").write_text("x")
+    _git(tmp_path, "add", "README")
+    _git(tmp_path, "commit", "-qm", "init")
+    (tmp_path / "lines.yaml").write_text(SHIPPED)
+    result = failover("diff", "--base", "HEAD", cwd=tmp_path)
+    assert result.code == ExitCode.CHANGES
+    assert result.stdout.startswith("lines.yaml: HEAD → working copy (9 added)")
+
+
+def test_unknown_ref_is_a_clear_error(repo: Path) -> None:
+    result = failover("diff", "--base", "no-such-ref", cwd=repo)
+    assert result.code == ExitCode.ERROR
+    assert result.stderr.startswith("failover: error: cannot read lines.yaml at no-such-ref:")
+
+
+def test_invalid_base_names_the_ref(repo: Path) -> None:
+    _edit(repo, "version: 1", "version: 7", commit=True)
+    _edit(repo, "version: 7", "version: 1")
+    result = failover("diff", "--base", "HEAD", cwd=repo)
+    assert result.code == ExitCode.ERROR
+    assert result.stderr.splitlines()[0].startswith("lines.yaml@HEAD:6:10: error: version must be 1")
+
+
+def _many_lines(count: int, forward: str) -> bytes:
+    body = "\n".join(
+        f'  - {{id: l{i}, type: department, number: "+1415555{i:04d}", failover: {{forward: "{forward}"}}}}'
+        for i in range(count)
+    )
+    return f"version: 1\naccount: {{name: acme}}\nlines:\n{body}\n".encode()
+
+
+def test_brake_trips_above_share_and_not_below() -> None:
+    old, _ = load_bytes(_many_lines(20, "+16285550100"), "old.yaml")
+    new, _ = load_bytes(_many_lines(20, "+16285550199"), "new.yaml")
+    changes = compare(old, new)
+    assert {c.kind for c in changes} == {ChangeKind.CHANGED} and len(changes) == 20
+    assert brake_reasons(changes, 20) == [
+        "20 of 20 lines (100%) change their failover, more than the 30% limit; raise the limit or force this run if that is intended"
+    ]
+    assert brake_reasons(changes[:6], 20) == []
+    assert brake_reasons(changes[:7], 20) != []
+    assert brake_reasons(changes, 20, Brake(max_change_share=1.0)) == []
+
+
+def test_greeting_only_change_is_described_but_does_not_count_as_rerouting() -> None:
+    old, _ = load_bytes(SHIPPED.encode(), "a.yaml")
+    new, _ = load_bytes(SHIPPED.replace("Hej, this is Gus.", "Hi.").encode(), "b.yaml")
+    (change,) = compare(old, new)
+    assert change.line_id == "gus"
+    assert change.details == ('greeting changed: "Hi. Leave a message and I\'ll get back to you."',)
+    assert change.failover_changed is False  # words changed, not where calls go: no brake
