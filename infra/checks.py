@@ -52,9 +52,13 @@ class Context:
     def lines(self) -> Iterator[tuple[int, dict[str, Any]]]:
         return self.items("lines")
 
-    def section(self, key: str) -> dict[str, Any]:
-        data = self.document.data
-        value = data.get(key) if isinstance(data, dict) and self.usable(key) else None
+    def mapping(self, *path: str) -> dict[str, Any]:
+        """The mapping at ``path`` when it passed the schema; ``{}`` when absent or broken."""
+        value: Any = self.document.data
+        for depth, key in enumerate(path, 1):
+            if not isinstance(value, dict) or not self.usable(*path[:depth]):
+                return {}
+            value = value.get(key)
         return value if isinstance(value, dict) else {}
 
     def error(self, path: JsonPath, message: str, *, key: bool = False) -> Diagnostic:
@@ -203,8 +207,8 @@ def check_test_mode(ctx: Context) -> Iterator[Diagnostic]:
 
 
 def _voicemails(ctx: Context) -> Iterator[tuple[JsonPath, dict[str, Any]]]:
-    base = ctx.section("defaults").get("voicemail", {})
-    if ctx.usable("defaults"):
+    base = ctx.mapping("defaults", "voicemail")
+    if base:
         yield ("defaults", "voicemail"), base
     for index, line in ctx.lines():
         own = line.get("failover", {}).get("voicemail")
@@ -224,7 +228,7 @@ def check_speech(ctx: Context) -> Iterator[Diagnostic]:
             problem = voices.voice_problem(voice, language)
             if problem:
                 yield ctx.warning((*path, "voice" if "voice" in own else "language"), problem)
-    default_voice = ctx.section("defaults").get("voicemail", {}).get("voice", DEFAULT_VOICE)
+    default_voice = ctx.mapping("defaults", "voicemail").get("voice", DEFAULT_VOICE)
     for index, line in ctx.lines():
         message = line.get("failover", {}).get("message")
         if message is not None:

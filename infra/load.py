@@ -19,6 +19,7 @@ from typing import Any
 
 import fastjsonschema
 import jsonschema
+import yaml
 
 from infra import checks
 from infra.errors import ConfigError, Diagnostic, Level
@@ -126,6 +127,9 @@ def _finish(document: Document, diagnostics: list[Diagnostic]) -> tuple[LinesCon
         for error in errors:
             diagnostics.extend(_translate(error, document))
         diagnostics.extend(checks.run_all(document, _broken_subtrees(errors)))
+    elif not diagnostics:  # a document that is only `null` or `~`
+        where = document.where(())
+        diagnostics.append(Diagnostic(where, Level.ERROR, "the file holds no data; expected a mapping with version, account and lines"))
     diagnostics.sort(key=lambda d: (d.where.line, d.where.column, d.message))
     if document.data is None or any(d.is_error for d in diagnostics):
         raise ConfigError(diagnostics)
@@ -173,17 +177,26 @@ def _translate(error: jsonschema.ValidationError, document: Document) -> list[Di
     return [Diagnostic(where, Level.ERROR, message, format_path(path))]
 
 
+MAX_UNKNOWN_KEYS_SHOWN = 20
+"""Per mapping; past this a single line counts the rest (a pasted file can have thousands)."""
+
+
 def _unknown_keys(error: jsonschema.ValidationError, path: tuple[Any, ...], document: Document) -> list[Diagnostic]:
     allowed = sorted(error.schema.get("properties", {}))
+    node = document.node(path)
+    key_nodes = [k for k, _ in node.value] if isinstance(node, yaml.MappingNode) else []
+    unknown = [k for k in key_nodes if isinstance(k, yaml.ScalarNode) and k.value not in allowed]
     out = []
-    for key in error.instance:
-        if key in allowed:
-            continue
+    for key_node in unknown[:MAX_UNKNOWN_KEYS_SHOWN]:
+        key = key_node.value
         close = difflib.get_close_matches(str(key), allowed, n=1)
         hint = f'; did you mean "{close[0]}"?' if close else f"; allowed keys: {', '.join(allowed)}"
-        where = document.where((*path, str(key)), key=True)
         message = f'unknown key "{key}" in {_subject(path)}{hint}'
-        out.append(Diagnostic(where, Level.ERROR, message, format_path((*path, str(key)))))
+        out.append(Diagnostic(document.ref(key_node.start_mark), Level.ERROR, message, format_path((*path, str(key)))))
+    if len(unknown) > MAX_UNKNOWN_KEYS_SHOWN:
+        rest = len(unknown) - MAX_UNKNOWN_KEYS_SHOWN
+        message = f"…and {rest} more unknown keys in {_subject(path)}"
+        out.append(Diagnostic(document.ref(unknown[MAX_UNKNOWN_KEYS_SHOWN].start_mark), Level.ERROR, message, format_path(path)))
     return out
 
 

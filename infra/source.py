@@ -50,6 +50,19 @@ class Document:
     data: Any
     root: yaml.Node | None = field(default=None, repr=False)
 
+    def node(self, path: Sequence[PathItem]) -> yaml.Node | None:
+        """The composed node at ``path``, or None when there is none."""
+        node = self.root
+        for item in path:
+            if node is None:
+                return None
+            node, _ = _child(node, item)
+        return node
+
+    def ref(self, mark: yaml.Mark) -> SourceRef:
+        """A 1-based position for a node's start mark."""
+        return SourceRef(self.file, mark.line + 1, mark.column + 1)
+
     def where(self, path: Sequence[PathItem], *, key: bool = False) -> SourceRef:
         """Position of the value at ``path`` (of its key when ``key``), else its nearest parent."""
         node = self.root
