@@ -1,0 +1,114 @@
+"""Every artifact of a config as text, keyed by relative output path; and writing them out.
+
+This is the one place where artifacts become bytes. ``failover plan --out DIR`` writes
+``render_all``; the Pulumi program uploads ``render_assets`` / ``render_functions`` and
+sends ``canonical_json`` of the flows, so a reviewer diffs exactly what will run.
+
+Layout under the output directory:
+- ``twiml/<line>/<name>.xml``: TwiML documents (asset ``/lines/<line>/<name>.xml``);
+- ``studio/<key>.json``: Studio definitions (``<line>`` or ``<line>.queue``);
+- ``taskrouter/{activities,task_queues,workers,workflow}.json`` (when a line has a queue);
+- ``functions/<name>.js``: Function sources (``/assignment``, ``/alert``);
+- ``entries.json``: per line, the number, its fallback entry and its managed primary at
+  the given severity. This is the only file that depends on the severity: everything else
+  is deployed for every severity at once.
+
+JSON is UTF-8 with sorted keys, 2-space indent and a trailing newline; TwiML is the
+library's output plus a trailing newline. Same input, same bytes.
+
+Must not import: twilio.rest, pulumi, infra.load, infra.providers, infra.cli
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from infra.model import LinesConfig, Severity
+from infra.render.entry import PLACEHOLDERS, Bindings, fallback_entry, primary_entry
+from infra.render.functions import render_functions
+from infra.render.studio import flow_specs, render_flow
+from infra.render.taskrouter import render_taskrouter
+from infra.render.twiml import render_documents
+
+OUTPUT_DIRS = ("twiml", "studio", "taskrouter", "functions")
+ENTRIES_FILE = "entries.json"
+
+
+def canonical_json(value: Any) -> str:
+    """Byte-stable JSON text: sorted keys, 2-space indent, trailing newline."""
+    return json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_assets(config: LinesConfig) -> dict[str, str]:
+    """Every TwiML document of every line, keyed by asset path (what gets uploaded)."""
+    assets: dict[str, str] = {}
+    for line in config.lines:
+        assets.update(render_documents(line))
+    return assets
+
+
+def render_entries(config: LinesConfig, severity: Severity) -> dict[str, Any]:
+    """Per line: number, fallback entry and managed primary entry (None: left alone)."""
+    lines: dict[str, Any] = {}
+    for line in config.lines:
+        primary = primary_entry(line, severity, config=config)
+        lines[line.id] = {
+            "number": line.number,
+            "fallback": fallback_entry(line, severity, config=config).as_dict(),
+            "primary": primary.as_dict() if primary is not None else None,
+        }
+    return {"severity": severity.value, "lines": lines}
+
+
+def render_all(
+    config: LinesConfig, severity: Severity, bindings: Bindings = PLACEHOLDERS
+) -> dict[str, str]:
+    """Every artifact as text, keyed by relative output path, in path order."""
+    alerts = config.alerts_webhook is not None
+    files: dict[str, str] = {}
+    for path, text in render_assets(config).items():
+        files["twiml/" + path.removeprefix("/lines/")] = text
+    for spec in flow_specs(config):
+        definition = render_flow(spec.line, spec.severity, alerts=alerts, bindings=bindings)
+        files[f"studio/{spec.key}.json"] = canonical_json(definition)
+    for name, document in render_taskrouter(config, bindings).items():
+        files[f"taskrouter/{name}.json"] = canonical_json(document)
+    for path, source in render_functions(config, bindings).items():
+        files[f"functions{path}.js"] = source
+    files[ENTRIES_FILE] = canonical_json(render_entries(config, severity))
+    return dict(sorted(files.items()))
+
+
+def write_artifacts(
+    config: LinesConfig, severity: Severity, out_dir: Path, bindings: Bindings = PLACEHOLDERS
+) -> list[Path]:
+    """Write ``render_all`` under ``out_dir`` and return the written paths, sorted.
+
+    Files left in the artifact folders (``twiml/``, ``studio/``, ``taskrouter/``,
+    ``functions/``) by an earlier run that no longer exist in the config are removed, so
+    the directory diffs cleanly; nothing else under ``out_dir`` is touched.
+    """
+    out_dir = Path(out_dir)
+    files = render_all(config, severity, bindings)
+    written: list[Path] = []
+    for relative, text in files.items():
+        path = out_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+        written.append(path)
+    _remove_stale(out_dir, set(files))
+    return written
+
+
+def _remove_stale(out_dir: Path, keep: set[str]) -> None:
+    for folder in OUTPUT_DIRS:
+        root = out_dir / folder
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*"), reverse=True):
+            if path.is_file() and path.relative_to(out_dir).as_posix() not in keep:
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()

@@ -1,0 +1,115 @@
+"""Render the TaskRouter setup behind the call queues: activities, queues, workers, workflow.
+
+Pure: the config in, plain JSON-able dicts out. Nothing is rendered when no line has a
+queue. What the program sends and what ``plan --out`` shows come from these functions.
+
+- Activities ``On Duty`` (available) and ``Off Duty`` (not). ``available`` is immutable on
+  Twilio's side: a change means replacing the activity.
+- One task queue per line with a queue, named after the line; ``target_workers`` selects
+  the agents whose ``lines`` attribute lists that line.
+- One worker per agent: ``contact_uri`` is the phone TaskRouter's dequeue dials, ``lines``
+  the queued lines the agent serves (file order).
+- One workflow: a filter per queued line on the task attribute ``line`` (set by the
+  Studio enqueue step) with that line's queue as its only target. No ``order_by``: the
+  default already reserves the longest-idle agent first. No target ``timeout``: the task's
+  TTL (the queue timeout, set by the flow) bounds it. No ``default_filter``: every task
+  names a line that has a filter (whether Twilio insists on one is unconfirmed).
+
+Queue SIDs and the domain come from ``Bindings`` (placeholders until deployed).
+
+Must not import: twilio.rest, pulumi, infra.load, infra.providers, infra.cli
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from infra.model import Agent, LinesConfig
+from infra.render.entry import ASSIGNMENT_PATH, PLACEHOLDERS, Bindings, workflow_name
+
+ON_DUTY = "On Duty"
+OFF_DUTY = "Off Duty"
+TASK_LINE_ATTRIBUTE = "line"
+"""Task attribute naming the line; the Studio enqueue step sets it."""
+WORKER_LINES_ATTRIBUTE = "lines"
+"""Worker attribute listing the line ids an agent serves (no hyphen: it is an expression key)."""
+
+
+def compact_json(value: Any) -> str:
+    """The JSON string Twilio receives for ``Attributes``/``Configuration``: sorted, compact."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def activities() -> list[dict[str, Any]]:
+    """The two activities agents switch between."""
+    return [
+        {"friendly_name": ON_DUTY, "available": True},
+        {"friendly_name": OFF_DUTY, "available": False},
+    ]
+
+
+def target_workers(line_id: str) -> str:
+    """TaskQueue ``TargetWorkers`` expression: agents serving this line."""
+    return f'{WORKER_LINES_ATTRIBUTE} HAS "{line_id}"'
+
+
+def task_queues(config: LinesConfig) -> list[dict[str, Any]]:
+    """One task queue per line with a queue, in file order; the friendly name is the line id."""
+    return [
+        {"friendly_name": line.id, "target_workers": target_workers(line.id)}
+        for line in config.queued_lines
+    ]
+
+
+def worker_attributes(config: LinesConfig, agent: Agent) -> dict[str, Any]:
+    """A worker's attributes: phone to dial, lines served, display name."""
+    lines = [
+        line.id for line in config.lines if line.queue is not None and agent.id in line.queue.agents
+    ]
+    return {"contact_uri": agent.phone, WORKER_LINES_ATTRIBUTE: lines, "name": agent.name}
+
+
+def workers(config: LinesConfig) -> list[dict[str, Any]]:
+    """One worker per declared agent, in file order; the friendly name is the agent id."""
+    return [
+        {"friendly_name": agent.id, "attributes": worker_attributes(config, agent)}
+        for agent in config.agents
+    ]
+
+
+def workflow_configuration(
+    config: LinesConfig, bindings: Bindings = PLACEHOLDERS
+) -> dict[str, Any]:
+    """The workflow's ``Configuration`` document: route each task to its line's queue."""
+    filters = [
+        {
+            "filter_friendly_name": line.id,
+            "expression": f'{TASK_LINE_ATTRIBUTE} == "{line.id}"',
+            "targets": [{"queue": bindings.queue_sid(line.id)}],
+        }
+        for line in config.queued_lines
+    ]
+    return {"task_routing": {"filters": filters}}
+
+
+def workflow(config: LinesConfig, bindings: Bindings = PLACEHOLDERS) -> dict[str, Any]:
+    """The workflow: name, assignment callback (the ``/assignment`` Function), configuration."""
+    return {
+        "friendly_name": workflow_name(config.account),
+        "assignment_callback_url": bindings.url(ASSIGNMENT_PATH),
+        "configuration": workflow_configuration(config, bindings),
+    }
+
+
+def render_taskrouter(config: LinesConfig, bindings: Bindings = PLACEHOLDERS) -> dict[str, Any]:
+    """Every TaskRouter document by name (``activities``, ``task_queues``, ``workers``,
+    ``workflow``); empty when no line has a queue."""
+    if not config.queued_lines:
+        return {}
+    return {
+        "activities": activities(),
+        "task_queues": task_queues(config),
+        "workers": workers(config),
+        "workflow": workflow(config, bindings),
+    }

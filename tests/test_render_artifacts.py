@@ -1,0 +1,137 @@
+"""All artifacts together: golden files per kind of line, byte stability, isolation of changes."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from infra.model import LinesConfig, Severity
+from infra.render.artifacts import render_all, write_artifacts
+from tests.golden import GOLDEN_CASES, assert_golden, every_kind_config
+from tests.test_render_studio import check_flow
+from tests.test_render_twiml import check_document
+
+ALERTS = "https://hooks.acme.example/failover"
+SHIPPED = Path(__file__).resolve().parent.parent / "lines.yaml"
+
+
+def load_shipped() -> LinesConfig:
+    load = pytest.importorskip("infra.load", reason="the loader is not there yet")
+    if hasattr(load, "load_file"):
+        return load.load_file(SHIPPED)  # type: ignore[no-any-return]
+    config, _warnings = load.load_config(SHIPPED)
+    return config  # type: ignore[no-any-return]
+
+
+def check_files(files: dict[str, str]) -> list[str]:
+    """Every artifact parses; documents and flows pass their structural checks."""
+    problems: list[str] = []
+    documents = {
+        "/lines/" + k.removeprefix("twiml/"): v for k, v in files.items() if k.startswith("twiml/")
+    }
+    for path, xml in documents.items():
+        problems += check_document(path, xml, set(documents))
+    for relative, text in files.items():
+        if not text.endswith("\n"):
+            problems.append(f"{relative}: no trailing newline")
+        if relative.endswith(".json"):
+            value = json.loads(text)
+            if relative.startswith("studio/"):
+                problems += [f"{relative}: {p}" for p in check_flow(value)]
+    return problems
+
+
+@pytest.mark.parametrize("case", sorted(GOLDEN_CASES))
+def test_golden(case: str, update_golden: bool) -> None:
+    config, severity = GOLDEN_CASES[case]
+    files = render_all(config, severity)
+    assert check_files(files) == []
+    assert_golden(case, files, update_golden)
+
+
+def test_golden_shipped_lines_yaml(update_golden: bool) -> None:
+    files = render_all(load_shipped(), Severity.MINOR)
+    assert check_files(files) == []
+    assert_golden("shipped-lines-yaml", files, update_golden)
+
+
+@pytest.mark.parametrize("severity", list(Severity))
+def test_shipped_lines_yaml_renders_valid_artifacts_for_every_line(severity: Severity) -> None:
+    config = load_shipped()
+    files = render_all(config, severity)
+    assert check_files(files) == []
+    entries = json.loads(files["entries.json"])["lines"]
+    assert set(entries) == {line.id for line in config.lines}
+
+
+def test_every_artifact_kind_is_covered_by_a_golden_case() -> None:
+    kinds = {
+        relative.split("/")[0] if "/" in relative else relative
+        for config, severity in GOLDEN_CASES.values()
+        for relative in render_all(config, severity)
+    }
+    assert kinds == {"twiml", "studio", "taskrouter", "functions", "entries.json"}
+
+
+@pytest.mark.parametrize("alerts", [None, ALERTS])
+def test_rendering_twice_gives_identical_bytes(alerts: str | None) -> None:
+    for severity in Severity:
+        first = render_all(every_kind_config(alerts), severity)
+        second = render_all(every_kind_config(alerts), severity)
+        assert first == second
+        assert list(first) == sorted(first)
+
+
+@pytest.mark.parametrize("alerts", [None, ALERTS])
+def test_changing_one_greeting_changes_exactly_one_document(alerts: str | None) -> None:
+    config = every_kind_config(alerts)
+    for line in config.lines:
+        voicemail = dataclasses.replace(line.voicemail, greeting="A brand new greeting.")
+        lines = tuple(
+            dataclasses.replace(other, voicemail=voicemail) if other.id == line.id else other
+            for other in config.lines
+        )
+        changed_config = dataclasses.replace(config, lines=lines)
+        for severity in Severity:
+            before, after = render_all(config, severity), render_all(changed_config, severity)
+            assert set(before) == set(after)
+            changed = {path for path in before if before[path] != after[path]}
+            voicemail_document = f"twiml/{line.id}/voicemail.xml"
+            expected = {voicemail_document} if voicemail_document in before else set()
+            assert changed == expected, line.id
+
+
+def test_severity_changes_only_the_entries(tmp_path: Path) -> None:
+    config = every_kind_config(ALERTS)
+    minor, severe = render_all(config, Severity.MINOR), render_all(config, Severity.SEVERE)
+    assert {path for path in minor if minor[path] != severe[path]} == {"entries.json"}
+
+
+def test_write_artifacts_writes_render_all_and_removes_stale_files(tmp_path: Path) -> None:
+    config = every_kind_config(ALERTS)
+    (tmp_path / "twiml" / "gone").mkdir(parents=True)
+    (tmp_path / "twiml" / "gone" / "voicemail.xml").write_text("old")
+    (tmp_path / "notes.txt").write_text("not ours")
+    written = write_artifacts(config, Severity.MINOR, tmp_path)
+    files = render_all(config, Severity.MINOR)
+    assert [path.relative_to(tmp_path).as_posix() for path in written] == list(files)
+    for relative, text in files.items():
+        assert (tmp_path / relative).read_bytes() == text.encode("utf-8")
+    assert not (tmp_path / "twiml" / "gone").exists()
+    assert (tmp_path / "notes.txt").read_text() == "not ours"
+
+
+def test_the_render_layer_imports_nothing_it_must_not() -> None:
+    import subprocess
+    import sys
+
+    forbidden = ("twilio.rest", "pulumi", "infra.load", "infra.providers", "infra.cli")
+    probe = (
+        "import sys, infra.render, infra.render.functions, infra.render.studio\n"
+        f"print([m for m in sys.modules if m.startswith({forbidden!r})])"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

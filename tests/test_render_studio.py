@@ -1,0 +1,310 @@
+"""Studio flows: valid graphs, answered calls never reach voicemail, alerts never block."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from infra.model import Severity
+from infra.render.artifacts import canonical_json
+from infra.render.entry import (
+    ALERT_PATH,
+    Bindings,
+    find_placeholders,
+    queue_wait_path,
+    voicemail_path,
+)
+from infra.render.studio import flow_specs, render_flow, render_flows
+from tests.golden import (
+    config,
+    every_kind_config,
+    forward_line,
+    forward_queue_line,
+    queue_line,
+    voicemail_line,
+)
+
+Flow = dict[str, Any]
+ALERTS = "https://hooks.acme.example/failover"
+
+# Widget type → (allowed properties, allowed transition events), after twilio.md §4.3.
+WIDGETS: dict[str, tuple[set[str], set[str]]] = {
+    "trigger": (
+        {"offset"},
+        {"incomingCall", "incomingMessage", "incomingRequest", "incomingParent"},
+    ),
+    "connect-call-to": (
+        {"offset", "noun", "to", "caller_id", "timeout", "record", "time_limit"},
+        {"callCompleted", "hangup"},
+    ),
+    "enqueue-call": (
+        {"offset", "workflow_sid", "task_attributes", "priority", "timeout"}
+        | {"wait_url", "wait_url_method"},
+        {"callComplete", "failedToEnqueue", "callFailure"},
+    ),
+    "add-twiml-redirect": ({"offset", "url", "method", "timeout"}, {"return", "timeout", "fail"}),
+    "split-based-on": ({"offset", "input"}, {"noMatch", "match"}),
+    "run-function": (
+        {"offset", "url", "parameters", "service_sid", "environment_sid", "function_sid"},
+        {"success", "fail"},
+    ),
+}
+
+
+def states_by_name(flow: Flow) -> dict[str, dict[str, Any]]:
+    return {state["name"]: state for state in flow["states"]}
+
+
+def check_flow(flow: Flow) -> list[str]:
+    """Every structural problem of a definition (empty when fine)."""
+    problems: list[str] = []
+    unknown_keys = set(flow) - {"description", "states", "initial_state", "flags"}
+    if unknown_keys:
+        problems.append(f"unknown top-level keys {sorted(unknown_keys)}")
+    if flow.get("flags", {}).get("allow_concurrent_calls") is not True:
+        problems.append("flags.allow_concurrent_calls is not true")
+    names = [state["name"] for state in flow["states"]]
+    if len(names) != len(set(names)):
+        problems.append(f"duplicate state names in {names}")
+    states = states_by_name(flow)
+    initial = states.get(flow["initial_state"])
+    if initial is None or initial["type"] != "trigger":
+        problems.append(f"initial_state {flow['initial_state']!r} is not a trigger state")
+    for state in flow["states"]:
+        if state["type"] not in WIDGETS:
+            problems.append(f"{state['name']}: unknown widget type {state['type']!r}")
+            continue
+        properties, events = WIDGETS[state["type"]]
+        unknown = set(state["properties"]) - properties
+        if unknown:
+            problems.append(f"{state['name']}: unknown properties {sorted(unknown)}")
+        for transition in state["transitions"]:
+            if transition["event"] not in events:
+                problems.append(f"{state['name']}: unknown event {transition['event']!r}")
+            if transition.get("next") and transition["next"] not in states:
+                problems.append(f"{state['name']}: next {transition['next']!r} does not exist")
+    unreachable = set(names) - reachable(flow, flow["initial_state"])
+    if unreachable:
+        problems.append(f"unreachable states {sorted(unreachable)}")
+    return problems
+
+
+def reachable(flow: Flow, start: str | None) -> set[str]:
+    """Names of the states reachable from ``start`` (included) along any transition."""
+    states = states_by_name(flow)
+    seen: set[str] = set()
+    todo = [start] if start else []
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in states:
+            continue
+        seen.add(name)
+        todo.extend(t["next"] for t in states[name]["transitions"] if t.get("next"))
+    return seen
+
+
+def _holds(condition: dict[str, Any], value: str) -> bool:
+    if condition["type"] == "equal_to":
+        return bool(value == condition["value"])
+    if condition["type"] == "matches_any_of":
+        return value in [part.strip() for part in condition["value"].split(",")]
+    raise AssertionError(f"test does not evaluate condition type {condition['type']!r}")
+
+
+def follow(flow: Flow, state_name: str, event: str, value: str) -> str | None:
+    """Next state after ``state_name`` fires ``event`` and its result variable is ``value``.
+
+    Passes through a split right after the widget, evaluating its conditions on ``value``.
+    """
+    states = states_by_name(flow)
+    (transition,) = [t for t in states[state_name]["transitions"] if t["event"] == event]
+    nxt = transition.get("next")
+    if nxt is None or states[nxt]["type"] != "split-based-on":
+        return nxt
+    split = states[nxt]
+    assert f"widgets.{state_name}." in split["properties"]["input"]
+    for candidate in split["transitions"]:
+        if candidate["event"] == "match" and all(_holds(c, value) for c in candidate["conditions"]):
+            return candidate.get("next")
+    (no_match,) = [t for t in split["transitions"] if t["event"] == "noMatch"]
+    return no_match.get("next")
+
+
+def voicemail_states(flow: Flow) -> set[str]:
+    return {
+        state["name"]
+        for state in flow["states"]
+        if state["type"] == "add-twiml-redirect"
+        and state["properties"]["url"].endswith("/voicemail.xml")
+    }
+
+
+def reaches_voicemail(flow: Flow, start: str | None) -> bool:
+    return bool(reachable(flow, start) & voicemail_states(flow))
+
+
+def all_flows() -> dict[str, Flow]:
+    flows: dict[str, Flow] = {}
+    for alerts in (None, ALERTS):
+        for name, flow in render_flows(every_kind_config(alerts)).items():
+            flows[f"{name} alerts={bool(alerts)}"] = flow
+    return flows
+
+
+def widgets_of(flow: Flow, kind: str) -> list[dict[str, Any]]:
+    return [state for state in flow["states"] if state["type"] == kind]
+
+
+def test_every_flow_is_a_valid_graph() -> None:
+    flows = all_flows()
+    assert len(flows) > 10
+    problems = {name: check_flow(flow) for name, flow in flows.items()}
+    assert {name: found for name, found in problems.items() if found} == {}
+
+
+@pytest.mark.parametrize("status", ["completed", "answered", "canceled", "in-progress"])
+def test_an_answered_or_abandoned_forward_never_reaches_voicemail(status: str) -> None:
+    checked = 0
+    for flow in all_flows().values():
+        for forward in widgets_of(flow, "connect-call-to"):
+            assert not reaches_voicemail(
+                flow, follow(flow, forward["name"], "callCompleted", status)
+            )
+            assert not reaches_voicemail(flow, follow(flow, forward["name"], "hangup", status))
+            checked += 1
+    assert checked >= 8
+
+
+@pytest.mark.parametrize("status", ["no-answer", "busy", "failed"])
+def test_an_unanswered_forward_goes_to_voicemail(status: str) -> None:
+    checked = 0
+    for flow in all_flows().values():
+        for forward in widgets_of(flow, "connect-call-to"):
+            nxt = follow(flow, forward["name"], "callCompleted", status)
+            assert nxt in voicemail_states(flow)
+            checked += 1
+    assert checked >= 8
+
+
+@pytest.mark.parametrize("result", ["bridged", "bridging-in-process", "hangup", "redirected"])
+def test_a_queued_call_that_reached_an_agent_never_reaches_voicemail(result: str) -> None:
+    checked = 0
+    for flow in all_flows().values():
+        for queue in widgets_of(flow, "enqueue-call"):
+            assert not reaches_voicemail(flow, follow(flow, queue["name"], "callComplete", result))
+            checked += 1
+    assert checked >= 4
+
+
+@pytest.mark.parametrize(
+    ("event", "result"),
+    [
+        ("callComplete", "leave"),
+        ("callComplete", "error"),
+        ("callComplete", "system-error"),
+        ("failedToEnqueue", "queue-full"),
+        ("callFailure", "system-error"),
+    ],
+)
+def test_a_caller_who_left_the_queue_unserved_goes_to_voicemail(event: str, result: str) -> None:
+    checked = 0
+    for flow in all_flows().values():
+        for queue in widgets_of(flow, "enqueue-call"):
+            assert follow(flow, queue["name"], event, result) in voicemail_states(flow)
+            checked += 1
+    assert checked >= 4
+
+
+def test_forward_rings_the_failover_number_for_its_timeout() -> None:
+    line = forward_line()
+    flow = render_flow(line, Severity.MINOR, alerts=False)
+    (forward,) = widgets_of(flow, "connect-call-to")
+    assert forward["properties"]["to"] == line.forward
+    assert forward["properties"]["timeout"] == line.forward_timeout_s == 25
+    assert forward["properties"]["noun"] == "number"
+
+
+def test_enqueue_names_the_line_and_holds_with_the_bounded_document() -> None:
+    line = queue_line()
+    bindings = Bindings(domain_name="acme-1234-prod.twil.io", workflow_sid="WW" + "a" * 32)
+    flow = render_flow(line, Severity.SEVERE, alerts=False, bindings=bindings)
+    (queue,) = widgets_of(flow, "enqueue-call")
+    properties = queue["properties"]
+    assert properties["workflow_sid"] == "WW" + "a" * 32
+    assert json.loads(properties["task_attributes"])["line"] == line.id
+    assert len(properties["task_attributes"]) <= 1024
+    assert properties["timeout"] == 150  # task TTL = the queue timeout
+    assert properties["wait_url"] == "https://acme-1234-prod.twil.io" + queue_wait_path(line.id)
+    assert properties["wait_url_method"] == "GET"
+
+
+def test_voicemail_is_the_line_document_fetched_with_get() -> None:
+    line = forward_line()
+    bindings = Bindings(domain_name="acme-1234-prod.twil.io")
+    flow = render_flow(line, Severity.MINOR, alerts=False, bindings=bindings)
+    (name,) = voicemail_states(flow)
+    properties = states_by_name(flow)[name]["properties"]
+    assert properties["url"] == "https://acme-1234-prod.twil.io" + voicemail_path(line.id)
+    assert properties["method"] == "GET"
+
+
+def test_the_alert_runs_first_and_both_outcomes_continue() -> None:
+    flow = render_flow(voicemail_line(), Severity.MINOR, alerts=True)
+    states = states_by_name(flow)
+    (trigger_next,) = [t["next"] for t in states["Trigger"]["transitions"] if t.get("next")]
+    alert = states[trigger_next]
+    assert alert["type"] == "run-function"
+    assert alert["properties"]["url"].endswith(ALERT_PATH)
+    targets = {t["event"]: t["next"] for t in alert["transitions"]}
+    assert targets["success"] == targets["fail"] in voicemail_states(flow)
+    keys = {p["key"] for p in alert["properties"]["parameters"]}
+    assert keys == {"line", "number", "caller", "call_sid", "error_code", "error_url"}
+
+
+def test_without_alerts_no_flow_has_an_alert_step() -> None:
+    flows = render_flows(every_kind_config(alerts=None))
+    assert all(not widgets_of(flow, "run-function") for flow in flows.values())
+
+
+def test_queue_lines_get_a_standard_and_a_queue_flow() -> None:
+    specs = flow_specs(config(forward_queue_line(), queue_line(), voicemail_line()))
+    assert [(spec.key, spec.name, spec.severity) for spec in specs] == [
+        ("main", "acme-failover-main", Severity.MINOR),
+        ("main.queue", "acme-failover-main.queue", Severity.SEVERE),
+        ("support.queue", "acme-failover-support.queue", Severity.SEVERE),
+    ]
+
+
+def test_placeholders_mark_every_deploy_time_value_until_bound() -> None:
+    line = forward_queue_line()
+    placeholder_text = canonical_json(render_flow(line, Severity.SEVERE, alerts=True))
+    assert find_placeholders(placeholder_text) == [
+        "${serverless.domain_name}",
+        "${taskrouter.workflow_sid}",
+    ]
+    bindings = Bindings(domain_name="acme-1234-prod.twil.io", workflow_sid="WW" + "b" * 32)
+    bound = canonical_json(render_flow(line, Severity.SEVERE, alerts=True, bindings=bindings))
+    assert find_placeholders(bound) == []
+
+
+def test_rendering_twice_gives_the_same_bytes() -> None:
+    first = {
+        name: canonical_json(flow) for name, flow in render_flows(every_kind_config(ALERTS)).items()
+    }
+    again = {
+        name: canonical_json(flow) for name, flow in render_flows(every_kind_config(ALERTS)).items()
+    }
+    assert first == again
+
+
+def test_the_checker_reports_a_dangling_next_and_missing_flag() -> None:
+    flow = render_flow(voicemail_line(), Severity.MINOR, alerts=False)
+    flow["flags"] = {}
+    flow["states"][0]["transitions"][0]["next"] = "nowhere"
+    assert check_flow(flow) == [
+        "flags.allow_concurrent_calls is not true",
+        "Trigger: next 'nowhere' does not exist",
+        "unreachable states ['voicemail']",
+    ]
