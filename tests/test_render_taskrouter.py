@@ -152,6 +152,7 @@ ASSIGN_HARNESS = """
 const fn = require('./assignment.js');
 const worker = JSON.stringify({contact_uri: '+14155550111', lines: ['support']});
 const calls = [
+  {TaskAttributes: JSON.stringify({line: 'support', caller: '+1555', post_work_activity_sid: '%s'}), WorkerAttributes: worker},
   {TaskAttributes: JSON.stringify({line: 'support', caller: '+1555'}), WorkerAttributes: worker},
   {TaskAttributes: JSON.stringify({line: 'nope'}), WorkerAttributes: worker},
 ];
@@ -164,15 +165,16 @@ process.stdout.write(JSON.stringify(out));
 @needs_node
 def test_assignment_function_dequeues_from_the_line_number_then_on_duty(tmp_path: Path) -> None:
     cfg = config(queue_line(), forward_queue_line(), agents=AGENTS)
-    source = render_assignment_function(cfg, BINDINGS)
+    source = render_assignment_function(cfg)
     assert find_placeholders(source) == []
-    dequeue, unknown = run_node(ASSIGN_HARNESS, tmp_path, source, "assignment.js")
+    dequeue, without_sid, unknown = run_node(ASSIGN_HARNESS % ON_DUTY_SID, tmp_path, source, "assignment.js")
     assert dequeue == {
         "instruction": "dequeue",
         "to": "+14155550111",
         "from": queue_line().number,
         "post_work_activity_sid": ON_DUTY_SID,
     }
+    assert without_sid == {"instruction": "dequeue", "to": "+14155550111", "from": queue_line().number}
     assert unknown == {"instruction": "reject"}
 
 

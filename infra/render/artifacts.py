@@ -75,7 +75,7 @@ def render_all(
         files[f"studio/{spec.key}.json"] = canonical_json(definition)
     for name, document in render_taskrouter(config, bindings).items():
         files[f"taskrouter/{name}.json"] = canonical_json(document)
-    for path, source in render_functions(config, bindings).items():
+    for path, source in render_functions(config).items():
         files[f"functions{path}.js"] = source
     files[ENTRIES_FILE] = canonical_json(render_entries(config, severity))
     return dict(sorted(files.items()))

@@ -31,12 +31,15 @@ def _template(name: str) -> Template:
     )
 
 
-def render_assignment_function(config: LinesConfig, bindings: Bindings = PLACEHOLDERS) -> str:
-    """Source of the ``/assignment`` Function for the lines that have a queue."""
+def render_assignment_function(config: LinesConfig) -> str:
+    """Source of the ``/assignment`` Function for the lines that have a queue.
+
+    Depends on lines.yaml only (no deploy-time SIDs), so it can be deployed before the
+    TaskRouter workspace that calls it: the On Duty SID travels in the task attributes.
+    """
     numbers = {line.id: line.number for line in config.queued_lines}
     return _template("assignment.js").substitute(
         line_numbers=json.dumps(numbers, indent=2, sort_keys=True),
-        on_duty_activity_sid=json.dumps(bindings.on_duty_activity_sid),
     )
 
 
@@ -47,11 +50,11 @@ def render_alert_function(webhook_url: str) -> str:
     )
 
 
-def render_functions(config: LinesConfig, bindings: Bindings = PLACEHOLDERS) -> dict[str, str]:
+def render_functions(config: LinesConfig) -> dict[str, str]:
     """Every Function the config needs, keyed by Function path."""
     functions: dict[str, str] = {}
     if config.alerts_webhook is not None:
         functions[ALERT_PATH] = render_alert_function(config.alerts_webhook)
     if config.queued_lines:
-        functions[ASSIGNMENT_PATH] = render_assignment_function(config, bindings)
+        functions[ASSIGNMENT_PATH] = render_assignment_function(config)
     return functions

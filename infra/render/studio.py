@@ -137,7 +137,12 @@ def _step(line: Line, target: FailoverTarget, then: str | None, bindings: Bindin
     properties = {
         "workflow_sid": bindings.workflow_sid,
         "task_attributes": json.dumps(
-            {"line": line.id, "caller": "{{trigger.call.From}}"}, sort_keys=True
+            {
+                "line": line.id,
+                "caller": "{{trigger.call.From}}",
+                "post_work_activity_sid": bindings.on_duty_activity_sid,
+            },
+            sort_keys=True,
         ),
         "timeout": target.timeout_s,
         "wait_url": bindings.url(queue_wait_path(line.id)),

@@ -6,15 +6,17 @@
 // a `dequeue` instruction: Twilio dials the agent's own phone (`contact_uri`) and bridges
 // the waiting caller. The caller ID is the line's own Twilio number, so agents see which
 // line the call came in on; afterwards the agent is put back On Duty.
+//
+// The "On Duty" activity SID arrives in the task attributes (`post_work_activity_sid`, set
+// by the Studio flow that enqueued the call), not baked in here: the queue is created
+// after this Function is deployed (TaskRouter needs its URL), so the Function cannot know
+// the activity's SID without a dependency cycle.
 'use strict';
 
 // Twilio number of every line that has a call queue, by line id (task attribute `line`).
 const LINE_NUMBERS = {
   "main": "+14155550100"
 };
-
-// The "On Duty" activity (available): where the agent goes after the call.
-const ON_DUTY_ACTIVITY_SID = "${taskrouter.on_duty_activity_sid}";
 
 function parseAttributes(text) {
   try {
@@ -34,10 +36,9 @@ exports.handler = (context, event, callback) => {
     console.error('cannot dequeue task', event.TaskSid, 'line', task.line, 'worker', event.WorkerSid);
     return callback(null, { instruction: 'reject' });
   }
-  return callback(null, {
-    instruction: 'dequeue',
-    to: worker.contact_uri,
-    from: from,
-    post_work_activity_sid: ON_DUTY_ACTIVITY_SID,
-  });
+  const instruction = { instruction: 'dequeue', to: worker.contact_uri, from: from };
+  if (task.post_work_activity_sid) {
+    instruction.post_work_activity_sid = task.post_work_activity_sid;
+  }
+  return callback(null, instruction);
 };
