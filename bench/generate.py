@@ -11,10 +11,28 @@ from pathlib import Path
 
 LINE_TEMPLATES = (
     # (type, extra YAML lines); every block is 10 lines long so N lines ≈ 10 × blocks.
-    ("department", ['    primary: https://voice.example.com/{id}', '    failover:', '      forward: "{outside}"',
-                    '      timeout: 25', '      voicemail:', '        greeting: "Sorry, {id} is unavailable. Leave a message."']),
-    ("user", ['    forwarding:', '      - "{outside}"', '      - "{outside2}"', '    failover:',
-              '      voicemail: {{greeting: "This is {id}. Please leave a message.", max_length: 90}}', '    test: false']),
+    (
+        "department",
+        [
+            "    primary: https://voice.example.com/{id}",
+            "    failover:",
+            '      forward: "{outside}"',
+            "      timeout: 25",
+            "      voicemail:",
+            '        greeting: "Sorry, {id} is unavailable. Leave a message."',
+        ],
+    ),
+    (
+        "user",
+        [
+            "    forwarding:",
+            '      - "{outside}"',
+            '      - "{outside2}"',
+            "    failover:",
+            '      voicemail: {{greeting: "This is {id}. Please leave a message.", max_length: 90}}',
+            "    test: false",
+        ],
+    ),
 )
 
 
@@ -23,14 +41,30 @@ def _number(prefix: int, index: int) -> str:
 
 
 def generate(target_lines: int) -> str:
-    out = ["# yaml-language-server: $schema=schemas/lines.schema.json", "version: 1", "account: {name: bench}",
-           "defaults:", "  voicemail: {voice: Polly.Joanna, language: en-US, max_length: 120}", "lines:"]
+    out = [
+        "# yaml-language-server: $schema=schemas/lines.schema.json",
+        "version: 1",
+        "account: {name: bench}",
+        "defaults:",
+        "  voicemail: {voice: Polly.Joanna, language: en-US, max_length: 120}",
+        "lines:",
+    ]
     index = 0
     while len(out) < target_lines:
         kind, extra = LINE_TEMPLATES[index % len(LINE_TEMPLATES)]
         ident = f"line-{index}"
-        out += [f"  - id: {ident}", f"    name: Line {index}", f"    type: {kind}", f'    number: "{_number(415, index)}"']
-        out += [e.format(id=ident, outside=_number(628, 2 * index), outside2=_number(628, 2 * index + 1)) for e in extra]
+        out += [
+            f"  - id: {ident}",
+            f"    name: Line {index}",
+            f"    type: {kind}",
+            f'    number: "{_number(415, index)}"',
+        ]
+        out += [
+            e.format(
+                id=ident, outside=_number(628, 2 * index), outside2=_number(628, 2 * index + 1)
+            )
+            for e in extra
+        ]
         index += 1
     return "\n".join(out) + "\n"
 

@@ -62,8 +62,12 @@ FIGURES: dict[str, Callable[[Path], list[str]]] = {"P1": p1_validate}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=sorted(FIGURES), action="append", help="run only these figures")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--only", choices=sorted(FIGURES), action="append", help="run only these figures"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.only or sorted(FIGURES):

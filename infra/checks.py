@@ -43,7 +43,11 @@ class Context:
 
     def items(self, key: str) -> Iterator[tuple[int, dict[str, Any]]]:
         data = self.document.data
-        if not isinstance(data, dict) or not self.usable(key) or not isinstance(data.get(key), list):
+        if (
+            not isinstance(data, dict)
+            or not self.usable(key)
+            or not isinstance(data.get(key), list)
+        ):
             return
         for index, item in enumerate(data[key]):
             if isinstance(item, dict) and self.usable(key, index):
@@ -62,10 +66,14 @@ class Context:
         return value if isinstance(value, dict) else {}
 
     def error(self, path: JsonPath, message: str, *, key: bool = False) -> Diagnostic:
-        return Diagnostic(self.document.where(path, key=key), Level.ERROR, message, format_path(path))
+        return Diagnostic(
+            self.document.where(path, key=key), Level.ERROR, message, format_path(path)
+        )
 
     def warning(self, path: JsonPath, message: str, *, key: bool = False) -> Diagnostic:
-        return Diagnostic(self.document.where(path, key=key), Level.WARNING, message, format_path(path))
+        return Diagnostic(
+            self.document.where(path, key=key), Level.WARNING, message, format_path(path)
+        )
 
     def at(self, path: JsonPath) -> SourceRef:
         return self.document.where(path)
@@ -89,7 +97,10 @@ def check_unique_ids(ctx: Context) -> Iterator[Diagnostic]:
             ident = item["id"]
             if ident in seen:
                 first = ctx.at((section, seen[ident], "id"))
-                yield ctx.error((section, index, "id"), f'{noun} id "{ident}" is already used at line {first.line}; ids must be unique')
+                yield ctx.error(
+                    (section, index, "id"),
+                    f'{noun} id "{ident}" is already used at line {first.line}; ids must be unique',
+                )
             else:
                 seen[ident] = index
 
@@ -125,7 +136,9 @@ def _validity(number: str) -> str | None:
     if kind == PhoneNumberType.UNKNOWN:
         region = phonenumbers.region_code_for_country_code(country) if country else "ZZ"
         where = f" for region {region}" if region not in ("ZZ", "001") else ""
-        return f"{number} is not a valid phone number{where} (check the digits and the country code)"
+        return (
+            f"{number} is not a valid phone number{where} (check the digits and the country code)"
+        )
     return None
 
 
@@ -157,9 +170,16 @@ def check_outside_numbers(ctx: Context) -> Iterator[Diagnostic]:
             continue
         kind = _number_type(number)[1]
         if kind in _NOT_DIALABLE:
-            yield ctx.error(path, f"{what} {number} is {_NOT_DIALABLE[kind]}; failover must dial an ordinary PSTN number")
+            yield ctx.error(
+                path,
+                f"{what} {number} is {_NOT_DIALABLE[kind]}; failover must dial an ordinary PSTN number",
+            )
         elif number in ours:
-            yield ctx.error(path, f'{what} {number} is the Twilio number of line "{ours[number]}"; it must be an outside PSTN number, not one of this account\'s numbers')
+            yield ctx.error(
+                path,
+                f'{what} {number} is the Twilio number of line "{ours[number]}"; '
+                "it must be an outside PSTN number, not one of this account's numbers",
+            )
 
 
 def check_failover_shape(ctx: Context) -> Iterator[Diagnostic]:
@@ -169,14 +189,29 @@ def check_failover_shape(ctx: Context) -> Iterator[Diagnostic]:
         for alone in ("url", "message"):
             if alone in failover and len(failover) > 1:
                 others = ", ".join(sorted(k for k in failover if k != alone))
-                yield ctx.error((*base, alone), f"failover.{alone} stands alone, but {others} is also set; keep one")
+                yield ctx.error(
+                    (*base, alone),
+                    f"failover.{alone} stands alone, but {others} is also set; keep one",
+                )
         has_forward = "forward" in failover or bool(line.get("forwarding"))
         if "timeout" in failover and not has_forward:
-            yield ctx.error((*base, "timeout"), "failover.timeout applies to forwarding; add failover.forward or remove the timeout", key=True)
+            yield ctx.error(
+                (*base, "timeout"),
+                "failover.timeout applies to forwarding; add failover.forward or remove the timeout",
+                key=True,
+            )
         if line["type"] == "user" and "forward" in failover and line.get("forwarding"):
-            yield ctx.error((*base, "forward"), "a user line's failover number is the last of its forwarding numbers; remove failover.forward or add it to forwarding")
+            yield ctx.error(
+                (*base, "forward"),
+                "a user line's failover number is the last of its forwarding numbers; "
+                "remove failover.forward or add it to forwarding",
+            )
         if line["type"] != "user" and "forwarding" in line:
-            yield ctx.error(("lines", index, "forwarding"), f"forwarding is for user lines only; use failover.forward on a {line['type']} line", key=True)
+            yield ctx.error(
+                ("lines", index, "forwarding"),
+                f"forwarding is for user lines only; use failover.forward on a {line['type']} line",
+                key=True,
+            )
 
 
 def check_queues(ctx: Context) -> Iterator[Diagnostic]:
@@ -187,23 +222,41 @@ def check_queues(ctx: Context) -> Iterator[Diagnostic]:
         if queue is None:
             continue
         if line["type"] not in _SHARED_TYPES:
-            yield ctx.error(("lines", index, "queue"), "a call queue is for shared lines only (main_line, department, contact_center), not user lines", key=True)
+            yield ctx.error(
+                ("lines", index, "queue"),
+                "a call queue is for shared lines only (main_line, department, contact_center), not user lines",
+                key=True,
+            )
         for position, agent in enumerate(queue["agents"]):
             queued.add(agent)
             if ctx.usable("agents") and agent not in agents:
-                yield ctx.error(("lines", index, "queue", "agents", position), f'agent "{agent}" is not defined; add it under agents or remove it from this queue')
+                yield ctx.error(
+                    ("lines", index, "queue", "agents", position),
+                    f'agent "{agent}" is not defined; add it under agents or remove it from this queue',
+                )
     for index, agent in ctx.items("agents"):
         if agent["id"] not in queued:
-            yield ctx.warning(("agents", index, "id"), f'agent "{agent["id"]}" answers no queue; add it to a line\'s queue.agents or remove it')
+            yield ctx.warning(
+                ("agents", index, "id"),
+                f'agent "{agent["id"]}" answers no queue; add it to a line\'s queue.agents or remove it',
+            )
 
 
 def check_test_mode(ctx: Context) -> Iterator[Diagnostic]:
     for index, line in ctx.lines():
         if line.get("test") and "primary" not in line:
-            yield ctx.error(("lines", index, "test"), "test mode needs primary: the tool points the primary at the failover and must know what to restore; add primary or remove test", key=True)
+            yield ctx.error(
+                ("lines", index, "test"),
+                "test mode needs primary: the tool points the primary at the failover and must know "
+                "what to restore; add primary or remove test",
+                key=True,
+            )
         failover_url = line.get("failover", {}).get("url")
         if failover_url and failover_url == line.get("primary"):
-            yield ctx.warning(("lines", index, "failover", "url"), "failover.url is the primary URL itself; when the primary fails this fails too")
+            yield ctx.warning(
+                ("lines", index, "failover", "url"),
+                "failover.url is the primary URL itself; when the primary fails this fails too",
+            )
 
 
 def _voicemails(ctx: Context) -> Iterator[tuple[JsonPath, dict[str, Any]]]:
@@ -232,16 +285,23 @@ def check_speech(ctx: Context) -> Iterator[Diagnostic]:
     for index, line in ctx.lines():
         message = line.get("failover", {}).get("message")
         if message is not None:
-            yield from _say_text(ctx, ("lines", index, "failover", "message"), message, default_voice, "message")
+            yield from _say_text(
+                ctx, ("lines", index, "failover", "message"), message, default_voice, "message"
+            )
 
 
-def _say_text(ctx: Context, path: JsonPath, text: str, voice: str, what: str) -> Iterator[Diagnostic]:
+def _say_text(
+    ctx: Context, path: JsonPath, text: str, voice: str, what: str
+) -> Iterator[Diagnostic]:
     if not text.strip():
         yield ctx.error(path, f"{what} is blank; write what callers should hear")
         return
     size, limit = len(text.encode("utf-8")), voices.say_limit(voice)
     if size > limit:
-        yield ctx.error(path, f"{what} is {size} bytes; Twilio's <Say> with {voice} speaks at most {limit} (error 13521): shorten it")
+        yield ctx.error(
+            path,
+            f"{what} is {size} bytes; Twilio's <Say> with {voice} speaks at most {limit} (error 13521): shorten it",
+        )
 
 
 CHECKS: tuple[Check, ...] = (

@@ -35,7 +35,9 @@ class LineChange:
     where: SourceRef = field(default=NOWHERE, compare=False)
 
 
-def compare(old: LinesConfig | None, new: LinesConfig, severity: Severity = Severity.MINOR) -> list[LineChange]:
+def compare(
+    old: LinesConfig | None, new: LinesConfig, severity: Severity = Severity.MINOR
+) -> list[LineChange]:
     """Every added, removed and changed line, in the new file's order, removals last."""
     before = {line.id: line for line in old.lines} if old else {}
     changes: list[LineChange] = []
@@ -50,17 +52,31 @@ def compare(old: LinesConfig | None, new: LinesConfig, severity: Severity = Seve
     current = {line.id for line in new.lines}
     for line in old.lines if old else ():
         if line.id not in current:
-            changes.append(LineChange(
-                line_id=line.id, kind=ChangeKind.REMOVED, failover_changed=True, where=line.where,
-                details=(f"line removed: {pretty_number(line.number)} will be restored to its settings "
-                         "from before this tool managed it, not released",),
-            ))
+            changes.append(
+                LineChange(
+                    line_id=line.id,
+                    kind=ChangeKind.REMOVED,
+                    failover_changed=True,
+                    where=line.where,
+                    details=(
+                        f"line removed: {pretty_number(line.number)} will be restored to its settings "
+                        "from before this tool managed it, not released",
+                    ),
+                )
+            )
     if old and old.account != new.account:
-        changes.insert(0, LineChange(
-            line_id="*", kind=ChangeKind.CHANGED, failover_changed=True,
-            details=(f"account name {old.account} → {new.account}: every Twilio-side resource "
-                     "(flows, documents, queue) is recreated under the new name",),
-        ))
+        changes.insert(
+            0,
+            LineChange(
+                line_id="*",
+                kind=ChangeKind.CHANGED,
+                failover_changed=True,
+                details=(
+                    f"account name {old.account} → {new.account}: every Twilio-side resource "
+                    "(flows, documents, queue) is recreated under the new name",
+                ),
+            ),
+        )
     return changes
 
 
@@ -74,9 +90,15 @@ def _added(line: Line, severity: Severity) -> LineChange:
     if line.test:
         warnings = (_early_test_warning(line),)
     return LineChange(
-        line_id=line.id, kind=ChangeKind.ADDED, failover_changed=True, where=line.where, warnings=warnings,
-        details=(f"line added: {pretty_number(line.number)} ({line.type.value}); on failure "
-                 f"{describe_chain(line, severity)}",),
+        line_id=line.id,
+        kind=ChangeKind.ADDED,
+        failover_changed=True,
+        where=line.where,
+        warnings=warnings,
+        details=(
+            f"line added: {pretty_number(line.number)} ({line.type.value}); on failure "
+            f"{describe_chain(line, severity)}",
+        ),
     )
 
 
@@ -92,20 +114,31 @@ def _changed(previous: Line, line: Line, details: list[str], severity: Severity)
     failover_set = _route(previous, severity) != _route(line, severity)
     if line.test and not previous.test and failover_set:
         warnings = (_early_test_warning(line),)
-    return LineChange(line_id=line.id, kind=ChangeKind.CHANGED, details=tuple(details),
-                      failover_changed=routed, warnings=warnings, where=line.where)
+    return LineChange(
+        line_id=line.id,
+        kind=ChangeKind.CHANGED,
+        details=tuple(details),
+        failover_changed=routed,
+        warnings=warnings,
+        where=line.where,
+    )
 
 
 def _early_test_warning(line: Line) -> str:
-    return (f"{line.id}: test mode starts in the same change that sets its failover; test after the "
-            "failover has been live for a while (Dialpad waits 24 h for shared lines)")
+    return (
+        f"{line.id}: test mode starts in the same change that sets its failover; test after the "
+        "failover has been live for a while (Dialpad waits 24 h for shared lines)"
+    )
 
 
-def _line_details(old: Line, new: Line, old_config: LinesConfig, new_config: LinesConfig,
-                  severity: Severity) -> Iterator[str]:
+def _line_details(
+    old: Line, new: Line, old_config: LinesConfig, new_config: LinesConfig, severity: Severity
+) -> Iterator[str]:
     if old.number != new.number:
-        yield (f"number {pretty_number(old.number)} → {pretty_number(new.number)}: the old number is "
-               "restored (not released) and the new one adopted")
+        yield (
+            f"number {pretty_number(old.number)} → {pretty_number(new.number)}: the old number is "
+            "restored (not released) and the new one adopted"
+        )
     if old.type != new.type:
         yield f"type {old.type.value} → {new.type.value}"
     if old.display_name != new.display_name:
@@ -118,10 +151,16 @@ def _line_details(old: Line, new: Line, old_config: LinesConfig, new_config: Lin
         yield f"message changed: {quote(new.message)}"
     yield from _voicemail_details(old, new)
     if old.forwarding != new.forwarding and old.forward == new.forward:
-        yield "forwarding list reordered or extended; the failover number stays " + pretty_number(new.forward or "")
+        yield "forwarding list reordered or extended; the failover number stays " + pretty_number(
+            new.forward or ""
+        )
     yield from _queue_details(old, new, old_config, new_config)
     if old.test != new.test:
-        yield "test started: calls go straight to the failover" if new.test else "test ended: primary restored"
+        yield (
+            "test started: calls go straight to the failover"
+            if new.test
+            else "test ended: primary restored"
+        )
 
 
 def _voicemail_details(old: Line, new: Line) -> Iterator[str]:
@@ -136,7 +175,9 @@ def _voicemail_details(old: Line, new: Line) -> Iterator[str]:
         yield f"recording callback {a.recording_callback or '(none)'} → {b.recording_callback or '(none)'}"
 
 
-def _queue_details(old: Line, new: Line, old_config: LinesConfig, new_config: LinesConfig) -> Iterator[str]:
+def _queue_details(
+    old: Line, new: Line, old_config: LinesConfig, new_config: LinesConfig
+) -> Iterator[str]:
     if old.queue is None and new.queue is None:
         return
     if old.queue is None:

@@ -76,8 +76,12 @@ def line_summary(line: Line, config: LinesConfig, severity: Severity) -> dict[st
         "normally": describe_normal(line),
         "on_failure": describe_chain(line, severity),
         "failover": [
-            {"kind": step.kind.value, "to": step.to or None, "timeout_s": step.timeout_s or None,
-             "text": step.text or None}
+            {
+                "kind": step.kind.value,
+                "to": step.to or None,
+                "timeout_s": step.timeout_s or None,
+                "text": step.text or None,
+            }
             for step in chain
         ],
         "queue": describe_queue(line, config),

@@ -100,7 +100,9 @@ def _schema_errors(data: Any) -> list[jsonschema.ValidationError]:
     return []
 
 
-def load_config(path: str | Path, display_name: str | None = None) -> tuple[LinesConfig, list[Diagnostic]]:
+def load_config(
+    path: str | Path, display_name: str | None = None
+) -> tuple[LinesConfig, list[Diagnostic]]:
     """Load ``path`` into the model; return it with warnings, or raise ConfigError."""
     document, diagnostics = read_document(path, display_name)
     return _finish(document, diagnostics)
@@ -121,7 +123,9 @@ def validate(path: str | Path, display_name: str | None = None) -> list[Diagnost
     return warnings
 
 
-def _finish(document: Document, diagnostics: list[Diagnostic]) -> tuple[LinesConfig, list[Diagnostic]]:
+def _finish(
+    document: Document, diagnostics: list[Diagnostic]
+) -> tuple[LinesConfig, list[Diagnostic]]:
     if document.data is not None:
         errors = _schema_errors(document.data)
         for error in errors:
@@ -129,7 +133,13 @@ def _finish(document: Document, diagnostics: list[Diagnostic]) -> tuple[LinesCon
         diagnostics.extend(checks.run_all(document, _broken_subtrees(errors)))
     elif not diagnostics:  # a document that is only `null` or `~`
         where = document.where(())
-        diagnostics.append(Diagnostic(where, Level.ERROR, "the file holds no data; expected a mapping with version, account and lines"))
+        diagnostics.append(
+            Diagnostic(
+                where,
+                Level.ERROR,
+                "the file holds no data; expected a mapping with version, account and lines",
+            )
+        )
     diagnostics.sort(key=lambda d: (d.where.line, d.where.column, d.message))
     if document.data is None or any(d.is_error for d in diagnostics):
         raise ConfigError(diagnostics)
@@ -181,7 +191,9 @@ MAX_UNKNOWN_KEYS_SHOWN = 20
 """Per mapping; past this a single line counts the rest (a pasted file can have thousands)."""
 
 
-def _unknown_keys(error: jsonschema.ValidationError, path: tuple[Any, ...], document: Document) -> list[Diagnostic]:
+def _unknown_keys(
+    error: jsonschema.ValidationError, path: tuple[Any, ...], document: Document
+) -> list[Diagnostic]:
     allowed = sorted(error.schema.get("properties", {}))
     node = document.node(path)
     key_nodes = [k for k, _ in node.value] if isinstance(node, yaml.MappingNode) else []
@@ -192,11 +204,25 @@ def _unknown_keys(error: jsonschema.ValidationError, path: tuple[Any, ...], docu
         close = difflib.get_close_matches(str(key), allowed, n=1)
         hint = f'; did you mean "{close[0]}"?' if close else f"; allowed keys: {', '.join(allowed)}"
         message = f'unknown key "{key}" in {_subject(path)}{hint}'
-        out.append(Diagnostic(document.ref(key_node.start_mark), Level.ERROR, message, format_path((*path, str(key)))))
+        out.append(
+            Diagnostic(
+                document.ref(key_node.start_mark),
+                Level.ERROR,
+                message,
+                format_path((*path, str(key))),
+            )
+        )
     if len(unknown) > MAX_UNKNOWN_KEYS_SHOWN:
         rest = len(unknown) - MAX_UNKNOWN_KEYS_SHOWN
         message = f"…and {rest} more unknown keys in {_subject(path)}"
-        out.append(Diagnostic(document.ref(unknown[MAX_UNKNOWN_KEYS_SHOWN].start_mark), Level.ERROR, message, format_path(path)))
+        out.append(
+            Diagnostic(
+                document.ref(unknown[MAX_UNKNOWN_KEYS_SHOWN].start_mark),
+                Level.ERROR,
+                message,
+                format_path(path),
+            )
+        )
     return out
 
 
@@ -238,7 +264,9 @@ def build_model(document: Document) -> LinesConfig:
         for index, raw in enumerate(data["lines"])
     )
     agents = tuple(
-        Agent(id=raw["id"], name=raw["name"], phone=raw["phone"], where=document.where(("agents", i)))
+        Agent(
+            id=raw["id"], name=raw["name"], phone=raw["phone"], where=document.where(("agents", i))
+        )
         for i, raw in enumerate(data.get("agents", []))
     )
     return LinesConfig(
@@ -251,19 +279,31 @@ def build_model(document: Document) -> LinesConfig:
     )
 
 
-def _voicemail(document: Document, path: tuple[Any, ...], base: dict[str, Any], own: dict[str, Any]) -> Voicemail:
+def _voicemail(
+    document: Document, path: tuple[Any, ...], base: dict[str, Any], own: dict[str, Any]
+) -> Voicemail:
     merged = {**base, **own}
     kwargs: dict[str, Any] = {}
-    for key, attr in (("greeting", "greeting"), ("voice", "voice"), ("language", "language"),
-                      ("max_length", "max_length_s"), ("recording_callback", "recording_callback")):
+    for key, attr in (
+        ("greeting", "greeting"),
+        ("voice", "voice"),
+        ("language", "language"),
+        ("max_length", "max_length_s"),
+        ("recording_callback", "recording_callback"),
+    ):
         if key in merged:
             kwargs[attr] = merged[key]
     where_path = path if own else ("defaults", "voicemail")
     return Voicemail(**kwargs, where=document.where(where_path))
 
 
-def _build_line(document: Document, index: int, raw: dict[str, Any], base_voicemail: dict[str, Any],
-                forward_timeout: int) -> Line:
+def _build_line(
+    document: Document,
+    index: int,
+    raw: dict[str, Any],
+    base_voicemail: dict[str, Any],
+    forward_timeout: int,
+) -> Line:
     path = ("lines", index)
     failover = raw.get("failover", {})
     forwarding = tuple(raw.get("forwarding", ()))
@@ -287,7 +327,12 @@ def _build_line(document: Document, index: int, raw: dict[str, Any], base_voicem
         forwarding=forwarding,
         url=failover.get("url"),
         message=failover.get("message"),
-        voicemail=_voicemail(document, (*path, "failover", "voicemail"), base_voicemail, failover.get("voicemail", {})),
+        voicemail=_voicemail(
+            document,
+            (*path, "failover", "voicemail"),
+            base_voicemail,
+            failover.get("voicemail", {}),
+        ),
         queue=queue,
         test=bool(raw.get("test", False)),
         where=document.where(path),

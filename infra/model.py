@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 
 from infra.errors import NOWHERE, SourceRef
 
-DEFAULT_GREETING = (
-    "No one is available to take your call. Please leave a message after the tone."
-)
+DEFAULT_GREETING = "No one is available to take your call. Please leave a message after the tone."
 DEFAULT_VOICE = "Polly.Joanna"
 DEFAULT_LANGUAGE = "en-US"
 DEFAULT_MAX_LENGTH_S = 120

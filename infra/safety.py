@@ -25,7 +25,9 @@ class Brake:
     allow_removals: bool = False
 
 
-def brake_reasons(changes: list[LineChange], existing_lines: int, brake: Brake = Brake()) -> list[str]:
+def brake_reasons(
+    changes: list[LineChange], existing_lines: int, brake: Brake = Brake()
+) -> list[str]:
     """Why this change is unsafe; empty when it may go ahead."""
     reasons: list[str] = []
     removed = [c.line_id for c in changes if c.kind is ChangeKind.REMOVED]
@@ -34,7 +36,11 @@ def brake_reasons(changes: list[LineChange], existing_lines: int, brake: Brake =
             f"{len(removed)} line(s) removed ({', '.join(removed)}); their numbers would be restored to "
             "their earlier settings. Allow removals for this run if that is intended"
         )
-    rerouted = [c.line_id for c in changes if c.kind is ChangeKind.CHANGED and c.failover_changed and c.line_id != "*"]
+    rerouted = [
+        c.line_id
+        for c in changes
+        if c.kind is ChangeKind.CHANGED and c.failover_changed and c.line_id != "*"
+    ]
     if existing_lines >= MIN_LINES_FOR_SHARE and rerouted:
         share = len(rerouted) / existing_lines
         if share > brake.max_change_share:
@@ -43,5 +49,7 @@ def brake_reasons(changes: list[LineChange], existing_lines: int, brake: Brake =
                 f"{brake.max_change_share:.0%} limit; raise the limit or force this run if that is intended"
             )
     if any(c.line_id == "*" for c in changes):
-        reasons.append("the account name changes, which recreates every Twilio-side resource; force this run if intended")
+        reasons.append(
+            "the account name changes, which recreates every Twilio-side resource; force this run if intended"
+        )
     return reasons

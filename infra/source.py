@@ -75,7 +75,9 @@ class Document:
                 break
             last = index == len(path) - 1
             node = child
-            mark = key_node.start_mark if (key and last and key_node is not None) else node.start_mark
+            mark = (
+                key_node.start_mark if (key and last and key_node is not None) else node.start_mark
+            )
         return SourceRef(self.file, mark.line + 1, mark.column + 1)
 
 
@@ -84,7 +86,11 @@ def _child(node: yaml.Node, item: PathItem) -> tuple[yaml.Node | None, yaml.Node
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.value == item:
                 return value_node, key_node
-    if isinstance(node, yaml.SequenceNode) and isinstance(item, int) and 0 <= item < len(node.value):
+    if (
+        isinstance(node, yaml.SequenceNode)
+        and isinstance(item, int)
+        and 0 <= item < len(node.value)
+    ):
         return node.value[item], None
     return None, None
 
@@ -107,7 +113,9 @@ class _Builder:
     def build(self, node: yaml.Node, depth: int = 0) -> Any:
         self._nodes += 1
         if self._nodes > MAX_NODES:
-            raise _Rejected(node.start_mark, "the document expands to too many values (alias bomb?)")
+            raise _Rejected(
+                node.start_mark, "the document expands to too many values (alias bomb?)"
+            )
         if depth > MAX_DEPTH:
             raise _Rejected(node.start_mark, f"nesting is deeper than {MAX_DEPTH} levels")
         if isinstance(node, yaml.ScalarNode):
@@ -123,7 +131,9 @@ class _Builder:
         first_seen: dict[Any, yaml.Mark] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise _Rejected(key_node.start_mark, "merge keys (<<) are not supported; write the keys out")
+                raise _Rejected(
+                    key_node.start_mark, "merge keys (<<) are not supported; write the keys out"
+                )
             if not isinstance(key_node, yaml.ScalarNode):
                 raise _Rejected(key_node.start_mark, "mapping keys must be plain strings")
             key = self._scalar(key_node)
@@ -175,14 +185,18 @@ def _decode(file: str, raw: bytes) -> tuple[str | None, list[Diagnostic]]:
         return None, [Diagnostic(SourceRef(file, line, column), Level.ERROR, msg)]
 
 
-def read_document(path: str | Path, display_name: str | None = None) -> tuple[Document, list[Diagnostic]]:
+def read_document(
+    path: str | Path, display_name: str | None = None
+) -> tuple[Document, list[Diagnostic]]:
     """Read and parse ``path``; diagnostics are non-empty when the data is unusable."""
     name = display_name or str(path)
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        return Document(name, None), [Diagnostic(SourceRef(name, 1, 1), Level.ERROR, f"cannot read file: {reason}")]
+        return Document(name, None), [
+            Diagnostic(SourceRef(name, 1, 1), Level.ERROR, f"cannot read file: {reason}")
+        ]
     return parse_document(raw, name)
 
 
@@ -215,7 +229,11 @@ def parse_document(raw: bytes, name: str) -> tuple[Document, list[Diagnostic]]:
     except RecursionError:
         return Document(name, None, root), [_diag(name, root.start_mark, "nesting is too deep")]
     duplicates = [
-        _diag(name, mark, f'duplicate key "{key}" (first at line {first.line + 1}); remove one of them')
+        _diag(
+            name,
+            mark,
+            f'duplicate key "{key}" (first at line {first.line + 1}); remove one of them',
+        )
         for mark, key, first in builder.duplicates
     ]
     return Document(name, data, root), duplicates

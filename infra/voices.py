@@ -13,12 +13,31 @@ BASIC_VOICES = frozenset({"man", "woman", "alice"})
 # Amazon Polly voices Twilio offers (standard/neural); suffixes like -Neural are stripped.
 POLLY_LANGUAGES: dict[str, str] = {
     **dict.fromkeys(
-        ["Joanna", "Matthew", "Ivy", "Justin", "Kendra", "Kimberly", "Salli", "Joey", "Kevin",
-         "Ruth", "Stephen", "Danielle", "Gregory", "Patrick"], "en-US"),
+        [
+            "Joanna",
+            "Matthew",
+            "Ivy",
+            "Justin",
+            "Kendra",
+            "Kimberly",
+            "Salli",
+            "Joey",
+            "Kevin",
+            "Ruth",
+            "Stephen",
+            "Danielle",
+            "Gregory",
+            "Patrick",
+        ],
+        "en-US",
+    ),
     **dict.fromkeys(["Amy", "Brian", "Emma", "Arthur"], "en-GB"),
     **dict.fromkeys(["Nicole", "Olivia", "Russell"], "en-AU"),
     **dict.fromkeys(["Aditi", "Raveena", "Kajal"], "en-IN"),
-    "Geraint": "en-GB-WLS", "Aria": "en-NZ", "Ayanda": "en-ZA", "Niamh": "en-IE",
+    "Geraint": "en-GB-WLS",
+    "Aria": "en-NZ",
+    "Ayanda": "en-ZA",
+    "Niamh": "en-IE",
     **dict.fromkeys(["Marlene", "Vicki", "Hans", "Daniel"], "de-DE"),
     "Hannah": "de-AT",
     **dict.fromkeys(["Celine", "Lea", "Mathieu", "Remi"], "fr-FR"),
@@ -30,7 +49,8 @@ POLLY_LANGUAGES: dict[str, str] = {
     **dict.fromkeys(["Camila", "Vitoria", "Ricardo", "Thiago"], "pt-BR"),
     **dict.fromkeys(["Ines", "Cristiano"], "pt-PT"),
     **dict.fromkeys(["Mizuki", "Takumi", "Kazuha", "Tomoko"], "ja-JP"),
-    "Seoyeon": "ko-KR", "Zhiyu": "cmn-CN",
+    "Seoyeon": "ko-KR",
+    "Zhiyu": "cmn-CN",
     **dict.fromkeys(["Lotte", "Ruben", "Laura"], "nl-NL"),
     **dict.fromkeys(["Liv", "Ida"], "nb-NO"),
     **dict.fromkeys(["Naja", "Mads", "Sofie"], "da-DK"),
@@ -38,7 +58,9 @@ POLLY_LANGUAGES: dict[str, str] = {
     **dict.fromkeys(["Ewa", "Maja", "Jacek", "Jan", "Ola"], "pl-PL"),
     **dict.fromkeys(["Tatyana", "Maxim"], "ru-RU"),
     **dict.fromkeys(["Filiz", "Burcu"], "tr-TR"),
-    "Carmen": "ro-RO", "Gwyneth": "cy-GB", "Suvi": "fi-FI",
+    "Carmen": "ro-RO",
+    "Gwyneth": "cy-GB",
+    "Suvi": "fi-FI",
     **dict.fromkeys(["Dora", "Karl"], "is-IS"),
 }
 
@@ -68,7 +90,9 @@ def voice_problem(voice: str, language: str) -> str | None:
         name = voice.removeprefix("Polly.").split("-")[0]
         spoken = POLLY_LANGUAGES.get(name)
         if spoken is None:
-            return f'voice "{voice}" is not a Polly voice this tool knows; check Twilio\'s voice list'
+            return (
+                f'voice "{voice}" is not a Polly voice this tool knows; check Twilio\'s voice list'
+            )
         if spoken != language:
             return f'voice "{voice}" speaks {spoken}, but language is {language}; Twilio may refuse the <Say>'
         return None

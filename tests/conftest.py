@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.twilio_double.pytest_plugin"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,12 +56,16 @@ def _loopback_only() -> Iterator[None]:
 
     def guarded_connect(self: socket.socket, address: object) -> None:
         if not _is_loopback(address):
-            raise NetworkBlockedError(f"test tried to connect to {address!r}; only loopback is allowed")
+            raise NetworkBlockedError(
+                f"test tried to connect to {address!r}; only loopback is allowed"
+            )
         return real_connect(self, address)  # type: ignore[arg-type]
 
     def guarded_connect_ex(self: socket.socket, address: object) -> int:
         if not _is_loopback(address):
-            raise NetworkBlockedError(f"test tried to connect to {address!r}; only loopback is allowed")
+            raise NetworkBlockedError(
+                f"test tried to connect to {address!r}; only loopback is allowed"
+            )
         return real_connect_ex(self, address)  # type: ignore[arg-type]
 
     def guarded_getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]

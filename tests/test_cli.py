@@ -24,7 +24,9 @@ def test_validate_shipped_file_exits_zero() -> None:
 
 
 def test_validate_json_lists_diagnostics_with_positions() -> None:
-    result = failover("validate", "tests/fixtures/invalid/wrong-types.yaml", "--format", "json", cwd=ROOT)
+    result = failover(
+        "validate", "tests/fixtures/invalid/wrong-types.yaml", "--format", "json", cwd=ROOT
+    )
     assert result.code == ExitCode.ERROR
     report = json.loads(result.stdout)
     assert report["ok"] is False
@@ -40,7 +42,10 @@ def test_plan_text_tells_each_line_story() -> None:
     assert result.code == ExitCode.OK
     text = result.stdout
     assert "9 lines, 1 in test mode" in text
-    assert 'on failure  forward to +1 415-555-0199 for 20 s, then voicemail "No one is available' in text
+    assert (
+        'on failure  forward to +1 415-555-0199 for 20 s, then voicemail "No one is available'
+        in text
+    )
     assert "on failure  secondary server https://backup-voice.acme.example/billing" in text
     assert re.search(r"eli .*✗ TEST MODE", text)
     assert "severe      queue for Alice Ng, Bob Okafor (up to 180 s), then voicemail" in text
@@ -48,7 +53,9 @@ def test_plan_text_tells_each_line_story() -> None:
 
 def test_plan_severe_switches_only_lines_with_a_queue() -> None:
     minor = json.loads(failover("plan", "--format", "json", cwd=ROOT).stdout)
-    severe = json.loads(failover("plan", "--format", "json", "--severity", "severe", cwd=ROOT).stdout)
+    severe = json.loads(
+        failover("plan", "--format", "json", "--severity", "severe", cwd=ROOT).stdout
+    )
     changed = [a["id"] for a, b in zip(minor["lines"], severe["lines"], strict=True) if a != b]
     assert changed == ["main", "support"]
     assert [step["kind"] for step in severe["lines"][0]["failover"]] == ["queue", "voicemail"]
@@ -60,7 +67,7 @@ def test_plan_markdown_has_table_and_mermaid() -> None:
     md = result.stdout
     assert "| Line | Number | Normally | When the primary fails | Test |" in md
     assert md.count("\n| **") == 9
-    block = md[md.index("```mermaid"):]
+    block = md[md.index("```mermaid") :]
     assert block.startswith("```mermaid\nflowchart LR\n")
     assert "eli_in -->|primary fails| eli_0" in block
     assert "class eli_in test" in block
@@ -74,7 +81,9 @@ def test_plan_of_invalid_file_exits_one_with_diagnostics() -> None:
     assert "duplicate-line-id.yaml:5:10: error: line id" in result.stderr
 
 
-@pytest.mark.parametrize("argv", [["plan", "--format", "yaml"], ["nonsense"], [], ["plan", "--severity", "extreme"]])
+@pytest.mark.parametrize(
+    "argv", [["plan", "--format", "yaml"], ["nonsense"], [], ["plan", "--severity", "extreme"]]
+)
 def test_bad_arguments_exit_two(argv: list[str]) -> None:
     result = failover(*argv, cwd=ROOT)
     assert result.code == ExitCode.USAGE
@@ -91,7 +100,13 @@ def test_every_subcommand_has_help_and_is_in_the_readme() -> None:
 
 
 def test_python_dash_m_infra_runs_the_cli() -> None:
-    proc = subprocess.run([sys.executable, "-m", "infra", "validate"], cwd=ROOT, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "infra", "validate"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("lines.yaml: ok")
 
@@ -110,12 +125,17 @@ def test_unexpected_error_is_one_line_without_traceback(monkeypatch: pytest.Monk
     err = io.StringIO()
     code = main(["plan"], Env(stdout=io.StringIO(), stderr=err, cwd=ROOT))
     assert code == ExitCode.ERROR
-    assert err.getvalue() == "failover: ValueError: kaboom\nThis is a bug in failover; rerun with --traceback and report it.\n"
+    assert (
+        err.getvalue()
+        == "failover: ValueError: kaboom\nThis is a bug in failover; rerun with --traceback and report it.\n"
+    )
 
 
 def test_readme_example_validates(tmp_path: Path) -> None:
     readme = (ROOT / "README.md").read_text()
-    example = next(block for block in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "version: 1" in block)
+    example = next(
+        block for block in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "version: 1" in block
+    )
     (tmp_path / "lines.yaml").write_text(example)
     result = failover("validate", cwd=tmp_path)
     assert result.code == ExitCode.OK, result.stderr

@@ -19,8 +19,11 @@ SHIPPED = (ROOT / "lines.yaml").read_text()
 
 
 def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        check=True,
+        capture_output=True,
+    )
 
 
 @pytest.fixture
@@ -62,7 +65,12 @@ def test_forward_to_voicemail_story(repo: Path) -> None:
 def test_between_two_commits_with_greeting_agent_and_test(repo: Path) -> None:
     _edit(repo, "Hej, this is Gus.", "Hi, this is Gus.")
     _edit(repo, "agents: [alice, bob]\n", "agents: [alice, bob, carol]\n", commit=True)
-    _edit(repo, "    test: true   # failover test mode: calls go straight to the failover\n", "", commit=True)
+    _edit(
+        repo,
+        "    test: true   # failover test mode: calls go straight to the failover\n",
+        "",
+        commit=True,
+    )
     result = failover("diff", "--base", "HEAD~2", "--head", "HEAD", cwd=repo)
     assert result.code == ExitCode.CHANGES
     assert result.stdout.splitlines() == [
@@ -72,7 +80,7 @@ def test_between_two_commits_with_greeting_agent_and_test(repo: Path) -> None:
         "~ eli",
         "    test ended: primary restored",
         "~ gus",
-        "    greeting changed: \"Hi, this is Gus. Leave a message and I'll get b…\"",
+        '    greeting changed: "Hi, this is Gus. Leave a message and I\'ll get b…"',
     ]
 
 
@@ -90,9 +98,12 @@ def test_removed_line_trips_brake_with_distinct_exit_code(repo: Path) -> None:
 
 
 def test_test_mode_started_with_new_failover_warns(repo: Path) -> None:
-    _edit(repo, '    number: "+14155550107"\n',
-          '    number: "+14155550107"\n    primary: https://voice.acme.example/users/fay\n'
-          '    forwarding: ["+14155550140"]\n    test: true\n')
+    _edit(
+        repo,
+        '    number: "+14155550107"\n',
+        '    number: "+14155550107"\n    primary: https://voice.acme.example/users/fay\n'
+        '    forwarding: ["+14155550140"]\n    test: true\n',
+    )
     result = failover("diff", "--base", "HEAD", "--format", "json", cwd=repo)
     report = json.loads(result.stdout)
     (change,) = report["changes"]
@@ -107,7 +118,7 @@ def test_markdown_has_mermaid_of_changed_routes_only(repo: Path) -> None:
     _edit(repo, '      forward: "+14155550188"\n      timeout: 25\n', "")
     result = failover("diff", "--base", "HEAD", "--format", "markdown", cwd=repo)
     assert "- **`sales`** changed" in result.stdout
-    block = result.stdout[result.stdout.index("```mermaid"):]
+    block = result.stdout[result.stdout.index("```mermaid") :]
     assert "sales_in -->|primary fails| sales_0" in block
     assert "main_in" not in block
 
@@ -134,7 +145,9 @@ def test_invalid_base_names_the_ref(repo: Path) -> None:
     _edit(repo, "version: 7", "version: 1")
     result = failover("diff", "--base", "HEAD", cwd=repo)
     assert result.code == ExitCode.ERROR
-    assert result.stderr.splitlines()[0].startswith("lines.yaml@HEAD:6:10: error: version must be 1")
+    assert result.stderr.splitlines()[0].startswith(
+        "lines.yaml@HEAD:6:10: error: version must be 1"
+    )
 
 
 def _many_lines(count: int, forward: str) -> bytes:
@@ -151,7 +164,7 @@ def test_brake_trips_above_share_and_not_below() -> None:
     changes = compare(old, new)
     assert {c.kind for c in changes} == {ChangeKind.CHANGED} and len(changes) == 20
     assert brake_reasons(changes, 20) == [
-        "20 of 20 lines (100%) change their failover, more than the 30% limit; raise the limit or force this run if that is intended"
+        "20 of 20 lines (100%) change their failover, more than the 30% limit; raise the limit or force this run if that is intended"  # noqa: E501
     ]
     assert brake_reasons(changes[:6], 20) == []
     assert brake_reasons(changes[:7], 20) != []

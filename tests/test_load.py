@@ -40,7 +40,9 @@ def test_every_property_has_a_description_for_editor_hover() -> None:
     schema = json.loads(SCHEMA_PATH.read_text())
     missing = []
     for path, node in _walk(schema):
-        for name, prop in node.get("properties", {}).items() if isinstance(node.get("properties"), dict) else ():
+        for name, prop in (
+            node.get("properties", {}).items() if isinstance(node.get("properties"), dict) else ()
+        ):
             if "description" not in prop and "$ref" not in prop:
                 missing.append(f"{path}/properties/{name}")
             elif "$ref" in prop and "description" not in prop:
@@ -77,7 +79,11 @@ def test_invalid_fixture_gives_exact_diagnostics(case: str, update_golden: bool)
     if update_golden or not expected_path.exists():
         expected_path.write_text(result.stderr)
     expected = expected_path.read_text()
-    diff = "".join(difflib.unified_diff(expected.splitlines(True), result.stderr.splitlines(True), "expected", "actual"))
+    diff = "".join(
+        difflib.unified_diff(
+            expected.splitlines(True), result.stderr.splitlines(True), "expected", "actual"
+        )
+    )
     assert result.stderr == expected, diff
 
 
@@ -111,12 +117,14 @@ lines:
         load_bytes(raw, "mixed.yaml")
     messages = [str(d) for d in caught.value.diagnostics]
     assert messages[0].startswith("mixed.yaml:4:22: error: type must be one of")
-    assert messages[1].startswith('mixed.yaml:5:79: error: failover number +14155550101 is the Twilio number of line "sales"')
+    assert messages[1].startswith(
+        'mixed.yaml:5:79: error: failover number +14155550101 is the Twilio number of line "sales"'
+    )
 
 
 def test_positions_are_not_part_of_equality() -> None:
     compact = b'version: 1\naccount: {name: acme}\nlines: [{id: main, type: main_line, number: "+14155550100"}]\n'
-    spread = b'# comment\n\nversion: 1\naccount:\n  name: acme\nlines:\n  - id: main\n    type: main_line\n    number: "+14155550100"\n'
+    spread = b'# comment\n\nversion: 1\naccount:\n  name: acme\nlines:\n  - id: main\n    type: main_line\n    number: "+14155550100"\n'  # noqa: E501
     (a, _), (b, _) = load_bytes(compact, "a.yaml"), load_bytes(spread, "b.yaml")
     assert a.lines == b.lines
     assert a.lines[0].where.line != b.lines[0].where.line
@@ -134,7 +142,7 @@ lines:
     config, warnings = load_bytes(raw, "w.yaml")
     assert config.lines[0].voicemail.voice == "Polly.Brian"
     assert [str(w) for w in warnings] == [
-        'w.yaml:7:35: warning: voice "Polly.Brian" speaks en-GB, but language is en-US; Twilio may refuse the <Say> (lines[0].failover.voicemail.voice)'
+        'w.yaml:7:35: warning: voice "Polly.Brian" speaks en-GB, but language is en-US; Twilio may refuse the <Say> (lines[0].failover.voicemail.voice)'  # noqa: E501
     ]
 
 
@@ -159,7 +167,10 @@ def test_queue_is_used_only_when_severe() -> None:
     config, _ = load_config(ROOT / "lines.yaml")
     support, sales = config.line("support"), config.line("sales")
     assert [s.kind for s in support.failover_chain(Severity.MINOR)] == [TargetKind.VOICEMAIL]
-    assert [s.kind for s in support.failover_chain(Severity.SEVERE)] == [TargetKind.QUEUE, TargetKind.VOICEMAIL]
+    assert [s.kind for s in support.failover_chain(Severity.SEVERE)] == [
+        TargetKind.QUEUE,
+        TargetKind.VOICEMAIL,
+    ]
     assert sales.failover_chain(Severity.SEVERE) == sales.failover_chain(Severity.MINOR)
 
 

@@ -20,8 +20,12 @@ from infra.model import LinesConfig
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = (ROOT / "lines.yaml").read_bytes()
 
-settings.register_profile("ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("long", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "long", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 PROFILE = settings.get_profile(os.environ.get("FUZZ_PROFILE", "ci"))
 
 
@@ -45,7 +49,9 @@ def assert_model_or_diagnostics(raw: bytes) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=6),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=6)
+    ),
     max_leaves=40,
 )
 
@@ -69,28 +75,63 @@ def test_random_yaml_documents(value: object) -> None:
 
 
 @PROFILE
-@given(st.fixed_dictionaries({
-    "version": st.sampled_from([1, 2, "1", None]),
-    "account": st.fixed_dictionaries({"name": st.sampled_from(["acme", "A", "", 7])}),
-    "lines": st.lists(st.fixed_dictionaries({
-        "id": st.sampled_from(["main", "sales", "main", "X y", 3]),
-        "type": st.sampled_from(["main_line", "department", "contact_center", "user", "other"]),
-        "number": st.sampled_from(["+14155550100", "+14155550101", "+1415", 14155550100, "+19005550100"]),
-    }, optional={
-        "failover": json_values | st.fixed_dictionaries({}, optional={
-            "forward": st.sampled_from(["+14155550199", "+14155550100", "+19005550100"]),
-            "url": st.sampled_from(["https://x.example/a", "http://x", ""]),
-            "message": st.text(max_size=20),
-            "timeout": st.integers(-5, 700),
-        }),
-        "forwarding": st.lists(st.sampled_from(["+14155550120", "+14155550121", "+14155550100"]), max_size=7),
-        "queue": st.fixed_dictionaries({"agents": st.lists(st.sampled_from(["alice", "zed"]), max_size=3)}),
-        "test": st.booleans(),
-        "primary": st.sampled_from(["https://voice.example/a", "ftp://x"]),
-    }), max_size=6),
-}, optional={"agents": st.lists(st.fixed_dictionaries({
-    "id": st.sampled_from(["alice", "bob"]), "name": st.just("A"),
-    "phone": st.sampled_from(["+14155550111", "+14155550100"])}), max_size=3)}))
+@given(
+    st.fixed_dictionaries(
+        {
+            "version": st.sampled_from([1, 2, "1", None]),
+            "account": st.fixed_dictionaries({"name": st.sampled_from(["acme", "A", "", 7])}),
+            "lines": st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "id": st.sampled_from(["main", "sales", "main", "X y", 3]),
+                        "type": st.sampled_from(
+                            ["main_line", "department", "contact_center", "user", "other"]
+                        ),
+                        "number": st.sampled_from(
+                            ["+14155550100", "+14155550101", "+1415", 14155550100, "+19005550100"]
+                        ),
+                    },
+                    optional={
+                        "failover": json_values
+                        | st.fixed_dictionaries(
+                            {},
+                            optional={
+                                "forward": st.sampled_from(
+                                    ["+14155550199", "+14155550100", "+19005550100"]
+                                ),
+                                "url": st.sampled_from(["https://x.example/a", "http://x", ""]),
+                                "message": st.text(max_size=20),
+                                "timeout": st.integers(-5, 700),
+                            },
+                        ),
+                        "forwarding": st.lists(
+                            st.sampled_from(["+14155550120", "+14155550121", "+14155550100"]),
+                            max_size=7,
+                        ),
+                        "queue": st.fixed_dictionaries(
+                            {"agents": st.lists(st.sampled_from(["alice", "zed"]), max_size=3)}
+                        ),
+                        "test": st.booleans(),
+                        "primary": st.sampled_from(["https://voice.example/a", "ftp://x"]),
+                    },
+                ),
+                max_size=6,
+            ),
+        },
+        optional={
+            "agents": st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "id": st.sampled_from(["alice", "bob"]),
+                        "name": st.just("A"),
+                        "phone": st.sampled_from(["+14155550111", "+14155550100"]),
+                    }
+                ),
+                max_size=3,
+            )
+        },
+    )
+)
 def test_structured_near_valid_documents(document: dict[str, object]) -> None:
     assert_model_or_diagnostics(yaml.safe_dump(document).encode())
 
@@ -105,7 +146,23 @@ def test_mutated_shipped_file(data: st.DataObject) -> None:
         if action == "delete":
             del raw[at : at + data.draw(st.integers(1, 40))]
         elif action == "insert":
-            raw[at:at] = data.draw(st.sampled_from([b":", b"- ", b"  ", b"\t", b"&a ", b"*a", b"{", b'"', b"\n", b"\xff", b"!!binary "]))
+            raw[at:at] = data.draw(
+                st.sampled_from(
+                    [
+                        b":",
+                        b"- ",
+                        b"  ",
+                        b"\t",
+                        b"&a ",
+                        b"*a",
+                        b"{",
+                        b'"',
+                        b"\n",
+                        b"\xff",
+                        b"!!binary ",
+                    ]
+                )
+            )
         else:
             start = raw.rfind(b"\n", 0, at) + 1
             end = raw.find(b"\n", at)
@@ -115,7 +172,9 @@ def test_mutated_shipped_file(data: st.DataObject) -> None:
 
 
 def test_huge_scalar_and_deep_nesting_and_wide_mapping() -> None:
-    assert_model_or_diagnostics(b"version: 1\naccount: {name: acme}\nlines: [" + b"x" * 2_000_000 + b"]\n")
+    assert_model_or_diagnostics(
+        b"version: 1\naccount: {name: acme}\nlines: [" + b"x" * 2_000_000 + b"]\n"
+    )
     assert_model_or_diagnostics(b"[" * 5000 + b"]" * 5000)
     assert_model_or_diagnostics(b"{" * 5000 + b"}" * 5000)
     assert_model_or_diagnostics(b"- " * 3000 + b"x\n")

@@ -25,16 +25,46 @@ SIGN = {ChangeKind.ADDED: "+", ChangeKind.REMOVED: "-", ChangeKind.CHANGED: "~"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", nargs="?", default="lines.yaml", help="the lines file (default: lines.yaml)")
-    parser.add_argument("--base", required=True, metavar="REF", help="git ref to compare against, e.g. origin/main")
-    parser.add_argument("--head", metavar="REF", help="compare with the file at this ref instead of the working copy")
-    parser.add_argument("--severity", choices=[s.value for s in Severity], default=Severity.MINOR.value,
-                        help="describe failover at this severity (default: minor)")
-    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format (default: text)")
-    parser.add_argument("--max-change-share", type=float, default=DEFAULT_MAX_CHANGE_SHARE, metavar="SHARE",
-                        help=f"largest share of lines whose failover may change (default: {DEFAULT_MAX_CHANGE_SHARE})")
-    parser.add_argument("--allow-removals", action="store_true", help="removing lines does not trip the safety brake")
-    parser.add_argument("--force", action="store_true", help="report brake reasons but do not exit with the brake's code")
+    parser.add_argument(
+        "file", nargs="?", default="lines.yaml", help="the lines file (default: lines.yaml)"
+    )
+    parser.add_argument(
+        "--base", required=True, metavar="REF", help="git ref to compare against, e.g. origin/main"
+    )
+    parser.add_argument(
+        "--head",
+        metavar="REF",
+        help="compare with the file at this ref instead of the working copy",
+    )
+    parser.add_argument(
+        "--severity",
+        choices=[s.value for s in Severity],
+        default=Severity.MINOR.value,
+        help="describe failover at this severity (default: minor)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="output format (default: text)",
+    )
+    parser.add_argument(
+        "--max-change-share",
+        type=float,
+        default=DEFAULT_MAX_CHANGE_SHARE,
+        metavar="SHARE",
+        help=f"largest share of lines whose failover may change (default: {DEFAULT_MAX_CHANGE_SHARE})",
+    )
+    parser.add_argument(
+        "--allow-removals",
+        action="store_true",
+        help="removing lines does not trip the safety brake",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="report brake reasons but do not exit with the brake's code",
+    )
 
 
 def _git_show(env: Env, ref: str, file: str) -> bytes | None:
@@ -43,7 +73,8 @@ def _git_show(env: Env, ref: str, file: str) -> bytes | None:
     try:
         proc = subprocess.run(  # noqa: S603 - fixed argv, no shell
             ["git", "-C", str(path.parent), "show", f"{ref}:./{path.name}"],  # noqa: S607
-            capture_output=True, check=False,
+            capture_output=True,
+            check=False,
         )
     except FileNotFoundError as exc:
         raise InfraError("git is not installed; diff needs it to read the base version") from exc
@@ -52,7 +83,9 @@ def _git_show(env: Env, ref: str, file: str) -> bytes | None:
     message = proc.stderr.decode("utf-8", "replace").strip()
     if "exists on disk, but not in" in message or "does not exist in" in message:
         return None
-    raise InfraError(f"cannot read {file} at {ref}: {message.splitlines()[-1] if message else 'git failed'}")
+    raise InfraError(
+        f"cannot read {file} at {ref}: {message.splitlines()[-1] if message else 'git failed'}"
+    )
 
 
 def _load_at(env: Env, ref: str, file: str) -> LinesConfig | None:
@@ -67,8 +100,11 @@ def _load_at(env: Env, ref: str, file: str) -> LinesConfig | None:
 
 
 def _base_hint(file: str, ref: str) -> Diagnostic:
-    return Diagnostic(SourceRef(f"{file}@{ref}", 1, 1), Level.ERROR,
-                      f"the base version at {ref} is invalid; fix it there or compare against another ref")
+    return Diagnostic(
+        SourceRef(f"{file}@{ref}", 1, 1),
+        Level.ERROR,
+        f"the base version at {ref} is invalid; fix it there or compare against another ref",
+    )
 
 
 def run(args: argparse.Namespace, env: Env) -> ExitCode:
@@ -81,8 +117,11 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
     else:
         new, _ = load_config(env.path(args.file), args.file)
     changes = compare(old, new, severity)
-    reasons = brake_reasons(changes, len(old.lines) if old else 0,
-                            Brake(max_change_share=args.max_change_share, allow_removals=args.allow_removals))
+    reasons = brake_reasons(
+        changes,
+        len(old.lines) if old else 0,
+        Brake(max_change_share=args.max_change_share, allow_removals=args.allow_removals),
+    )
     render = {"json": _json, "markdown": _markdown}.get(args.format, _text)
     env.out(render(args, new, changes, reasons, severity))
     if reasons and not args.force:
@@ -95,8 +134,13 @@ def _counts(changes: list[LineChange]) -> str:
     return ", ".join(f"{n} {kind.value}" for kind, n in counted.items() if n) or "no changes"
 
 
-def _text(args: argparse.Namespace, new: LinesConfig, changes: list[LineChange], reasons: list[str],
-          severity: Severity) -> str:
+def _text(
+    args: argparse.Namespace,
+    new: LinesConfig,
+    changes: list[LineChange],
+    reasons: list[str],
+    severity: Severity,
+) -> str:
     target = args.head or "working copy"
     out = [f"{args.file}: {args.base} → {target} ({_counts(changes)})"]
     for change in changes:
@@ -107,18 +151,43 @@ def _text(args: argparse.Namespace, new: LinesConfig, changes: list[LineChange],
     return "\n".join(out)
 
 
-def _json(args: argparse.Namespace, new: LinesConfig, changes: list[LineChange], reasons: list[str],
-          severity: Severity) -> str:
-    return json.dumps({
-        "file": args.file, "base": args.base, "head": args.head, "severity": severity.value,
-        "changes": [{"line": c.line_id, "kind": c.kind.value, "details": list(c.details),
-                     "failover_changed": c.failover_changed, "warnings": list(c.warnings)} for c in changes],
-        "safety_brake": reasons,
-    }, indent=2, ensure_ascii=False)
+def _json(
+    args: argparse.Namespace,
+    new: LinesConfig,
+    changes: list[LineChange],
+    reasons: list[str],
+    severity: Severity,
+) -> str:
+    return json.dumps(
+        {
+            "file": args.file,
+            "base": args.base,
+            "head": args.head,
+            "severity": severity.value,
+            "changes": [
+                {
+                    "line": c.line_id,
+                    "kind": c.kind.value,
+                    "details": list(c.details),
+                    "failover_changed": c.failover_changed,
+                    "warnings": list(c.warnings),
+                }
+                for c in changes
+            ],
+            "safety_brake": reasons,
+        },
+        indent=2,
+        ensure_ascii=False,
+    )
 
 
-def _markdown(args: argparse.Namespace, new: LinesConfig, changes: list[LineChange], reasons: list[str],
-              severity: Severity) -> str:
+def _markdown(
+    args: argparse.Namespace,
+    new: LinesConfig,
+    changes: list[LineChange],
+    reasons: list[str],
+    severity: Severity,
+) -> str:
     out = [f"### Phone line changes in `{args.file}` ({_counts(changes)})", ""]
     if not changes:
         out.append("No line changes its failover.")
@@ -132,6 +201,10 @@ def _markdown(args: argparse.Namespace, new: LinesConfig, changes: list[LineChan
     routed = {c.line_id for c in changes if c.kind is not ChangeKind.REMOVED}
     shown = [line for line in new.lines if line.id in routed]
     if shown:
-        out += ["", f"Routes after this change (severity `{severity.value}`):", "", flowchart(shown, severity)]
+        out += [
+            "",
+            f"Routes after this change (severity `{severity.value}`):",
+            "",
+            flowchart(shown, severity),
+        ]
     return "\n".join(out)
-

@@ -32,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Twilio voice failover as code: check lines.yaml and show what each line does when its call server fails.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--traceback", action="store_true", help="show the Python traceback of unexpected errors")
+    parser.add_argument(
+        "--traceback", action="store_true", help="show the Python traceback of unexpected errors"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module in SUBCOMMANDS.items():
         sub = commands.add_parser(name, help=module.HELP, description=module.HELP)

@@ -22,11 +22,26 @@ TEST_MARK = "✗ TEST MODE"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", nargs="?", default="lines.yaml", help="the lines file (default: lines.yaml)")
-    parser.add_argument("--severity", choices=[s.value for s in Severity], default=Severity.MINOR.value,
-                        help="outage severity to plan for; severe sends shared lines with a queue into it (default: minor)")
-    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format (default: text)")
-    parser.add_argument("--out", metavar="DIR", help="also write every rendered artifact (TwiML, Studio JSON, TaskRouter, Functions) under DIR")
+    parser.add_argument(
+        "file", nargs="?", default="lines.yaml", help="the lines file (default: lines.yaml)"
+    )
+    parser.add_argument(
+        "--severity",
+        choices=[s.value for s in Severity],
+        default=Severity.MINOR.value,
+        help="outage severity to plan for; severe sends shared lines with a queue into it (default: minor)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="output format (default: text)",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="also write every rendered artifact (TwiML, Studio JSON, TaskRouter, Functions) under DIR",
+    )
 
 
 def run(args: argparse.Namespace, env: Env) -> ExitCode:
@@ -42,24 +57,38 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
     else:
         env.out(_text(config, severity, records))
     if args.out:
-        from infra.render.artifacts import write_artifacts  # the render layer is optional for plain plans
+        from infra.render.artifacts import (
+            write_artifacts,
+        )  # the render layer is optional for plain plans
 
         written = write_artifacts(config, severity, env.path(args.out))
         env.err(f"wrote {len(written)} artifacts under {args.out}")
     return ExitCode.OK
 
 
-def _document(config: LinesConfig, severity: Severity, records: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"file": config.source, "account": config.account, "severity": severity.value, "lines": records}
+def _document(
+    config: LinesConfig, severity: Severity, records: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "file": config.source,
+        "account": config.account,
+        "severity": severity.value,
+        "lines": records,
+    }
 
 
 def _text(config: LinesConfig, severity: Severity, records: list[dict[str, Any]]) -> str:
-    out = [f"Failover plan for {config.source} (account {config.account}, severity {severity.value}): "
-           f"{len(records)} lines, {sum(r['test'] for r in records)} in test mode", ""]
+    out = [
+        f"Failover plan for {config.source} (account {config.account}, severity {severity.value}): "
+        f"{len(records)} lines, {sum(r['test'] for r in records)} in test mode",
+        "",
+    ]
     width = max(len(r["id"]) for r in records)
     for record in records:
         head = f"{record['id']:<{width}}  {record['name']} · {record['type']} · {pretty_number(record['number'])}"
-        out.append(f"{head}   {TEST_MARK}: calls go straight to the failover" if record["test"] else head)
+        out.append(
+            f"{head}   {TEST_MARK}: calls go straight to the failover" if record["test"] else head
+        )
         pad = " " * (width + 2)
         out.append(f"{pad}normally    {record['normally']}")
         out.append(f"{pad}on failure  {record['on_failure']}")
@@ -74,12 +103,17 @@ def _cell(text: str) -> str:
 
 
 def _markdown(config: LinesConfig, severity: Severity, records: list[dict[str, Any]]) -> str:
-    out = [f"## Failover plan: `{config.source}` (account `{config.account}`, severity `{severity.value}`)", "",
-           "| Line | Number | Normally | When the primary fails | Test |",
-           "| --- | --- | --- | --- | --- |"]
+    out = [
+        f"## Failover plan: `{config.source}` (account `{config.account}`, severity `{severity.value}`)",
+        "",
+        "| Line | Number | Normally | When the primary fails | Test |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for record in records:
         test = "❌ test mode" if record["test"] else ""
-        out.append(f"| **{_cell(record['name'])}** (`{record['id']}`, {record['type']}) | {pretty_number(record['number'])} "
-                   f"| {_cell(record['normally'])} | {_cell(record['on_failure'])} | {test} |")
+        out.append(
+            f"| **{_cell(record['name'])}** (`{record['id']}`, {record['type']}) | {pretty_number(record['number'])} "
+            f"| {_cell(record['normally'])} | {_cell(record['on_failure'])} | {test} |"
+        )
     out += ["", flowchart(config.lines, severity), ""]
     return "\n".join(out)
