@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-pytest_plugins: list[str] = ["tests.twilio_double.pytest_plugin"]
+pytest_plugins: list[str] = []
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
