@@ -1,16 +1,16 @@
 """The safety brake: refuse a change that reroutes too many lines or removes any, unless allowed.
 
 After octoDNS's plan thresholds: a typo in a shared default, or a bad merge, should not
-silently reroute every phone line of a company. Shared by ``failover diff`` and the
-Pulumi program so both stop at the same point.
-Must not import: twilio, pulumi, yaml, infra.load, infra.providers, infra.cli.
+silently reroute every phone line of a company. One rule, two callers: ``failover diff``
+(pull-request review) and the Pulumi program's ``LineLedger`` resource, whose ``check``
+sees the previous run's lines. Pure arithmetic on line ids, so both can use it.
+Must not import: anything else in infra; twilio, pulumi, yaml.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-from infra.compare import ChangeKind, LineChange
 
 DEFAULT_MAX_CHANGE_SHARE = 0.30
 MIN_LINES_FOR_SHARE = 10
@@ -23,33 +23,36 @@ class Brake:
 
     max_change_share: float = DEFAULT_MAX_CHANGE_SHARE
     allow_removals: bool = False
+    force: bool = False
+    """Ignore the share limit (removals still need ``allow_removals``)."""
 
 
 def brake_reasons(
-    changes: list[LineChange], existing_lines: int, brake: Brake = Brake()
+    *,
+    removed: Sequence[str],
+    rerouted: Sequence[str],
+    existing_lines: int,
+    brake: Brake = Brake(),
+    account_renamed: bool = False,
+    removal_hint: str = "allow removals for this run",
+    force_hint: str = "raise the limit or force this run",
 ) -> list[str]:
-    """Why this change is unsafe; empty when it may go ahead."""
+    """Why this change is unsafe; empty when it may go ahead. Hints name the caller's switches."""
     reasons: list[str] = []
-    removed = [c.line_id for c in changes if c.kind is ChangeKind.REMOVED]
     if removed and not brake.allow_removals:
         reasons.append(
-            f"{len(removed)} line(s) removed ({', '.join(removed)}); their numbers would be restored to "
-            "their earlier settings. Allow removals for this run if that is intended"
+            f"{len(removed)} line(s) removed ({', '.join(sorted(removed))}); their numbers would be "
+            f"restored to their earlier settings. If that is intended, {removal_hint}"
         )
-    rerouted = [
-        c.line_id
-        for c in changes
-        if c.kind is ChangeKind.CHANGED and c.failover_changed and c.line_id != "*"
-    ]
-    if existing_lines >= MIN_LINES_FOR_SHARE and rerouted:
+    if not brake.force and existing_lines >= MIN_LINES_FOR_SHARE and rerouted:
         share = len(rerouted) / existing_lines
         if share > brake.max_change_share:
             reasons.append(
-                f"{len(rerouted)} of {existing_lines} lines ({share:.0%}) change their failover, more than the "
-                f"{brake.max_change_share:.0%} limit; raise the limit or force this run if that is intended"
+                f"{len(rerouted)} of {existing_lines} lines ({share:.0%}) change their failover, more "
+                f"than the {brake.max_change_share:.0%} limit. If that is intended, {force_hint}"
             )
-    if any(c.line_id == "*" for c in changes):
+    if account_renamed and not brake.force:
         reasons.append(
-            "the account name changes, which recreates every Twilio-side resource; force this run if intended"
+            f"the account name changes, which recreates every Twilio-side resource. If that is intended, {force_hint}"
         )
     return reasons

@@ -163,12 +163,38 @@ def test_brake_trips_above_share_and_not_below() -> None:
     new, _ = load_bytes(_many_lines(20, "+16285550199"), "new.yaml")
     changes = compare(old, new)
     assert {c.kind for c in changes} == {ChangeKind.CHANGED} and len(changes) == 20
-    assert brake_reasons(changes, 20) == [
-        "20 of 20 lines (100%) change their failover, more than the 30% limit; raise the limit or force this run if that is intended"  # noqa: E501
+    ids = [c.line_id for c in changes if c.failover_changed]
+    assert brake_reasons(removed=[], rerouted=ids, existing_lines=20) == [
+        "20 of 20 lines (100%) change their failover, more than the 30% limit. "
+        "If that is intended, raise the limit or force this run"
     ]
-    assert brake_reasons(changes[:6], 20) == []
-    assert brake_reasons(changes[:7], 20) != []
-    assert brake_reasons(changes, 20, Brake(max_change_share=1.0)) == []
+    assert brake_reasons(removed=[], rerouted=ids[:6], existing_lines=20) == []
+    assert brake_reasons(removed=[], rerouted=ids[:7], existing_lines=20) != []
+    assert (
+        brake_reasons(
+            removed=[], rerouted=ids, existing_lines=20, brake=Brake(max_change_share=1.0)
+        )
+        == []
+    )
+    assert brake_reasons(removed=[], rerouted=ids, existing_lines=20, brake=Brake(force=True)) == []
+    assert (
+        brake_reasons(removed=[], rerouted=ids[:9], existing_lines=9) == []
+    )  # too few lines for a share
+
+
+def test_removals_need_explicit_consent_even_with_force() -> None:
+    assert brake_reasons(
+        removed=["b", "a"], rerouted=[], existing_lines=3, brake=Brake(force=True)
+    ) == [
+        "2 line(s) removed (a, b); their numbers would be restored to their earlier settings. "
+        "If that is intended, allow removals for this run"
+    ]
+    assert (
+        brake_reasons(
+            removed=["a"], rerouted=[], existing_lines=3, brake=Brake(allow_removals=True)
+        )
+        == []
+    )
 
 
 def test_greeting_only_change_is_described_but_does_not_count_as_rerouting() -> None:

@@ -118,9 +118,17 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
         new, _ = load_config(env.path(args.file), args.file)
     changes = compare(old, new, severity)
     reasons = brake_reasons(
-        changes,
-        len(old.lines) if old else 0,
-        Brake(max_change_share=args.max_change_share, allow_removals=args.allow_removals),
+        removed=[c.line_id for c in changes if c.kind is ChangeKind.REMOVED],
+        rerouted=[
+            c.line_id
+            for c in changes
+            if c.kind is ChangeKind.CHANGED and c.failover_changed and c.line_id != "*"
+        ],
+        existing_lines=len(old.lines) if old else 0,
+        brake=Brake(max_change_share=args.max_change_share, allow_removals=args.allow_removals),
+        account_renamed=any(c.line_id == "*" for c in changes),
+        removal_hint="pass --allow-removals",
+        force_hint="pass --max-change-share or --force",
     )
     render = {"json": _json, "markdown": _markdown}.get(args.format, _text)
     env.out(render(args, new, changes, reasons, severity))
