@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.twilio_double.pytest_plugin"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
