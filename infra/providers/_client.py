@@ -1,0 +1,388 @@
+"""Twilio client plumbing shared by every provider: credentials, HTTP, retries, errors.
+
+Why one module: credentials must come only from ``configure()`` (never from ``__init__``,
+module globals or ``pulumi.Config``, which is empty in the provider host), the HTTP
+behaviour (timeouts, which failures are retried) must be the same for every resource, and
+Twilio failures are translated into ``ProviderError`` exactly once, here.
+
+Contract:
+- ``TwilioProvider`` is the base of every provider. It keeps no state except the plain
+  settings read in ``configure()``, and pickles to an empty instance state even after
+  ``configure()`` ran, so no credential can reach ``__provider``.
+- Config keys (the engine sends the whole stack config, namespaces kept)::
+
+      twilio:accountSid    AC...            required with either credential pair
+      twilio:authToken     secret           or
+      twilio:apiKeySid     SK...            + twilio:apiKeySecret (secret)
+      twilio:apiBaseUrl    optional; every product is served at {base}/{real host}
+                           (tests point it at the local Twilio double)
+      twilio:httpTimeout   optional seconds per request (default 30)
+
+  Without ``twilio:accountSid`` the environment variables ``TWILIO_ACCOUNT_SID`` /
+  ``TWILIO_AUTH_TOKEN`` are used.
+- Retries (urllib3 ``Retry``, mounted for https:// and http://): HTTP 429 for every method,
+  honouring ``Retry-After`` (Twilio never processed the request); failed connections for
+  every method (nothing was sent); 5xx and read errors only for GET/HEAD/DELETE, which are
+  safe to repeat. A POST that may have reached Twilio is never sent twice: creates are made
+  safe by looking up the unique name first, in each provider.
+- Errors: ``ProviderError`` naming the subject (the line or stack resource), the action,
+  HTTP status, Twilio code and docs link. Never ``str(exc)`` (it adds terminal colours),
+  never a credential.
+
+Must not import: infra.model, infra.load, infra.render, infra.program, infra.cli;
+twilio at module level (imported inside functions).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from pulumi.dynamic import ConfigureRequest, ResourceProvider
+
+from infra.errors import ProviderError
+
+DEFAULT_TIMEOUT_S = 30.0
+MAX_RETRY_AFTER_S = 60.0
+UPLOAD_HOST = "serverless-upload.twilio.com"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "DELETE"})
+
+
+class NotFoundError(ProviderError):
+    """Twilio answered 404: the resource is gone (callers decide whether that is fine)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Plain Twilio settings read in ``configure()``; the password never appears in repr."""
+
+    account_sid: str
+    username: str
+    """AC... with an auth token, SK... with an API key."""
+    password: str = field(repr=False)
+    base_url: str | None = None
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+
+def read_settings(get: Any, environ: Mapping[str, str]) -> Settings | str:
+    """Return settings from a config getter (``Config.get``), or the reason they are incomplete.
+
+    The reason names config keys only, never values.
+    """
+    account_sid = get("twilio:accountSid")
+    token = get("twilio:authToken")
+    key_sid, key_secret = get("twilio:apiKeySid"), get("twilio:apiKeySecret")
+    if not account_sid and not key_sid:
+        account_sid = environ.get("TWILIO_ACCOUNT_SID")
+        token = token or environ.get("TWILIO_AUTH_TOKEN")
+    if not account_sid:
+        return (
+            "missing Twilio credentials: set config twilio:accountSid with twilio:authToken "
+            "(secret) or twilio:apiKeySid with twilio:apiKeySecret (secret), or the "
+            "environment variables TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+        )
+    if key_sid or key_secret:
+        if not (key_sid and key_secret):
+            return "incomplete API key: set both twilio:apiKeySid and twilio:apiKeySecret"
+        username, password = str(key_sid), str(key_secret)
+    elif token:
+        username, password = str(account_sid), str(token)
+    else:
+        return "missing Twilio secret: set config twilio:authToken (secret) for twilio:accountSid"
+    base_url = get("twilio:apiBaseUrl")
+    timeout = get("twilio:httpTimeout")
+    return Settings(
+        account_sid=str(account_sid),
+        username=username,
+        password=password,
+        base_url=str(base_url).rstrip("/") if base_url else None,
+        timeout_s=float(timeout) if timeout else DEFAULT_TIMEOUT_S,
+    )
+
+
+class TwilioProvider(ResourceProvider):
+    """Base of every provider: reads settings in ``configure()``, builds a client per call."""
+
+    serialize_as_secret_always = False
+    """Nothing secret is pickled, so ``__provider`` stays a small plain string."""
+
+    def configure(self, req: ConfigureRequest) -> None:
+        # Called once per host process, before any other method, under the host's lock.
+        self._settings = read_settings(req.config.get, os.environ)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Even a configured instance pickles empty: credentials can never reach state.
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        pass
+
+    def _twilio(self, subject: str) -> Twilio:
+        settings = getattr(self, "_settings", None)
+        if settings is None:
+            settings = read_settings(lambda _key: None, os.environ)
+        if isinstance(settings, str):
+            raise ProviderError(subject, settings)
+        return Twilio(settings)
+
+
+class Twilio:
+    """One Twilio client for one provider call: REST client, uploads and error translation."""
+
+    def __init__(self, settings: Settings) -> None:
+        from twilio.rest import Client
+
+        self._settings = settings
+        self.account_sid = settings.account_sid
+        self._http = _make_http_client(settings)
+        self.rest = Client(
+            settings.username,
+            settings.password,
+            account_sid=settings.account_sid,
+            http_client=self._http,
+        )
+        if settings.base_url:
+            # Region/edge would rewrite every host, including the override (twilio.md §8.2).
+            self.rest.region = None
+            self.rest.edge = None
+
+    @contextmanager
+    def errors(self, subject: str, action: str) -> Iterator[None]:
+        """Translate any Twilio or network failure inside the block into ``ProviderError``."""
+        from requests import RequestException
+        from twilio.base.exceptions import TwilioException
+
+        try:
+            yield
+        except (TwilioException, RequestException) as exc:
+            raise self._translate(exc, subject, action) from None
+
+    def upload(
+        self, path: str, fields: dict[str, str], filename: str, content: bytes, content_type: str
+    ) -> dict[str, Any]:
+        """POST a multipart Version upload to serverless-upload (not in twilio-python)."""
+        from twilio.base.exceptions import TwilioRestException
+
+        url = self._http.rewrite(f"https://{UPLOAD_HOST}{path}")
+        response = self._http.session.post(
+            url,
+            data=fields,
+            files={"Content": (filename, content, content_type)},
+            auth=(self._settings.username, self._settings.password),
+            timeout=self._settings.timeout_s,
+            headers={"Accept": "application/json"},
+        )
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        if response.status_code >= 400:
+            raise TwilioRestException(
+                response.status_code,
+                url,
+                msg=str(body.get("message", "upload failed")),
+                code=body.get("code"),
+                method="POST",
+                details=body.get("details"),
+            )
+        return body
+
+    def _translate(self, exc: Exception, subject: str, action: str) -> ProviderError:
+        from twilio.base.exceptions import (
+            TwilioException,
+            TwilioRestException,
+            TwilioServiceException,
+        )
+
+        if type(exc) is TwilioException and len(exc.args) > 1 and hasattr(exc.args[1], "text"):
+            exc = _page_error(exc.args[1])  # a list page failed: "Unable to fetch page"
+        if isinstance(exc, TwilioRestException | TwilioServiceException):
+            status = int(exc.status) if exc.status is not None else None
+            code = exc.code if isinstance(exc.code, int) and exc.code >= 10000 else None
+            if isinstance(exc, TwilioRestException):
+                message = str(exc.msg or "request failed")
+                message += _format_details(exc.details)
+            else:
+                message = str(exc.detail or exc.title or "request failed")
+            kind = NotFoundError if status == 404 else ProviderError
+            path = self._redact(urlsplit(str(exc.uri or "")).path)
+            return kind(
+                subject,
+                self._redact(f"{action} failed: {message}"),
+                status=status,
+                code=code,
+                method=str(exc.method or "") if path else "",
+                uri=path,
+            )
+        return ProviderError(
+            subject,
+            f"{action} failed: could not reach Twilio ({type(exc).__name__}). The change may "
+            "be incomplete; run again to converge (creates look up existing resources first)",
+        )
+
+    def _redact(self, text: str) -> str:
+        secret = self._settings.password
+        return text.replace(secret, "[redacted]") if secret else text
+
+
+def _page_error(response: Any) -> Exception:
+    """The error body of a failed list page, as the exception a fetch would have raised."""
+    from twilio.base.exceptions import TwilioRestException
+
+    try:
+        body = json.loads(response.text)
+    except (TypeError, ValueError):
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    return TwilioRestException(
+        int(response.status_code),
+        "",
+        msg=str(body.get("message", "") or "list request failed"),
+        code=body.get("code"),
+        method="GET",
+    )
+
+
+def _format_details(details: object) -> str:
+    """Studio validation (81022) lists failures in ``details.errors``: show path and message."""
+    if not isinstance(details, dict):
+        return ""
+    items = []
+    for error in details.get("errors") or []:
+        if isinstance(error, dict):
+            where = error.get("property_path") or error.get("pointer") or ""
+            items.append(f"{where}: {error.get('message') or error.get('detail') or ''}".strip())
+    return f" [{'; '.join(items)}]" if items else ""
+
+
+def _make_http_client(settings: Settings) -> Any:
+    from requests.adapters import HTTPAdapter
+    from twilio.http.http_client import TwilioHttpClient
+    from urllib3.util.retry import Retry
+
+    class RetryPolicy(Retry):
+        """429 and connect errors for any method; 5xx and read errors only when safe."""
+
+        def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+            if status_code == 429:
+                return True
+            return method.upper() in _SAFE_METHODS and status_code in (500, 502, 503, 504)
+
+        def increment(
+            self, method: str | None = None, url: str | None = None, *args: Any, **kwargs: Any
+        ) -> Retry:
+            error = kwargs.get("error")
+            if (
+                error is not None
+                and self._is_read_error(error)
+                and ((method or "").upper() not in _SAFE_METHODS)
+            ):
+                # The request may have reached Twilio: never send a write twice.
+                return Retry.increment(self.new(read=False), method, url, *args, **kwargs)
+            return super().increment(method, url, *args, **kwargs)
+
+        def parse_retry_after(self, retry_after: str) -> float:
+            # Accept fractional seconds too; an unreadable header falls back to backoff (0).
+            try:
+                seconds = float(retry_after)
+            except ValueError:
+                try:
+                    seconds = super().parse_retry_after(retry_after)
+                except Exception:  # noqa: BLE001 - urllib3's InvalidHeader
+                    seconds = 0.0
+            return max(0.0, min(seconds, MAX_RETRY_AFTER_S))
+
+    retry = RetryPolicy(
+        total=10,
+        connect=3,
+        read=2,
+        status=8,
+        other=0,
+        allowed_methods=None,
+        backoff_factor=0.25,
+        backoff_max=4.0,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+
+    class HttpClient(TwilioHttpClient):
+        """Twilio's client with retries on http:// too and every host moved under a base URL."""
+
+        def __init__(self) -> None:
+            super().__init__(timeout=settings.timeout_s, max_retries=retry)
+            self.session.mount("http://", HTTPAdapter(max_retries=retry))
+
+        def rewrite(self, url: str) -> str:
+            if not settings.base_url:
+                return url
+            parts = urlsplit(url)
+            if (
+                parts.scheme == "https"
+                and parts.hostname
+                and parts.hostname.endswith(".twilio.com")
+            ):
+                rest = url[len(f"{parts.scheme}://{parts.netloc}") :]
+                return f"{settings.base_url}/{parts.hostname}{rest}"
+            return url
+
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            return super().request(method, self.rewrite(url), *args, **kwargs)
+
+    return HttpClient()
+
+
+# ---- small helpers shared by providers ------------------------------------------------
+
+
+def text(value: object) -> str:
+    """Twilio returns unset fields as None or "" inconsistently: compare as strings."""
+    return "" if value is None else str(value)
+
+
+def canonical_json(value: object) -> str:
+    """Byte-stable JSON: sorted keys, no whitespace, integral floats written as ints."""
+    return json.dumps(integral(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def integral(value: object) -> Any:
+    """Undo the engine's number round trip (every number arrives as a float)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: integral(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [integral(v) for v in value]
+    return value
+
+
+def is_unknown(value: object) -> bool:
+    """True for a preview placeholder (a computed value not known yet)."""
+    from pulumi.output import Unknown
+
+    return isinstance(value, Unknown)
+
+
+def same_url_target(a: str, b: str) -> bool:
+    """Compare URLs by host and path, ignoring scheme and a trailing slash (twilio.md §1.1)."""
+    pa, pb = urlsplit(a), urlsplit(b)
+    return bool(pa.netloc) and (pa.netloc.lower(), pa.path.rstrip("/")) == (
+        pb.netloc.lower(),
+        pb.path.rstrip("/"),
+    )
+
+
+def numbers_pointing_at(tw: Twilio, subject: str, match: Any) -> list[str]:
+    """E.164 numbers whose voice URL or voice fallback URL satisfies ``match(url)``."""
+    with tw.errors(subject, "list incoming phone numbers"):
+        numbers = tw.rest.api.v2010.account.incoming_phone_numbers.list(page_size=1000)
+    return sorted(
+        n.phone_number
+        for n in numbers
+        if any(u and match(u) for u in (n.voice_url, n.voice_fallback_url))
+    )

@@ -1,0 +1,355 @@
+"""PhoneNumberFailover: a line's Twilio number, adopted, with its voice fallback managed.
+
+Why: the fallback URL is what sends calls to the failover when the owner's primary server
+fails. The number itself belongs to the account, not to this tool: it is adopted by E.164
+(never bought) and **never released** (no DELETE on IncomingPhoneNumbers exists in this
+package). Deleting the resource restores the voice settings found at adoption.
+
+Contract:
+- Owns ``VoiceFallbackUrl``/``VoiceFallbackMethod``; also ``VoiceUrl``/``VoiceMethod`` while
+  the line declares a primary or is in test mode (test mode points the primary at the
+  failover entry; when it ends the declared primary, or the adopted value, comes back).
+  Every other field of the number is left alone.
+- Refuses numbers bound to a TwiML Application or SIP Trunk (Twilio ignores a number-level
+  fallback for them) and numbers without a voice URL when no primary is declared (21405).
+- ``read()`` returns live values, so a refresh shows console edits; ``diff()`` compares the
+  desired owned fields with those live outputs and makes no API call.
+- Outputs: live ``sid``, ``phone_number``, ``friendly_name``, ``voice_url``,
+  ``voice_method``, ``voice_fallback_url``, ``voice_fallback_method``,
+  ``voice_application_sid``, ``trunk_sid``; ``adopted`` (owned fields as found when this
+  tool started managing them) and ``applied_inputs`` (the inputs last applied).
+
+Example (what ``infra.program`` passes)::
+
+    PhoneNumberFailover("sales", PhoneNumberFailoverArgs(
+        line="sales", phone_number="+14155550101",
+        fallback_url=flow.webhook_url, primary_url="https://voice.acme.example/sales"))
+
+Must not import: infra.model, infra.load, infra.render, infra.program, infra.cli.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from typing import Any
+from urllib.parse import urlsplit
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    UpdateResult,
+)
+
+from infra.errors import ProviderError
+from infra.providers._client import NotFoundError, Twilio, TwilioProvider, is_unknown, text
+
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+METHODS = ("GET", "POST")
+FALLBACK = ("voice_fallback_url", "voice_fallback_method")
+PRIMARY = ("voice_url", "voice_method")
+LIVE = (
+    "sid",
+    "phone_number",
+    "friendly_name",
+    *PRIMARY,
+    *FALLBACK,
+    "voice_application_sid",
+    "trunk_sid",
+)
+INPUTS = (
+    "line",
+    "phone_number",
+    "fallback_url",
+    "fallback_method",
+    "primary_url",
+    "primary_method",
+    "test_mode",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PhoneNumberFailoverArgs:
+    """Inputs of one line's number; plain values (or Outputs of them)."""
+
+    line: pulumi.Input[str]
+    """Line id from lines.yaml; names the line in every error."""
+    phone_number: pulumi.Input[str]
+    """E.164 number already in the account."""
+    fallback_url: pulumi.Input[str]
+    """Failover entry: a Studio flow webhook URL or a TwiML document URL."""
+    fallback_method: pulumi.Input[str] = "POST"
+    """GET for static TwiML assets, POST for Studio flows."""
+    primary_url: pulumi.Input[str] | None = None
+    """Declared primary; when set the tool also manages VoiceUrl."""
+    primary_method: pulumi.Input[str] = "POST"
+    test_mode: pulumi.Input[bool] = False
+    """Point the primary at the failover entry until switched off."""
+
+
+class PhoneNumberFailoverProvider(TwilioProvider):
+    """Adopts a number by E.164 and manages its voice fallback; never releases it."""
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs = {k: news[k] for k in INPUTS if news.get(k) is not None}
+        inputs.setdefault("fallback_method", "POST")
+        inputs.setdefault("primary_method", "POST")
+        inputs.setdefault("test_mode", False)
+        failures = [
+            CheckFailure(k, "unknown input") for k in news if k not in INPUTS and k != "__provider"
+        ]
+        for key in ("line", "phone_number", "fallback_url"):
+            if key not in inputs:
+                failures.append(CheckFailure(key, "required"))
+        for key, value in inputs.items():
+            if is_unknown(value):
+                continue
+            if key in ("fallback_method", "primary_method"):
+                inputs[key] = str(value).upper()
+                if inputs[key] not in METHODS:
+                    failures.append(CheckFailure(key, f"must be GET or POST, got {value!r}"))
+            elif key == "phone_number" and not E164.match(str(value)):
+                failures.append(CheckFailure(key, f"must be E.164 (+ and digits), got {value!r}"))
+            elif key in ("fallback_url", "primary_url") and not _is_url(value):
+                failures.append(
+                    CheckFailure(key, f"must be an absolute http(s) URL, got {value!r}")
+                )
+            elif key == "test_mode" and not isinstance(value, bool):
+                failures.append(CheckFailure(key, f"must be true or false, got {value!r}"))
+            elif key == "line" and not (isinstance(value, str) and value):
+                failures.append(CheckFailure(key, "must be a non-empty string"))
+        return CheckResult(inputs, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        applied = olds.get("applied_inputs") or {}
+        if text(news.get("phone_number")) != text(olds.get("phone_number")):
+            return DiffResult(changes=True, replaces=["phone_number"])
+        if any(is_unknown(v) for v in news.values()):
+            return DiffResult(changes=True)
+        desired = _desired(news)
+        drifted = any(_norm(k, desired[k]) != _norm(k, olds.get(k)) for k in desired)
+        # Inputs that changed without changing an owned value (e.g. the line label, or test
+        # mode ending) still need an update so restores happen and applied_inputs stays true.
+        changed_inputs = _applied(news) != applied
+        return DiffResult(changes=drifted or changed_inputs)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        line, e164 = props["line"], props["phone_number"]
+        tw = self._twilio(line)
+        with tw.errors(line, f"look up number {e164}"):
+            found = tw.rest.api.v2010.account.incoming_phone_numbers.list(
+                phone_number=e164, page_size=1000
+            )
+        matches = [n for n in found if n.phone_number == e164]  # the filter is partial-match
+        if not matches:
+            raise ProviderError(
+                line,
+                (
+                    f"number {e164} of line {line!r} is not in this Twilio account. This tool "
+                    "adopts numbers and never buys them: buy or port the number first, or fix "
+                    "the line's number in lines.yaml"
+                ),
+            )
+        number = matches[0]
+        desired = _desired(props)
+        _refuse_unusable(line, number, desired)
+        adopted = {k: text(getattr(number, k)) for k in _owned(desired)}
+        number = _apply(tw, line, number, desired)
+        return CreateResult(number.sid, _outputs(props, number, adopted))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        line = props.get("line") or (props.get("applied_inputs") or {}).get("line") or id_
+        tw = self._twilio(line)
+        try:
+            number = _fetch(tw, line, id_)
+        except NotFoundError:
+            return ReadResult(None, {})
+        applied = props.get("applied_inputs") or {}
+        return ReadResult(number.sid, _outputs(applied, number, props.get("adopted") or {}))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        line = news["line"]
+        tw = self._twilio(line)
+        number = _fetch_for_change(tw, line, id_)
+        desired = _desired(news)
+        adopted = dict(olds.get("adopted") or {})
+        if _manages_primary(news):
+            for key in PRIMARY:  # started managing the primary now: remember what was there
+                adopted.setdefault(key, text(getattr(number, key)))
+        elif PRIMARY[0] in adopted:  # stopped managing it (test mode ended, no primary)
+            restored = _restore_primary(line, olds.get("applied_inputs") or {}, adopted)
+            desired.update(restored)
+            for key in PRIMARY:
+                adopted.pop(key, None)
+        _refuse_unusable(line, number, desired)
+        number = _apply(tw, line, number, desired)
+        return UpdateResult(_outputs(news, number, adopted))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """Restore the owned voice fields found at adoption. Never releases the number."""
+        applied = props.get("applied_inputs") or {}
+        line = applied.get("line") or id_
+        tw = self._twilio(line)
+        try:
+            number = _fetch(tw, line, id_)
+        except NotFoundError:
+            return  # already gone from the account: nothing to restore
+        adopted = props.get("adopted") or {}
+        restore = {}
+        if FALLBACK[0] in adopted:
+            restore = {k: adopted[k] for k in FALLBACK}
+            if _same_value(adopted[FALLBACK[0]], applied.get("fallback_url")):
+                # "Adopted" our own entry (an interrupted first run): clear it instead.
+                restore = {FALLBACK[0]: "", FALLBACK[1]: "POST"}
+        if PRIMARY[0] in adopted:
+            restore.update(_restore_primary(line, applied, adopted, strict=False))
+        _apply(tw, line, number, restore)
+
+
+class PhoneNumberFailover(pulumi.dynamic.Resource, module="twilio", name="PhoneNumberFailover"):
+    """A line's number with its voice fallback (and declared primary) managed."""
+
+    sid: pulumi.Output[str]
+    phone_number: pulumi.Output[str]
+    voice_url: pulumi.Output[str]
+    voice_fallback_url: pulumi.Output[str]
+    adopted: pulumi.Output[dict[str, str]]
+
+    def __init__(
+        self, name: str, args: PhoneNumberFailoverArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        props = {k: None for k in (*LIVE, "adopted", "applied_inputs")}
+        props.update({f.name: getattr(args, f.name) for f in fields(args)})
+        super().__init__(PhoneNumberFailoverProvider(), name, props, opts)
+
+
+def _is_url(value: object) -> bool:
+    parts = urlsplit(str(value))
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _manages_primary(inputs: dict[str, Any]) -> bool:
+    return bool(inputs.get("primary_url")) or bool(inputs.get("test_mode"))
+
+
+def _desired(inputs: dict[str, Any]) -> dict[str, str]:
+    """Owned fields and the values the line wants in them."""
+    fallback = (text(inputs.get("fallback_url")), text(inputs.get("fallback_method") or "POST"))
+    desired = dict(zip(FALLBACK, fallback, strict=True))
+    if inputs.get("test_mode"):
+        desired.update(zip(PRIMARY, fallback, strict=True))
+    elif inputs.get("primary_url"):
+        primary = (text(inputs["primary_url"]), text(inputs.get("primary_method") or "POST"))
+        desired.update(zip(PRIMARY, primary, strict=True))
+    return desired
+
+
+def _owned(desired: dict[str, str]) -> tuple[str, ...]:
+    return FALLBACK + (PRIMARY if PRIMARY[0] in desired else ())
+
+
+def _norm(key: str, value: object) -> str:
+    return text(value).upper() if key.endswith("_method") else text(value)
+
+
+def _same_value(a: object, b: object) -> bool:
+    return bool(text(a)) and text(a) == text(b)
+
+
+def _restore_primary(
+    line: str, applied: dict[str, Any], adopted: dict[str, str], strict: bool = True
+) -> dict[str, str]:
+    """Voice fields to put back when the tool stops managing the primary."""
+    if not _same_value(adopted.get(PRIMARY[0]), applied.get("fallback_url")):
+        return {k: adopted[k] for k in PRIMARY}
+    # The primary found at adoption was the failover entry itself (interrupted test run).
+    if applied.get("primary_url"):
+        return {
+            PRIMARY[0]: text(applied["primary_url"]),
+            PRIMARY[1]: text(applied.get("primary_method") or "POST"),
+        }
+    if strict:
+        raise ProviderError(
+            line,
+            (
+                "test mode ended but the voice URL found at adoption was the failover entry "
+                "itself (an interrupted earlier run?), so there is no primary to restore: declare "
+                "`primary:` for this line or set the number's voice URL in the Twilio console"
+            ),
+        )
+    return {}
+
+
+def _refuse_unusable(line: str, number: Any, desired: dict[str, str]) -> None:
+    e164 = number.phone_number
+    if text(number.trunk_sid):
+        raise ProviderError(
+            line,
+            (
+                f"number {e164} is bound to SIP Trunk {number.trunk_sid}; Twilio ignores a "
+                "number-level voice fallback for it. Remove the number from the trunk or remove "
+                "the line from lines.yaml"
+            ),
+        )
+    if text(number.voice_application_sid):
+        raise ProviderError(
+            line,
+            (
+                f"number {e164} is bound to TwiML Application {number.voice_application_sid}; "
+                "Twilio uses the application's fallback, not the number's. Configure the number "
+                "with a voice webhook instead, or remove the line from lines.yaml"
+            ),
+        )
+    if not desired.get(PRIMARY[0], text(number.voice_url)):
+        raise ProviderError(
+            line,
+            (
+                f"number {e164} has no voice URL (primary handler) and the line declares no "
+                "`primary:`; Twilio rejects a fallback without a primary (error 21405). Declare "
+                "`primary:` for the line or set the number's voice URL"
+            ),
+            code=21405,
+        )
+
+
+def _fetch(tw: Twilio, line: str, sid: str) -> Any:
+    with tw.errors(line, f"fetch number {sid}"):
+        return tw.rest.api.v2010.account.incoming_phone_numbers(sid).fetch()
+
+
+def _fetch_for_change(tw: Twilio, line: str, sid: str) -> Any:
+    try:
+        return _fetch(tw, line, sid)
+    except NotFoundError:
+        raise ProviderError(
+            line,
+            (
+                f"number {sid} is no longer in this Twilio account; run `pulumi refresh` so the "
+                "line adopts its number again"
+            ),
+        ) from None
+
+
+def _apply(tw: Twilio, line: str, number: Any, desired: dict[str, str]) -> Any:
+    """POST only the owned fields whose live value differs; return the live number."""
+    changes = {k: v for k, v in desired.items() if _norm(k, v) != _norm(k, getattr(number, k))}
+    if not changes:
+        return number
+    with tw.errors(line, f"update voice settings of {number.phone_number}"):
+        return tw.rest.api.v2010.account.incoming_phone_numbers(number.sid).update(**changes)
+
+
+def _outputs(applied: dict[str, Any], number: Any, adopted: dict[str, str]) -> dict[str, Any]:
+    outs: dict[str, Any] = {k: text(getattr(number, k)) for k in LIVE}
+    outs["line"] = applied.get("line")
+    outs["adopted"] = dict(adopted)
+    outs["applied_inputs"] = _applied(applied)
+    return outs
+
+
+def _applied(inputs: dict[str, Any]) -> dict[str, Any]:
+    return {k: inputs[k] for k in INPUTS if inputs.get(k) is not None}
