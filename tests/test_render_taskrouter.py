@@ -105,10 +105,11 @@ def test_workflow_routes_the_flow_task_attribute_to_its_line_queue() -> None:
         matching = [
             f
             for f in filters
-            if f["expression"] == f'line == "{attributes["line"]}"'  # the one form we render
+            if f["expression"] == f'queue == "{attributes["queue"]}"'  # the one form we render
         ]
         assert len(matching) == 1
-        assert matching[0]["targets"] == [{"queue": BINDINGS.queue_sids[line.id]}]
+        assert attributes["line"] == attributes["queue"] == line.id
+        assert matching[0]["targets"] == [{"queue": BINDINGS.queue_sids[line.id], "timeout": line.queue.timeout_s}]
 
 
 def test_no_order_by_anywhere_default_is_longest_idle() -> None:
@@ -246,3 +247,10 @@ def test_a_hanging_webhook_delays_the_caller_by_at_most_the_alert_timeout(
     outcome = run_node(ALERT_HARNESS, tmp_path, source, "alert.js")
     assert outcome["result"] == {"delivered": False}
     assert ALERT_TIMEOUT_MS <= outcome["elapsed_ms"] < ALERT_TIMEOUT_MS + 1000
+
+
+def test_render_and_call_queue_provider_route_on_the_same_task_attribute() -> None:
+    from infra.providers.call_queue import ROUTE_ATTRIBUTE
+    from infra.render.taskrouter import TASK_QUEUE_ATTRIBUTE
+
+    assert TASK_QUEUE_ATTRIBUTE == ROUTE_ATTRIBUTE

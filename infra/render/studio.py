@@ -139,6 +139,7 @@ def _step(line: Line, target: FailoverTarget, then: str | None, bindings: Bindin
         "task_attributes": json.dumps(
             {
                 "line": line.id,
+                "queue": line.id,
                 "caller": "{{trigger.call.From}}",
                 "post_work_activity_sid": bindings.on_duty_activity_sid,
             },

@@ -31,7 +31,10 @@ from infra.render.entry import ASSIGNMENT_PATH, PLACEHOLDERS, Bindings, workflow
 ON_DUTY = "On Duty"
 OFF_DUTY = "Off Duty"
 TASK_LINE_ATTRIBUTE = "line"
-"""Task attribute naming the line; the Studio enqueue step sets it."""
+"""Task attribute naming the line; the Studio enqueue step sets it (the Function reads it)."""
+TASK_QUEUE_ATTRIBUTE = "queue"
+"""Task attribute the workflow routes on; its value is the queue key, which is the line id.
+Must equal ``infra.providers.call_queue.ROUTE_ATTRIBUTE`` (a test holds them together)."""
 WORKER_LINES_ATTRIBUTE = "lines"
 """Worker attribute listing the line ids an agent serves (no hyphen: it is an expression key)."""
 
@@ -81,14 +84,19 @@ def workers(config: LinesConfig) -> list[dict[str, Any]]:
 def workflow_configuration(
     config: LinesConfig, bindings: Bindings = PLACEHOLDERS
 ) -> dict[str, Any]:
-    """The workflow's ``Configuration`` document: route each task to its line's queue."""
+    """The workflow's ``Configuration`` document: route each task to its line's queue.
+
+    Same shape ``CallQueue`` deploys (one filter per queue, the target's ``timeout`` being the
+    line's queue timeout, no default filter), so the reviewed artifact is what runs.
+    """
     filters = [
         {
             "filter_friendly_name": line.id,
-            "expression": f'{TASK_LINE_ATTRIBUTE} == "{line.id}"',
-            "targets": [{"queue": bindings.queue_sid(line.id)}],
+            "expression": f'{TASK_QUEUE_ATTRIBUTE} == "{line.id}"',
+            "targets": [{"queue": bindings.queue_sid(line.id), "timeout": line.queue.timeout_s}],
         }
         for line in config.queued_lines
+        if line.queue is not None
     ]
     return {"task_routing": {"filters": filters}}
 
