@@ -1,0 +1,116 @@
+"""LineLedger: remembers each line's route between runs and applies the safety brake.
+
+A Pulumi program cannot see what the previous run deployed; a resource's ``check(olds,
+news)`` can. The ledger's inputs are one fingerprint per line (who answers on failure,
+not the words spoken); its ``check`` compares them with the previous run's and fails, naming
+the lines and the stack config key that allows it, when lines are removed or too many are
+rerouted. Every other resource depends on the ledger, so a tripped brake stops the run
+before anything changes in Twilio, in ``pulumi preview`` as in ``pulumi up``.
+
+Makes no Twilio calls and holds nothing secret. Module path and class names are stored in
+Pulumi state: never rename them without an alias.
+Must not import: twilio, infra.model, infra.load, infra.render, infra.program, infra.cli.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from infra.safety import DEFAULT_MAX_CHANGE_SHARE, Brake, brake_reasons
+
+LEDGER_ID = "lines"
+TRACKED = ("account", "routes")
+"""Inputs whose change is a real change; the brake switches are per-run and never diffed."""
+
+
+def _routes(props: dict[str, Any]) -> dict[str, str]:
+    routes = props.get("routes")
+    return dict(routes) if isinstance(routes, dict) else {}
+
+
+class LineLedgerProvider(ResourceProvider):
+    """Pure: stores its inputs as outputs; ``check`` applies the brake."""
+
+    serialize_as_secret_always = False
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        before, after = _routes(olds), _routes(news)
+        if not before:
+            return CheckResult(news, [])
+        brake = Brake(
+            max_change_share=float(news.get("max_change_share", DEFAULT_MAX_CHANGE_SHARE)),
+            allow_removals=bool(news.get("allow_removals", False)),
+            force=bool(news.get("force", False)),
+        )
+        reasons = brake_reasons(
+            removed=[line for line in before if line not in after],
+            rerouted=[line for line in after if line in before and before[line] != after[line]],
+            existing_lines=len(before),
+            brake=brake,
+            account_renamed=bool(olds.get("account"))
+            and olds.get("account") != news.get("account"),
+            removal_hint=(
+                "run once with `pulumi up --config failover:allowRemovals=true`, "
+                "then `pulumi config rm failover:allowRemovals`"
+            ),
+            force_hint=(
+                "run once with `pulumi up --config failover:force=true` (or raise "
+                "failover:maxChangeShare), then remove the setting"
+            ),
+        )
+        return CheckResult(news, [CheckFailure("routes", f"safety brake: {r}") for r in reasons])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [key for key in TRACKED if olds.get(key) != news.get(key)]
+        return DiffResult(
+            changes=bool(changed), replaces=[], stables=[], delete_before_replace=False
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(LEDGER_ID, {key: props.get(key) for key in TRACKED})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return ReadResult(id_, {key: props.get(key) for key in TRACKED})
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult({key: news.get(key) for key in TRACKED})
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        """Deleting the ledger only forgets; it touches nothing in Twilio."""
+
+
+class LineLedger(pulumi.dynamic.Resource, module="failover", name="LineLedger"):
+    """One per stack: every line's route fingerprint, checked against the previous run."""
+
+    routes: pulumi.Output[dict[str, str]]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        account: str,
+        routes: dict[str, str],
+        max_change_share: float = DEFAULT_MAX_CHANGE_SHARE,
+        allow_removals: bool = False,
+        force: bool = False,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "account": account,
+            "routes": routes,
+            "max_change_share": max_change_share,
+            "allow_removals": allow_removals,
+            "force": force,
+        }
+        super().__init__(LineLedgerProvider(), name, props, opts)
