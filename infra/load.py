@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +68,20 @@ def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
 
 @functools.cache
 def schema() -> dict[str, Any]:
-    """The JSON schema of lines.yaml, as shipped in schemas/ (with its $defs)."""
-    loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    """The JSON schema of lines.yaml, as shipped in schemas/ (with its $defs).
+
+    Read from the checkout when there is one, else from the installed wheel, where
+    schemas/ is packaged as ``failover_schemas``.
+    """
+    if SCHEMA_PATH.is_file():
+        text = SCHEMA_PATH.read_text(encoding="utf-8")
+    else:
+        text = (
+            resources.files("failover_schemas")
+            .joinpath(SCHEMA_PATH.name)
+            .read_text(encoding="utf-8")
+        )
+    loaded: dict[str, Any] = json.loads(text)
     return loaded
 
 

@@ -139,3 +139,12 @@ def test_readme_example_validates(tmp_path: Path) -> None:
     (tmp_path / "lines.yaml").write_text(example)
     result = failover("validate", cwd=tmp_path)
     assert result.code == ExitCode.OK, result.stderr
+
+
+def test_validate_several_files_reports_each_and_fails_if_any_is_invalid() -> None:
+    result = failover(
+        "validate", "lines.yaml", "tests/fixtures/invalid/empty.yaml", "lines.yaml", cwd=ROOT
+    )
+    assert result.code == ExitCode.ERROR
+    assert result.stdout.count("lines.yaml: ok, 9 lines") == 2
+    assert result.stderr.startswith("tests/fixtures/invalid/empty.yaml:1:1: error: file is empty")

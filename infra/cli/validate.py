@@ -1,4 +1,8 @@
-"""``failover validate [FILE]``: check lines.yaml offline; no network, no credentials."""
+"""``failover validate [FILE ...]``: check lines files offline; no network, no credentials.
+
+Several files may be given (pre-commit passes every matching file at once); each is
+checked and reported, and the exit code is 1 if any is invalid.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ HELP = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "file", nargs="?", default="lines.yaml", help="the lines file (default: lines.yaml)"
+        "files", nargs="*", metavar="FILE", help="lines files to check (default: lines.yaml)"
     )
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format (default: text)"
@@ -25,20 +29,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, env: Env) -> ExitCode:
+    worst = ExitCode.OK
+    for file in args.files or ["lines.yaml"]:
+        worst = max(worst, _validate_one(file, args.format, env))
+    return worst
+
+
+def _validate_one(file: str, output: str, env: Env) -> ExitCode:
     try:
-        config, diagnostics = load_config(env.path(args.file), args.file)
+        config, diagnostics = load_config(env.path(file), file)
     except ConfigError as exc:
-        if args.format == "json":
-            _json(env, args.file, exc.diagnostics, ok=False)
-            return ExitCode.ERROR
-        raise
-    if args.format == "json":
-        _json(env, args.file, diagnostics, ok=True)
+        if output == "json":
+            _json(env, file, exc.diagnostics, ok=False)
+        else:
+            for diagnostic in exc.diagnostics:
+                env.err(str(diagnostic))
+            env.err(summarize(exc.diagnostics))
+        return ExitCode.ERROR
+    if output == "json":
+        _json(env, file, diagnostics, ok=True)
         return ExitCode.OK
     for diagnostic in diagnostics:
         env.err(str(diagnostic))
     env.out(
-        f"{args.file}: ok, {len(config.lines)} lines, {len(config.agents)} agents ({summarize(diagnostics)})"
+        f"{file}: ok, {len(config.lines)} lines, {len(config.agents)} agents ({summarize(diagnostics)})"
     )
     return ExitCode.OK
 
