@@ -286,7 +286,9 @@ def test_placeholders_mark_every_deploy_time_value_until_bound() -> None:
         "${taskrouter.workflow_sid}",
     ]
     bindings = Bindings(
-        domain_name="acme-1234-prod.twil.io", workflow_sid="WW" + "b" * 32, on_duty_activity_sid="WA" + "c" * 32
+        domain_name="acme-1234-prod.twil.io",
+        workflow_sid="WW" + "b" * 32,
+        on_duty_activity_sid="WA" + "c" * 32,
     )
     bound = canonical_json(render_flow(line, Severity.SEVERE, alerts=True, bindings=bindings))
     assert find_placeholders(bound) == []

@@ -109,7 +109,9 @@ def test_workflow_routes_the_flow_task_attribute_to_its_line_queue() -> None:
         ]
         assert len(matching) == 1
         assert attributes["line"] == attributes["queue"] == line.id
-        assert matching[0]["targets"] == [{"queue": BINDINGS.queue_sids[line.id], "timeout": line.queue.timeout_s}]
+        assert matching[0]["targets"] == [
+            {"queue": BINDINGS.queue_sids[line.id], "timeout": line.queue.timeout_s}
+        ]
 
 
 def test_no_order_by_anywhere_default_is_longest_idle() -> None:
@@ -168,14 +170,20 @@ def test_assignment_function_dequeues_from_the_line_number_then_on_duty(tmp_path
     cfg = config(queue_line(), forward_queue_line(), agents=AGENTS)
     source = render_assignment_function(cfg)
     assert find_placeholders(source) == []
-    dequeue, without_sid, unknown = run_node(ASSIGN_HARNESS % ON_DUTY_SID, tmp_path, source, "assignment.js")
+    dequeue, without_sid, unknown = run_node(
+        ASSIGN_HARNESS % ON_DUTY_SID, tmp_path, source, "assignment.js"
+    )
     assert dequeue == {
         "instruction": "dequeue",
         "to": "+14155550111",
         "from": queue_line().number,
         "post_work_activity_sid": ON_DUTY_SID,
     }
-    assert without_sid == {"instruction": "dequeue", "to": "+14155550111", "from": queue_line().number}
+    assert without_sid == {
+        "instruction": "dequeue",
+        "to": "+14155550111",
+        "from": queue_line().number,
+    }
     assert unknown == {"instruction": "reject"}
 
 

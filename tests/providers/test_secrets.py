@@ -157,7 +157,9 @@ def _infra_importable_outside_project() -> bool:
     import subprocess
     import sys
 
-    probe = subprocess.run([sys.executable, "-c", "import infra"], cwd="/", capture_output=True, check=False)
+    probe = subprocess.run(
+        [sys.executable, "-c", "import infra"], cwd="/", capture_output=True, check=False
+    )
     return probe.returncode == 0
 
 
