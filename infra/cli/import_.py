@@ -1,0 +1,261 @@
+"""``failover import [--out FILE] [--account NAME]``: a draft lines.yaml from an existing account.
+
+So a team can adopt the tool without retyping its phone estate. Reads every number (one
+request per 1,000) and the Studio flow list (one request, names and webhook URLs only) and
+writes one line per number: the friendly name as ``name``, an id made from it, type
+``department`` (a guess, said so in a comment), the voice URL as ``primary`` when it is
+https and requested with POST, and the fallback:
+
+- empty: no ``failover`` key (the line falls over to voicemail, default greeting);
+- one of this tool's entries (a Studio flow named ``<account>-failover-<line>``, or a TwiML
+  document ``https://*.twil.io/lines/<line>/…``): a comment naming it, since its behaviour
+  lives in the lines.yaml that deployed it;
+- any other https URL (a secondary server, someone else's Studio flow): ``failover: {url}``;
+- anything else: a comment.
+
+Numbers Twilio would route without their own fallback (bound to a TwiML Application or SIP
+Trunk) and numbers the validator rejects are written commented out, with the reason, so
+the draft validates as it is. The output is deterministic: no dates, Twilio's order.
+Must not import: twilio, yaml (the account is read through infra.live; YAML is written as
+text with JSON-quoted scalars, so ``infra.load`` stays the only YAML reader).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections.abc import Callable
+from typing import NamedTuple
+
+import phonenumbers
+
+from infra.cli.env import Env
+from infra.cli.status import ExitCode
+from infra.errors import InfraError
+from infra.live import LiveFlow, LiveNumber, connect, read_flows, read_numbers
+
+HELP = "write a draft lines.yaml from the numbers already in the Twilio account"
+ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9-]{1,29}$")
+"""``account.name`` in the schema."""
+ID = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+"""A line id in the schema."""
+DEFAULT_ACCOUNT = "imported"
+ID_MAX = 40
+NAME_MAX = 64
+_FLOW_SID = re.compile(r"/Flows/(FW[0-9a-fA-F]{32})$")
+_DOCUMENT = re.compile(r"^https://[^/]+\.twil\.io(/lines/[a-z][a-z0-9-]*/[a-z-]+\.xml)$")
+_OURS = "-failover-"
+"""Infix of this tool's Studio flow names (``infra.render.entry.flow_name``)."""
+
+Recognise = Callable[[str], "Seen"]
+"""What a voice URL points at."""
+
+
+class Seen(NamedTuple):
+    """What a URL is: made by this tool or not, in words ("" for a plain URL), for which line."""
+
+    ours: bool
+    words: str = ""
+    line: str = ""
+
+
+def _account_name(value: str) -> str:
+    if not ACCOUNT_NAME.match(value):
+        raise argparse.ArgumentTypeError(
+            "must be 2-30 characters: lowercase letters, digits and dashes, starting with a letter"
+        )
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", metavar="FILE", help="write the draft here (default: stdout)")
+    parser.add_argument(
+        "--account",
+        type=_account_name,
+        metavar="NAME",
+        help="account.name of the draft (default: taken from this tool's flows, else imported)",
+    )
+
+
+def run(args: argparse.Namespace, env: Env) -> ExitCode:
+    out = env.path(args.out) if args.out else None
+    if out is not None and out.exists():
+        raise InfraError(f"{args.out} already exists; choose another --out or move it away first")
+    tw = connect(env.environ)
+    numbers = read_numbers(tw)
+    flows = read_flows(tw)
+    if not numbers:
+        raise InfraError("the Twilio account has no phone numbers to import")
+    account = args.account or _guess_account(flows)
+    draft, usable = render_draft(numbers, flows, account, guessed=args.account is None)
+    if not usable:
+        raise InfraError(
+            f"none of the {len(numbers)} numbers can fail over by number (all are bound to an "
+            "Application or Trunk, or invalid); nothing to import"
+        )
+    if out is None:
+        env.out(draft.rstrip("\n"))
+        return ExitCode.OK
+    out.write_text(draft, encoding="utf-8")
+    skipped = len(numbers) - usable
+    env.err(
+        f"wrote {args.out}: {usable} lines, {skipped} numbers commented out; review it, then run "
+        f"`failover validate {args.out}`"
+    )
+    return ExitCode.OK
+
+
+def _guess_account(flows: dict[str, LiveFlow]) -> str:
+    """The account name of this tool's flows, when they all agree; else the default."""
+    names = {n.split(_OURS, 1)[0] for n in flows if _OURS in n}
+    names = {n for n in names if ACCOUNT_NAME.match(n)}
+    return names.pop() if len(names) == 1 else DEFAULT_ACCOUNT
+
+
+def _recogniser(flows: dict[str, LiveFlow]) -> Recognise:
+    by_sid = {flow.sid: flow for flow in flows.values()}
+
+    def recognise(url: str) -> Seen:
+        flow_sid = _FLOW_SID.search(url) if "webhooks.twilio.com/" in url else None
+        if flow_sid:
+            flow = by_sid.get(flow_sid.group(1))
+            if flow is None:
+                return Seen(False, f"Studio flow {flow_sid.group(1)}, not in this account")
+            if _OURS in flow.friendly_name:
+                line = flow.friendly_name.split(_OURS, 1)[1].removesuffix(".queue")
+                return Seen(True, f"this tool's Studio flow {flow.friendly_name}", line)
+            return Seen(False, f"Studio flow {flow.friendly_name}")
+        document = _DOCUMENT.match(url)
+        if document:
+            path = document.group(1)
+            return Seen(True, f"this tool's TwiML document {path}", path.split("/")[2])
+        return Seen(False)
+
+    return recognise
+
+
+def render_draft(
+    numbers: list[LiveNumber], flows: dict[str, LiveFlow], account: str, *, guessed: bool
+) -> tuple[str, int]:
+    """The draft text and how many lines it declares (the rest are commented out)."""
+    why = "as given"
+    if guessed:
+        found = account != DEFAULT_ACCOUNT
+        why = "taken from this tool's Studio flows" if found else "pick a short name"
+    out = [
+        "# yaml-language-server: $schema=schemas/lines.schema.json",
+        "#",
+        f"# Draft written by `failover import` from the {len(numbers)} numbers of a Twilio account.",
+        "# Review every line before the first `pulumi up`:",
+        "# - each line starts as type department: set main_line, department, contact_center or user;",
+        "# - ids are the deployed line ids, else made from the friendly names; keep them once deployed;",
+        "# - a line without `failover` falls over to voicemail with the default greeting.",
+        "# Then run `failover validate` and `failover plan`.",
+        "version: 1",
+        "",
+        "account:",
+        f"  name: {account}   # {why}; it prefixes every Twilio resource this tool creates",
+        "",
+        "lines:",
+    ]
+    recognise, usable = _recogniser(flows), 0
+    for number, ident in zip(numbers, _ids(numbers, recognise), strict=True):
+        block, problem = _line(number, ident, recognise)
+        if problem:
+            out.append(f"  # {number.phone_number} is left out: {problem}")
+            out += ["  # " + text[2:] for text in block]
+        else:
+            out += block
+            usable += 1
+    return "\n".join(out) + "\n", usable
+
+
+def _ids(numbers: list[LiveNumber], recognise: Recognise) -> list[str]:
+    """One unique, valid id per number: the line id this tool deployed it as (so its flows and
+    documents keep their names), else one made from the friendly name (else the digits)."""
+    deployed: list[str] = []
+    for number in numbers:
+        urls = [u for u in (number.voice_fallback_url, number.voice_url) if u]
+        lines = [recognise(u).line for u in urls if ID.match(recognise(u).line)]
+        deployed.append(next((line for line in lines if line not in deployed), ""))
+    taken = {ident for ident in deployed if ident}
+    return [ident or _slug(number, taken) for number, ident in zip(numbers, deployed, strict=True)]
+
+
+def _slug(number: LiveNumber, taken: set[str]) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", number.friendly_name.lower()).strip("-")
+    if not slug[:1].isalpha():
+        slug = f"line-{slug or number.phone_number.lstrip('+')}"
+    base = slug[:ID_MAX].rstrip("-")
+    ident, counter = base, 1
+    while ident in taken:
+        counter += 1
+        ident = f"{base[: ID_MAX - len(str(counter)) - 1].rstrip('-')}-{counter}"
+    taken.add(ident)
+    return ident
+
+
+def _problem(number: LiveNumber) -> str:
+    if number.trunk_sid:
+        return f"bound to SIP Trunk {number.trunk_sid}, Twilio ignores a number-level fallback"
+    if number.voice_application_sid:
+        sid = number.voice_application_sid
+        return f"bound to TwiML Application {sid}, Twilio ignores a number-level fallback"
+    try:
+        valid = phonenumbers.is_valid_number(phonenumbers.parse(number.phone_number, None))
+    except phonenumbers.NumberParseException:
+        valid = False
+    return "" if valid else "not a phone number the validator accepts"
+
+
+def _line(number: LiveNumber, ident: str, recognise: Recognise) -> tuple[list[str], str]:
+    """The YAML of one line (two-space indented list item) and why it cannot be used."""
+    block = [f"  - id: {ident}"]
+    if number.friendly_name.strip():
+        block.append(f"    name: {_quote(number.friendly_name.strip()[:NAME_MAX])}")
+    block.append("    type: department   # a guess")
+    block.append(f"    number: {_quote(number.phone_number)}")
+    block += _primary(number, recognise)
+    block += _failover(number, recognise)
+    return block, _problem(number)
+
+
+def _primary(number: LiveNumber, recognise: Recognise) -> list[str]:
+    url = number.voice_url
+    if not url:
+        return ["    # no voice URL: declare primary before the first apply (Twilio error 21405)"]
+    seen = recognise(url)
+    if seen.ours:
+        return [
+            f"    # the voice URL is {seen.words}: in test mode; declare primary and test: true"
+        ]
+    if not url.startswith("https://"):
+        return [
+            f"    # voice URL {url} is not https, so it is not declared as primary (left alone)"
+        ]
+    if number.voice_method == "GET":
+        return [f"    # primary: {_quote(url)}   # requested with GET today; a primary gets POST"]
+    return [f"    primary: {_quote(url)}   # the number's voice URL today"]
+
+
+def _failover(number: LiveNumber, recognise: Recognise) -> list[str]:
+    url = number.voice_fallback_url
+    if not url:
+        return ["    # no fallback today"]
+    seen = recognise(url)
+    if seen.ours:
+        return [
+            f"    # fallback today: {seen.words}; copy its failover from the file that deployed it"
+        ]
+    if not url.startswith("https://"):
+        return [f"    # fallback today: {url} (not https, so not kept)"]
+    note = f"{seen.words}, " if seen.words else ""
+    if number.voice_fallback_method == "GET":
+        note += "requested with GET today (a failover url gets POST), "
+    return ["    failover:", f"      url: {_quote(url)}   # {note}the number's fallback today"]
+
+
+def _quote(text: str) -> str:
+    """A YAML double-quoted scalar (JSON strings are valid YAML); safe for any text."""
+    return json.dumps(text, ensure_ascii=False)
