@@ -123,11 +123,11 @@ class LiveTaskRouter:
 
 def _pages(tw: Twilio, subject: str, action: str, first: Callable[[], Any]) -> Iterator[Any]:
     """Every record of a list, page by page, following the next-page link Twilio returns."""
-    with tw.errors(subject, action):
+    with tw.errors(subject, action, writes=False):
         page = first()
     while page is not None:
         yield from page
-        with tw.errors(subject, action):
+        with tw.errors(subject, action, writes=False):
             page = page.next_page()
 
 
@@ -152,7 +152,7 @@ def read_flows(tw: Twilio, definitions_of: Mapping[str, str] | None = None) -> d
         flows.setdefault(text(f.friendly_name), _flow(f, None))
     for name, line_id in (definitions_of or {}).items():
         if name in flows:
-            with tw.errors(line_id, f"fetch Studio flow {name!r}"):
+            with tw.errors(line_id, f"fetch Studio flow {name!r}", writes=False):
                 fetched = tw.rest.studio.v2.flows(flows[name].sid).fetch()
             # Which revision a fetch returns when a draft was saved after the published one
             # is unconfirmed (twilio.md §3.2); we compare what the fetch answers.
@@ -172,7 +172,7 @@ def find_services(tw: Twilio, unique_name: str, prefix: str = "") -> list[tuple[
     services = tw.rest.serverless.v1.services
     if unique_name:
         try:
-            with tw.errors("stack", f"fetch Serverless service {unique_name!r}"):
+            with tw.errors("stack", f"fetch Serverless service {unique_name!r}", writes=False):
                 return [(unique_name, text(services(unique_name).fetch().sid))]
         except NotFoundError:
             return []
@@ -237,7 +237,7 @@ def _worker_attributes(tw: Twilio, ws: Any, wanted: Collection[str]) -> dict[str
     }
     attributes: dict[str, dict[str, Any]] = {}
     for name, sid in sids.items():
-        with tw.errors(f"agent {name}", f"fetch TaskRouter worker {sid}"):
+        with tw.errors(f"agent {name}", f"fetch TaskRouter worker {sid}", writes=False):
             worker = ws.workers(sid).fetch()
         try:
             parsed = json.loads(text(worker.attributes) or "{}")
@@ -307,7 +307,7 @@ def read_calls(
         out = {}
         for sid in sorted(wanted):
             try:
-                with tw.errors("account", f"fetch call {sid}"):
+                with tw.errors("account", f"fetch call {sid}", writes=False):
                     call = calls(sid).fetch()
             except NotFoundError:
                 continue

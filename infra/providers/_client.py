@@ -152,15 +152,19 @@ class Twilio:
             self.rest.edge = None
 
     @contextmanager
-    def errors(self, subject: str, action: str) -> Iterator[None]:
-        """Translate any Twilio or network failure inside the block into ``ProviderError``."""
+    def errors(self, subject: str, action: str, *, writes: bool = True) -> Iterator[None]:
+        """Translate any Twilio or network failure inside the block into ``ProviderError``.
+
+        ``writes=False`` for read-only callers (drift, import): their network failures
+        cannot have left anything half-changed, and the message says so.
+        """
         from requests import RequestException
         from twilio.base.exceptions import TwilioException
 
         try:
             yield
         except (TwilioException, RequestException) as exc:
-            raise self._translate(exc, subject, action) from None
+            raise self._translate(exc, subject, action, writes=writes) from None
 
     def upload(
         self, path: str, fields: dict[str, str], filename: str, content: bytes, content_type: str
@@ -193,7 +197,9 @@ class Twilio:
             )
         return body
 
-    def _translate(self, exc: Exception, subject: str, action: str) -> ProviderError:
+    def _translate(
+        self, exc: Exception, subject: str, action: str, *, writes: bool = True
+    ) -> ProviderError:
         from twilio.base.exceptions import (
             TwilioException,
             TwilioRestException,
@@ -220,10 +226,14 @@ class Twilio:
                 method=str(exc.method or "") if path else "",
                 uri=path,
             )
+        advice = (
+            "The change may be incomplete; run again to converge (creates look up existing "
+            "resources first)"
+            if writes
+            else "Nothing was changed; check the network and run again"
+        )
         return ProviderError(
-            subject,
-            f"{action} failed: could not reach Twilio ({type(exc).__name__}). The change may "
-            "be incomplete; run again to converge (creates look up existing resources first)",
+            subject, f"{action} failed: could not reach Twilio ({type(exc).__name__}). {advice}"
         )
 
     def _redact(self, text: str) -> str:

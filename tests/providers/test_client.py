@@ -177,3 +177,26 @@ def test_rate_limit_beyond_the_retry_budget_surfaces_as_a_twilio_error(double: o
     assert message.startswith("support: list workers failed: Too Many Requests")
     assert "(HTTP 429, Twilio error 20429) see https://www.twilio.com/docs/errors/20429" in message
     assert d.auth_token not in message
+
+
+@pytest.mark.parametrize(
+    ("writes", "advice"),
+    [
+        (True, "The change may be incomplete; run again to converge"),
+        (False, "Nothing was changed; check the network and run again"),
+    ],
+)
+def test_network_failure_advice_depends_on_whether_the_caller_writes(
+    writes: bool, advice: str
+) -> None:
+    from requests import ConnectionError as RequestsConnectionError
+
+    tw = Twilio(_settings())
+    with pytest.raises(ProviderError) as caught, tw.errors("sales", "list numbers", writes=writes):
+        raise RequestsConnectionError("connection refused")
+    message = str(caught.value)
+    assert message.startswith(
+        "sales: list numbers failed: could not reach Twilio (ConnectionError)."
+    )
+    assert advice in message
+    assert TOKEN not in message
