@@ -12,6 +12,7 @@ import json
 import subprocess
 
 from infra.cli.env import Env
+from infra.cli.options import add_file, add_format, add_severity
 from infra.cli.status import ExitCode
 from infra.compare import ChangeKind, LineChange, compare
 from infra.diagram import flowchart
@@ -25,9 +26,7 @@ SIGN = {ChangeKind.ADDED: "+", ChangeKind.REMOVED: "-", ChangeKind.CHANGED: "~"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "file", nargs="?", default="lines.yaml", help="the lines file (default: lines.yaml)"
-    )
+    add_file(parser)
     parser.add_argument(
         "--base", required=True, metavar="REF", help="git ref to compare against, e.g. origin/main"
     )
@@ -36,18 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="REF",
         help="compare with the file at this ref instead of the working copy",
     )
-    parser.add_argument(
-        "--severity",
-        choices=[s.value for s in Severity],
-        default=Severity.MINOR.value,
-        help="describe failover at this severity (default: minor)",
-    )
-    parser.add_argument(
-        "--format",
-        choices=("text", "json", "markdown"),
-        default="text",
-        help="output format (default: text)",
-    )
+    add_severity(parser, "describe failover at this severity")
+    add_format(parser)
     parser.add_argument(
         "--max-change-share",
         type=float,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.cli.env import Env
+from infra.cli.options import add_file, add_format, add_severity
 from infra.cli.status import ExitCode
 from infra.drift import Finding, Snapshot, compare
 from infra.errors import InfraError
@@ -42,26 +43,14 @@ HELP = "compare the live Twilio account with lines.yaml: fallbacks, primaries, f
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "file", nargs="?", default="lines.yaml", help="the lines file (default: lines.yaml)"
-    )
+    add_file(parser)
     parser.add_argument(
         "--stack",
         metavar="NAME",
         help="Pulumi stack to check (default: the only stack of the account name deployed)",
     )
-    parser.add_argument(
-        "--severity",
-        choices=[s.value for s in Severity],
-        default=Severity.MINOR.value,
-        help="the severity the stack is deployed with (failover:severity; default: minor)",
-    )
-    parser.add_argument(
-        "--format",
-        choices=("text", "json", "markdown"),
-        default="text",
-        help="output format (default: text)",
-    )
+    add_severity(parser, "the severity the stack is deployed with (failover:severity)")
+    add_format(parser)
 
 
 def run(args: argparse.Namespace, env: Env) -> ExitCode:

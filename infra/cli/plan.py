@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from infra.cli.env import Env
+from infra.cli.options import add_file, add_format, add_severity
 from infra.cli.status import ExitCode
 from infra.describe import line_summary, pretty_number
 from infra.diagram import flowchart
@@ -22,21 +23,11 @@ TEST_MARK = "✗ TEST MODE"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "file", nargs="?", default="lines.yaml", help="the lines file (default: lines.yaml)"
+    add_file(parser)
+    add_severity(
+        parser, "outage severity to plan for; severe sends shared lines with a queue into it"
     )
-    parser.add_argument(
-        "--severity",
-        choices=[s.value for s in Severity],
-        default=Severity.MINOR.value,
-        help="outage severity to plan for; severe sends shared lines with a queue into it (default: minor)",
-    )
-    parser.add_argument(
-        "--format",
-        choices=("text", "json", "markdown"),
-        default="text",
-        help="output format (default: text)",
-    )
+    add_format(parser)
     parser.add_argument(
         "--out",
         metavar="DIR",

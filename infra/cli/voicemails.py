@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from infra.cli.env import Env
+from infra.cli.options import add_file, add_format
 from infra.cli.status import ExitCode
 from infra.describe import pretty_number
 from infra.errors import InfraError
@@ -41,9 +42,7 @@ def _date(value: str) -> date:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "file", nargs="?", default="lines.yaml", help="the lines file (default: lines.yaml)"
-    )
+    add_file(parser)
     parser.add_argument("--line", metavar="ID", help="only this line's voicemails")
     parser.add_argument(
         "--since",
@@ -51,12 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DATE",
         help="only voicemails left on or after this day (UTC)",
     )
-    parser.add_argument(
-        "--format",
-        choices=("text", "json", "markdown"),
-        default="text",
-        help="output format (default: text)",
-    )
+    add_format(parser)
 
 
 @dataclass(frozen=True, slots=True)
