@@ -62,6 +62,7 @@ from infra.providers._client import (
     is_unknown,
     text,
 )
+from infra.providers._pickling import pickler_restored
 
 ON_DUTY, OFF_DUTY = "On Duty", "Off Duty"
 ACTIVITIES = {"on_duty": ON_DUTY, "off_duty": OFF_DUTY}
@@ -264,7 +265,8 @@ class CallQueue(pulumi.dynamic.Resource, module="twilio", name="CallQueue"):
     ) -> None:
         props: dict[str, Any] = {k: None for k in OUTPUTS}
         props.update({f.name: getattr(args, f.name) for f in fields(args)})
-        super().__init__(CallQueueProvider(), name, props, opts)
+        with pickler_restored():  # see infra.providers._pickling
+            super().__init__(CallQueueProvider(), name, props, opts)
 
 
 # ---- pure helpers (check, diff) -------------------------------------------------------------

@@ -27,6 +27,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from infra.providers._pickling import pickler_restored
 from infra.safety import DEFAULT_MAX_CHANGE_SHARE, Brake, brake_reasons
 
 LEDGER_ID = "lines"
@@ -113,4 +114,5 @@ class LineLedger(pulumi.dynamic.Resource, module="failover", name="LineLedger"):
             "allow_removals": allow_removals,
             "force": force,
         }
-        super().__init__(LineLedgerProvider(), name, props, opts)
+        with pickler_restored():  # see infra.providers._pickling
+            super().__init__(LineLedgerProvider(), name, props, opts)

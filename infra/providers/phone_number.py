@@ -47,6 +47,7 @@ from pulumi.dynamic import (
 
 from infra.errors import ProviderError
 from infra.providers._client import NotFoundError, Twilio, TwilioProvider, is_unknown, text
+from infra.providers._pickling import pickler_restored
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 METHODS = ("GET", "POST")
@@ -224,7 +225,8 @@ class PhoneNumberFailover(pulumi.dynamic.Resource, module="twilio", name="PhoneN
     ) -> None:
         props = {k: None for k in (*LIVE, "adopted", "applied_inputs")}
         props.update({f.name: getattr(args, f.name) for f in fields(args)})
-        super().__init__(PhoneNumberFailoverProvider(), name, props, opts)
+        with pickler_restored():  # see infra.providers._pickling
+            super().__init__(PhoneNumberFailoverProvider(), name, props, opts)
 
 
 def _is_url(value: object) -> bool:

@@ -52,6 +52,7 @@ from infra.providers._client import (
     same_url_target,
     text,
 )
+from infra.providers._pickling import pickler_restored
 
 INPUTS = ("line", "friendly_name", "definition")
 OUTPUTS = (
@@ -233,7 +234,8 @@ class StudioFlow(pulumi.dynamic.Resource, module="twilio", name="StudioFlow"):
     ) -> None:
         props: dict[str, Any] = {k: None for k in OUTPUTS}
         props.update({f.name: getattr(args, f.name) for f in fields(args)})
-        super().__init__(StudioFlowProvider(), name, props, opts)
+        with pickler_restored():  # see infra.providers._pickling
+            super().__init__(StudioFlowProvider(), name, props, opts)
 
 
 def _definition_problem(definition: object) -> str:

@@ -34,6 +34,7 @@ import hashlib
 import json
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
@@ -58,8 +59,11 @@ from infra.providers._client import (
     numbers_pointing_at,
     text,
 )
+from infra.providers._pickling import pickler_restored
 
 BUILD_TIMEOUT_S = 300.0
+UPLOAD_CONCURRENCY = 10
+"""Paths uploaded at once, as Twilio's serverless toolkit does; a 429 is retried."""
 POLL_DELAYS_S = (0.05, 0.1, 0.2, 0.4, 0.8, 1.0)
 """Delays between build status polls; the last one repeats until the timeout."""
 VISIBILITIES = ("public", "protected", "private")
@@ -259,7 +263,8 @@ class TwimlDocuments(pulumi.dynamic.Resource, module="twilio", name="TwimlDocume
     ) -> None:
         props: dict[str, Any] = {k: None for k in OUTPUTS}
         props.update({f.name: getattr(args, f.name) for f in fields(args)})
-        super().__init__(TwimlDocumentsProvider(), name, props, opts)
+        with pickler_restored():  # see infra.providers._pickling
+            super().__init__(TwimlDocumentsProvider(), name, props, opts)
 
 
 # ---- check / diff helpers ---------------------------------------------------------------
@@ -392,28 +397,49 @@ def _deploy(
 def _sync_kind(
     tw: Twilio, props: dict[str, Any], service_sid: str, kind: str, previous: dict[str, Any]
 ) -> dict[str, dict[str, Any]]:
-    """Per path: reuse the previous version when content and visibility match, else upload."""
+    """Per path: reuse the previous version when content and visibility match, else upload.
+
+    Changed paths are uploaded ``UPLOAD_CONCURRENCY`` at a time (each: its container, found
+    by name or created, then the version); the first failure is raised once the uploads
+    already under way have finished, and later ones are not started.
+    """
     name = props["service_name"]
     visibility = props["visibility" if kind == "documents" else "function_visibility"]
     files: dict[str, str] = props.get(kind) or {}
-    containers = None
-    entries = {}
+    entries: dict[str, dict[str, Any]] = {}
+    changed = []
     for path, content in sorted(files.items()):
         digest, old = _sha256(content), previous.get(path) or {}
         if old.get("sha256") == digest and old.get("visibility") == visibility:
             entries[path] = old
-            continue
-        if containers is None:
-            containers = _containers(tw, name, service_sid, kind)
+        else:
+            changed.append((path, content, digest))
+    if not changed:
+        return entries
+    containers = _containers(tw, name, service_sid, kind)
+
+    def push(path: str, content: str, digest: str) -> dict[str, Any]:
         container = containers.get(path) or _create_container(tw, name, service_sid, kind, path)
         version = _upload(tw, name, service_sid, kind, container, path, content, visibility)
-        entries[path] = {
+        return {
             "sha256": digest,
             "visibility": visibility,
             "container_sid": container,
             "version_sid": version,
         }
-    return entries
+
+    workers = min(UPLOAD_CONCURRENCY, len(changed))
+    with ThreadPoolExecutor(workers, thread_name_prefix="upload") as pool:
+        futures = {pool.submit(push, *item): item[0] for item in changed}
+        for future in as_completed(futures):
+            if future.exception() is not None:
+                for pending in futures:
+                    pending.cancel()
+                break
+    for future, path in futures.items():  # in path order: the first failure is raised
+        if not future.cancelled():
+            entries[path] = future.result()
+    return dict(sorted(entries.items()))
 
 
 def _collection(tw: Twilio, service_sid: str, kind: str) -> Any:

@@ -1,0 +1,33 @@
+"""Work around a Pulumi SDK leak that crashes programs with more than ~980 dynamic resources.
+
+``pulumi.dynamic.dynamic.serialize_provider`` (3.272.0, and since dynamic providers exist)
+wraps ``pickle._Pickler._batch_setitems`` in a dict-sorting function for determinism and
+never restores it: every dynamic resource constructed in a process adds one wrapper around
+the previous ones. After about 980 resources pickling a dict recurses past Python's limit
+and the program dies with ``RecursionError`` (pulumi/pulumi#17803, closed as no-repro), and
+long before that each resource pays for sorting every dict once per wrapper.
+
+``pickler_restored()`` around ``dynamic.Resource.__init__`` puts both patched attributes
+back, so each serialization wraps the original exactly once. The pickled ``__provider``
+bytes are unchanged (sorting sorted items again changes nothing), so no stored state moves.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_PATCHED = ("_batch_setitems", "save_dict")
+
+
+@contextmanager
+def pickler_restored() -> Iterator[None]:
+    """Undo, on exit, what ``serialize_provider`` leaves patched on ``pickle._Pickler``."""
+    pickler = pickle._Pickler  # type: ignore[attr-defined]
+    saved = {name: pickler.__dict__[name] for name in _PATCHED}
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(pickler, name, value)
