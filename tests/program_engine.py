@@ -7,6 +7,13 @@ double) and returns the real outputs drives the whole program in dependency orde
 ``Output.apply`` wiring included. Resources in state that the program no longer registers
 are deleted afterwards, newest first, as the engine does.
 
+Steps run concurrently, as in the engine: the SDK registers each resource on a thread of
+its own as soon as its dependencies are registered and its inputs known, and the provider
+host serves at most 4 calls at once (its gRPC server has 4 workers), which is the only
+bound, as with ``pulumi up``. After the first failed step no new step starts (the engine
+stops scheduling; steps already running finish), so the state an ``EngineError`` carries is
+what the engine would have saved.
+
     engine = ProgramEngine(double)
     run = engine.up(config, settings)             # first apply
     run = engine.up(config, settings, run.state)  # second apply: run.ops are all "same"
@@ -16,8 +23,11 @@ Used by the multi-run scenarios, the fault-convergence suite and the benchmarks.
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import copy
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +37,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from infra import program
 from infra.model import LinesConfig
 from tests.providers.engine import EngineError, MiniEngine, Ops, Registration, State
-from tests.providers.host import ProviderHost
+from tests.providers.host import HostError, ProviderHost
 
 PROJECT, STACK = "failover", "dev"
 
@@ -50,7 +60,7 @@ class Run:
 
 
 class _StepMocks(pulumi.runtime.Mocks):
-    """Each registration becomes one engine step on a live provider host."""
+    """Each registration becomes one engine step on a live provider host (concurrently)."""
 
     def __init__(self, engine: MiniEngine, host: ProviderHost, state: State, ops: Ops) -> None:
         self.engine, self.host, self.state, self.ops = engine, host, state, ops
@@ -60,19 +70,35 @@ class _StepMocks(pulumi.runtime.Mocks):
         self._lock = threading.Lock()
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        news = dict(args.inputs)
+        reg = Registration(args.typ, args.name, news)
+        urn = self.engine.urn(reg)
         with self._lock:
-            news = dict(args.inputs)
-            reg = Registration(args.typ, args.name, news)
-            urn = self.engine.urn(reg)
             self.seen.append(urn)
-            try:
-                self.engine._step(
-                    self.host, reg, news, urn, self.state, self.ops, self.pending, False
-                )  # noqa: SLF001
-            except EngineError as exc:
-                self.error = self.error or exc
-                raise
-            return self.state[urn]["id"], copy.deepcopy(self.state[urn]["outputs"])
+            if self.error is not None:
+                raise EngineError(
+                    f"{urn} not started: an earlier step failed", self.state, self.ops
+                )
+        try:
+            self.engine._step(  # noqa: SLF001
+                self.host, reg, news, urn, self.state, self.ops, self.pending, False
+            )
+        except HostError as exc:
+            error = EngineError(f"{exc.method} failed: {exc.details}", self.state, self.ops, exc)
+            self._failed(error)
+            raise error from exc
+        except Exception as exc:
+            self._failed(
+                exc
+                if isinstance(exc, EngineError)
+                else EngineError(f"{urn}: {type(exc).__name__}: {exc}", self.state, self.ops, exc)
+            )
+            raise
+        return self.state[urn]["id"], copy.deepcopy(self.state[urn]["outputs"])
+
+    def _failed(self, error: EngineError) -> None:
+        with self._lock:
+            self.error = self.error or error
 
     def call(
         self, args: pulumi_mocks.MockCallArgs
@@ -80,11 +106,54 @@ class _StepMocks(pulumi.runtime.Mocks):
         return {}, None
 
 
+class _SpareHost:
+    """Hands out provider hosts, starting the next one while the current run uses its own.
+
+    Each run gets a fresh host, as with the CLI; only the ~0.3 s of process start moves off
+    the critical path. A spare that died meanwhile is replaced.
+    """
+
+    def __init__(self) -> None:
+        self._starter = ThreadPoolExecutor(1, thread_name_prefix="spare-provider-host")
+        self._next: Future[ProviderHost] | None = None
+        self._lock = threading.Lock()
+        atexit.register(self.close)
+
+    def take(self) -> ProviderHost:
+        with self._lock:
+            spare, self._next = self._next, self._starter.submit(ProviderHost, project=PROJECT)
+        host = self._started(spare)
+        if host is None or host.proc.poll() is not None:
+            if host is not None:
+                host.close()
+            host = ProviderHost(project=PROJECT)
+        return host
+
+    @staticmethod
+    def _started(spare: Future[ProviderHost] | None) -> ProviderHost | None:
+        try:
+            return spare.result() if spare is not None else None
+        except Exception:  # noqa: BLE001 - a spare that failed to start: start one now instead
+            return None
+
+    def close(self) -> None:
+        with self._lock:
+            spare, self._next = self._next, None
+        host = self._started(spare)
+        if host is not None:
+            host.close()
+
+
+_SPARE = _SpareHost()
+
+
 class ProgramEngine:
     """A stack (config + state) that the real program is applied to, run after run."""
 
     def __init__(self, config: dict[str, Any], secret_keys: set[str]) -> None:
-        self.engine = MiniEngine(config, secret_keys, project=PROJECT, stack=STACK)
+        self.engine = MiniEngine(
+            config, secret_keys, project=PROJECT, stack=STACK, host_factory=_SPARE.take
+        )
 
     @classmethod
     def for_double(cls, double: Any) -> ProgramEngine:
@@ -117,6 +186,7 @@ class ProgramEngine:
         mocks: _StepMocks, lines: LinesConfig, settings: program.StackSettings
     ) -> dict[str, Any]:
         pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False)
+        _quiet_reported_failures(asyncio.get_event_loop())
         root = pulumi.runtime.get_root_resource()
         if root is not None:
             root.outputs.clear()  # type: ignore[attr-defined]
@@ -131,11 +201,30 @@ class ProgramEngine:
         try:
             body()
         except Exception as exc:
-            if mocks.error is not None:
-                raise mocks.error from exc
-            raise EngineError(
-                f"program failed: {type(exc).__name__}: {exc}", mocks.state, mocks.ops, exc
-            ) from exc
+            if mocks.error is None:
+                raise EngineError(
+                    f"program failed: {type(exc).__name__}: {exc}", mocks.state, mocks.ops, exc
+                ) from exc
         if mocks.error is not None:
-            raise mocks.error
+            error = mocks.error
+            # A fresh error: the raised one carries the SDK's frames (and so its futures).
+            raise EngineError(str(error), error.state, error.ops, error.cause)
         return resolved
+
+
+def _quiet_reported_failures(loop: asyncio.AbstractEventLoop) -> None:
+    """Drop asyncio's "Future exception was never retrieved" records for step failures.
+
+    A failed step leaves SDK futures holding its error, which ``up`` already raises. When
+    they are collected asyncio logs each one with its traceback, and Python 3.11 formats a
+    traceback with ``ast.parse``: run by a finalizer while another ``ast.parse`` is under
+    way (pytest rewriting a module), that fails the whole session with ``SystemError: AST
+    constructor recursion depth mismatch`` (the AST state is per interpreter,
+    python/cpython#106905). Anything else goes to the default handler.
+    """
+
+    def quiet(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if not isinstance(context.get("exception"), EngineError | HostError):
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(quiet)

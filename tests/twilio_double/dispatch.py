@@ -127,12 +127,21 @@ class Dispatcher:
         self.state, self.lock, self.routes, self.settings = state, lock, routes, settings
         self.faults, self.ledger, self.checker = faults, ledger, checker
         self.credentials, self.base_url = credentials, base_url
+        self.watchers: list[Callable[[str, AccountState], None]] = []
+        """Called as ``watcher(kind, state)`` under the lock after each applied write."""
 
     def handle(self, incoming: Incoming) -> Outcome:
+        received = time.monotonic()
         parsed = parse(incoming)
         record = RecordedRequest(
-            parsed.method, parsed.host, parsed.path, parsed.query, parsed.form, parsed.files
-        )
+            parsed.method, parsed.host, parsed.path, parsed.query, parsed.form, parsed.files,
+            received=received,
+        )  # fmt: skip
+        outcome = self._handle(parsed, record)
+        record.elapsed_s = time.monotonic() - received
+        return outcome
+
+    def _handle(self, parsed: Parsed, record: RecordedRequest) -> Outcome:
         plan = self.faults.plan(parsed.method, parsed.host, parsed.path)
         if plan.latency:
             time.sleep(plan.latency)
@@ -215,6 +224,9 @@ class Dispatcher:
                 reply = route.handler(call)
             except TwilioError as error:
                 return Reply(error.status, error.body()), None
+            if route.kind:
+                for watcher in list(self.watchers):
+                    watcher(route.kind, self.state)
             # Serialise inside the lock: the body is live state another thread may change.
             reply = Reply(reply.status, json.loads(json.dumps(reply.body)))
         return reply, route.kind

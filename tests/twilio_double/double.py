@@ -18,7 +18,8 @@ uses real Twilio paths. Credentials: ``d.account_sid``/``d.auth_token`` or a pai
 Introspection: ``state`` (:class:`~.state.AccountState`), ``requests``
 (:class:`~.recording.RecordedRequest`), ``writes()`` (Counter by kind, see
 :mod:`.recording`), ``deletes_of_numbers()``, ``violations`` / ``take_violations()``,
-``deployed_content(env, path)``, ``explain()``. Faults: ``d.faults`` (:mod:`.faults`).
+``deployed_content(env, path)``, ``explain()``; ``on_write(watcher)`` to check an invariant
+after every applied write. Faults: ``d.faults`` (:mod:`.faults`).
 Must not import: infra.*
 """
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -142,10 +143,12 @@ class TwilioDouble:
             raise ValueError(f"unknown Twilio host {host!r}; known: {sorted(KNOWN_HOSTS)}")
         return f"{self.base_url}/{host}"
 
-    def add_api_key(self) -> tuple[str, str]:
-        """A new API key pair (``SK…``, secret) accepted as Basic auth like the auth token."""
+    def add_api_key(self, secret: str | None = None) -> tuple[str, str]:
+        """A new API key pair (``SK…``, secret) accepted as Basic auth like the auth token;
+        ``secret`` chooses the secret (default: a random one)."""
         with self._lock:
-            sid, secret = self.state.sids.new("SK"), self.state.sids.new("")
+            sid = self.state.sids.new("SK")
+            secret = secret or self.state.sids.new("")
             self._api_keys[sid] = secret
         return sid, secret
 
@@ -220,6 +223,13 @@ class TwilioDouble:
                 self.state, call_sid=call_sid, duration=duration, date_created=date_created
             )
             return dict(record)
+
+    def on_write(self, watcher: Callable[[str, AccountState], None]) -> None:
+        """Call ``watcher(kind, state)`` after every applied write (``kind`` as in
+        :meth:`writes`), under the double's lock, so it sees each intermediate state exactly
+        as a concurrent client could. Keep it quick; record problems rather than raise (an
+        exception becomes a 500 and a violation)."""
+        self._dispatcher.watchers.append(watcher)
 
     # -- introspection ---------------------------------------------------------------------
     @property

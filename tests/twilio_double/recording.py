@@ -57,6 +57,8 @@ class RecordedRequest:
     response_body: Any = None  # parsed JSON, or None (204, reset, hang)
     kind: str | None = None  # write kind, set when the write was applied
     fault: str | None = None  # description of the injected fault, if any
+    received: float = 0.0  # time.monotonic() when the double received it
+    elapsed_s: float | None = None  # until the answer was decided, injected latency included
 
     def __str__(self) -> str:
         answer = "no answer" if self.status is None else str(self.status)
