@@ -15,8 +15,10 @@ bytes are unchanged (sorting sorted items again changes nothing), so no stored s
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import fields
+from typing import Any
 
 _PATCHED = ("_batch_setitems", "save_dict")
 
@@ -31,3 +33,28 @@ def pickler_restored() -> Iterator[None]:
     finally:
         for name, value in saved.items():
             setattr(pickler, name, value)
+
+
+def init_resource(
+    resource: Any,
+    provider: Any,
+    name: str,
+    args: Any,
+    outputs: Iterable[str],
+    opts: Any = None,
+) -> None:
+    """``dynamic.Resource.__init__`` for every resource class here, with the pickler restored.
+
+    ``args`` is the resource's ``<X>Args`` dataclass (or a plain dict of inputs); each name in
+    ``outputs`` is passed as ``None`` so the resource gets that output attribute (reference
+    §2.3). Type tokens and provider classes are untouched: nothing stored in state moves.
+    """
+    import pulumi.dynamic
+
+    props: dict[str, Any] = dict.fromkeys(outputs)
+    inputs = (
+        args if isinstance(args, dict) else {f.name: getattr(args, f.name) for f in fields(args)}
+    )
+    props.update(inputs)
+    with pickler_restored():
+        pulumi.dynamic.Resource.__init__(resource, provider, name, props, opts)

@@ -38,7 +38,7 @@ Must not import: infra.model, infra.load, infra.render, infra.program, infra.cli
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -62,7 +62,7 @@ from infra.providers._client import (
     is_unknown,
     text,
 )
-from infra.providers._pickling import pickler_restored
+from infra.providers._pickling import init_resource
 
 ON_DUTY, OFF_DUTY = "On Duty", "Off Duty"
 ACTIVITIES = {"on_duty": ON_DUTY, "off_duty": OFF_DUTY}
@@ -263,10 +263,7 @@ class CallQueue(pulumi.dynamic.Resource, module="twilio", name="CallQueue"):
     def __init__(
         self, name: str, args: CallQueueArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        props: dict[str, Any] = {k: None for k in OUTPUTS}
-        props.update({f.name: getattr(args, f.name) for f in fields(args)})
-        with pickler_restored():  # see infra.providers._pickling
-            super().__init__(CallQueueProvider(), name, props, opts)
+        init_resource(self, CallQueueProvider(), name, args, OUTPUTS, opts)
 
 
 # ---- pure helpers (check, diff) -------------------------------------------------------------

@@ -27,7 +27,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from infra.providers._pickling import pickler_restored
+from infra.providers._pickling import init_resource
 from infra.safety import DEFAULT_MAX_CHANGE_SHARE, Brake, brake_reasons
 
 LEDGER_ID = "lines"
@@ -114,5 +114,4 @@ class LineLedger(pulumi.dynamic.Resource, module="failover", name="LineLedger"):
             "allow_removals": allow_removals,
             "force": force,
         }
-        with pickler_restored():  # see infra.providers._pickling
-            super().__init__(LineLedgerProvider(), name, props, opts)
+        init_resource(self, LineLedgerProvider(), name, props, (), opts)

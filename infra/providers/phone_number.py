@@ -31,7 +31,7 @@ Must not import: infra.model, infra.load, infra.render, infra.program, infra.cli
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,7 +47,7 @@ from pulumi.dynamic import (
 
 from infra.errors import ProviderError
 from infra.providers._client import NotFoundError, Twilio, TwilioProvider, is_unknown, text
-from infra.providers._pickling import pickler_restored
+from infra.providers._pickling import init_resource
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 METHODS = ("GET", "POST")
@@ -223,10 +223,14 @@ class PhoneNumberFailover(pulumi.dynamic.Resource, module="twilio", name="PhoneN
     def __init__(
         self, name: str, args: PhoneNumberFailoverArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        props = {k: None for k in (*LIVE, "adopted", "applied_inputs")}
-        props.update({f.name: getattr(args, f.name) for f in fields(args)})
-        with pickler_restored():  # see infra.providers._pickling
-            super().__init__(PhoneNumberFailoverProvider(), name, props, opts)
+        init_resource(
+            self,
+            PhoneNumberFailoverProvider(),
+            name,
+            args,
+            (*LIVE, "adopted", "applied_inputs"),
+            opts,
+        )
 
 
 def _is_url(value: object) -> bool:

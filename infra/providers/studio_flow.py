@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -52,7 +52,7 @@ from infra.providers._client import (
     same_url_target,
     text,
 )
-from infra.providers._pickling import pickler_restored
+from infra.providers._pickling import init_resource
 
 INPUTS = ("line", "friendly_name", "definition")
 OUTPUTS = (
@@ -232,10 +232,7 @@ class StudioFlow(pulumi.dynamic.Resource, module="twilio", name="StudioFlow"):
     def __init__(
         self, name: str, args: StudioFlowArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        props: dict[str, Any] = {k: None for k in OUTPUTS}
-        props.update({f.name: getattr(args, f.name) for f in fields(args)})
-        with pickler_restored():  # see infra.providers._pickling
-            super().__init__(StudioFlowProvider(), name, props, opts)
+        init_resource(self, StudioFlowProvider(), name, args, OUTPUTS, opts)
 
 
 def _definition_problem(definition: object) -> str:

@@ -35,7 +35,7 @@ import json
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -59,7 +59,7 @@ from infra.providers._client import (
     numbers_pointing_at,
     text,
 )
-from infra.providers._pickling import pickler_restored
+from infra.providers._pickling import init_resource
 
 BUILD_TIMEOUT_S = 300.0
 UPLOAD_CONCURRENCY = 10
@@ -261,10 +261,7 @@ class TwimlDocuments(pulumi.dynamic.Resource, module="twilio", name="TwimlDocume
     def __init__(
         self, name: str, args: TwimlDocumentsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        props: dict[str, Any] = {k: None for k in OUTPUTS}
-        props.update({f.name: getattr(args, f.name) for f in fields(args)})
-        with pickler_restored():  # see infra.providers._pickling
-            super().__init__(TwimlDocumentsProvider(), name, props, opts)
+        init_resource(self, TwimlDocumentsProvider(), name, args, OUTPUTS, opts)
 
 
 # ---- check / diff helpers ---------------------------------------------------------------
