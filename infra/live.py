@@ -93,6 +93,18 @@ class LiveNumber:
     voice_application_sid: str
     trunk_sid: str
 
+    @property
+    def binding(self) -> str:
+        """``bound to SIP Trunk TK…`` / ``bound to TwiML Application AP…``, or "" when neither.
+
+        Either one makes Twilio ignore the number's own voice URLs, fallback included.
+        """
+        if self.trunk_sid:
+            return f"bound to SIP Trunk {self.trunk_sid}"
+        if self.voice_application_sid:
+            return f"bound to TwiML Application {self.voice_application_sid}"
+        return ""
+
 
 NUMBER_FIELDS = tuple(LiveNumber.__dataclass_fields__)
 

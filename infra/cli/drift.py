@@ -178,11 +178,8 @@ def _count(n: int, word: str) -> str:
 
 def today(number: LiveNumber) -> str:
     """What an undeclared number does when its primary fails, in a few words."""
-    if number.trunk_sid:
-        return f"bound to SIP Trunk {number.trunk_sid}: a number-level fallback is ignored"
-    if number.voice_application_sid:
-        sid = number.voice_application_sid
-        return f"bound to TwiML Application {sid}: a number-level fallback is ignored"
+    if number.binding:
+        return f"{number.binding}: a number-level fallback is ignored"
     if number.voice_fallback_url:
         return f"fallback {number.voice_fallback_url} (not managed by lines.yaml)"
     return "no fallback"

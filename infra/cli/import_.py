@@ -197,11 +197,8 @@ def _slug(number: LiveNumber, taken: set[str]) -> str:
 
 
 def _problem(number: LiveNumber) -> str:
-    if number.trunk_sid:
-        return f"bound to SIP Trunk {number.trunk_sid}, Twilio ignores a number-level fallback"
-    if number.voice_application_sid:
-        sid = number.voice_application_sid
-        return f"bound to TwiML Application {sid}, Twilio ignores a number-level fallback"
+    if number.binding:
+        return f"{number.binding}, Twilio ignores a number-level fallback"
     try:
         valid = phonenumbers.is_valid_number(phonenumbers.parse(number.phone_number, None))
     except phonenumbers.NumberParseException:
