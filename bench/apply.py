@@ -1,7 +1,7 @@
 """Figures P3 (writes per change) and P4 (first-apply wall time against its bound).
 
 Both run the real program (``infra.program.build``) through the real provider host against
-the local Twilio double (``tests.program_engine.ProgramEngine``), on a generated file, and
+the local Twilio double (``tests.harness.program_engine.ProgramEngine``), on a generated file, and
 read what reached "Twilio" from the double's records.
 
 P4's bound: with ``L`` seconds added to every request, an apply cannot be faster than the
@@ -39,7 +39,7 @@ from infra.load import load_bytes
 from infra.model import LinesConfig
 from infra.program import StackSettings
 from infra.providers import twiml_documents
-from tests.program_engine import ProgramEngine
+from tests.harness.program_engine import ProgramEngine
 from tests.twilio_double import RecordedRequest, TwilioDouble
 
 P3_LINES = 1_000

@@ -12,7 +12,7 @@ import pytest
 
 from infra.cli.main import SUBCOMMANDS
 from infra.cli.status import ExitCode
-from tests.cli_runner import failover
+from tests.harness.cli_runner import failover
 
 ROOT = Path(__file__).resolve().parent.parent
 

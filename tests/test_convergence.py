@@ -3,7 +3,7 @@
 Each case seeds a fresh double, injects faults into the first apply of the real program
 (real provider host, concurrent steps), re-runs from the state that apply saved, and checks:
 
-- the account equals a clean apply's (``tests.invariants.normalised``: numbers, flows by
+- the account equals a clean apply's (``tests.harness.invariants.normalised``: numbers, flows by
   name and definition, Serverless service, assets and what the environment serves by path,
   TaskRouter by name), and a third run makes no write and changes nothing;
 - no name is used twice where it must be unique (no duplicate from a repeated create);
@@ -34,9 +34,9 @@ import pytest
 from infra.load import load_bytes
 from infra.model import LinesConfig
 from infra.program import StackSettings
-from tests.invariants import EntryWatcher, duplicate_names, entry_problems, normalised
-from tests.program_engine import ProgramEngine
-from tests.providers.engine import EngineError
+from tests.harness.engine import EngineError
+from tests.harness.invariants import EntryWatcher, duplicate_names, entry_problems, normalised
+from tests.harness.program_engine import ProgramEngine
 from tests.twilio_double import TwilioDouble
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ from infra.cli.status import ExitCode
 from infra.compare import ChangeKind, compare
 from infra.load import load_bytes
 from infra.safety import Brake, brake_reasons
-from tests.cli_runner import failover
+from tests.harness.cli_runner import failover
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = (ROOT / "lines.yaml").read_text()

@@ -22,8 +22,8 @@ from infra.cli.status import ExitCode
 from infra.load import load_config
 from infra.model import LinesConfig
 from infra.program import StackSettings
-from tests.cli_runner import Result, failover
-from tests.program_engine import ProgramEngine
+from tests.harness.cli_runner import Result, failover
+from tests.harness.program_engine import ProgramEngine
 
 ROOT = Path(__file__).resolve().parent.parent
 LEGACY = "https://legacy-pbx.acme.example/voice/"

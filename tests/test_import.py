@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from infra.cli.status import ExitCode
-from tests.cli_runner import failover
+from tests.harness.cli_runner import failover
 from tests.test_drift import APP, EXTRA, credentials, deploy, shipped
 
 TRIGGER_ONLY = {

@@ -12,7 +12,7 @@ import pytest
 from infra.errors import ConfigError
 from infra.load import SCHEMA_PATH, load_bytes, load_config
 from infra.model import DEFAULT_GREETING, LineType, Severity, TargetKind
-from tests.cli_runner import failover
+from tests.harness.cli_runner import failover
 
 ROOT = Path(__file__).resolve().parent.parent
 INVALID = ROOT / "tests" / "fixtures" / "invalid"

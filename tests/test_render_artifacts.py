@@ -10,7 +10,7 @@ import pytest
 
 from infra.model import LinesConfig, Severity
 from infra.render.artifacts import render_all, write_artifacts
-from tests.golden import GOLDEN_CASES, assert_golden, every_kind_config
+from tests.harness.golden import GOLDEN_CASES, assert_golden, every_kind_config
 from tests.test_render_studio import check_flow
 from tests.test_render_twiml import check_document
 

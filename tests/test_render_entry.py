@@ -16,7 +16,7 @@ from infra.render.entry import (
     service_unique_name,
 )
 from infra.render.studio import flow_specs
-from tests.golden import (
+from tests.harness.golden import (
     AGENTS,
     config,
     every_kind_config,

@@ -17,7 +17,7 @@ from infra.render.entry import (
     voicemail_path,
 )
 from infra.render.studio import flow_specs, render_flow, render_flows
-from tests.golden import (
+from tests.harness.golden import (
     config,
     every_kind_config,
     forward_line,

@@ -24,7 +24,7 @@ from infra.render.functions import (
 )
 from infra.render.studio import render_flow
 from infra.render.taskrouter import render_taskrouter, workflow_configuration
-from tests.golden import (
+from tests.harness.golden import (
     AGENTS,
     config,
     every_kind_config,

@@ -17,8 +17,8 @@ import pytest
 from infra.load import load_bytes
 from infra.model import LinesConfig, Severity
 from infra.program import StackSettings
-from tests.program_engine import ProgramEngine, Run
-from tests.providers.engine import EngineError
+from tests.harness.engine import EngineError
+from tests.harness.program_engine import ProgramEngine, Run
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = (ROOT / "lines.yaml").read_text()

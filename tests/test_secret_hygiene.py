@@ -23,10 +23,10 @@ import pytest
 
 from infra.model import LinesConfig
 from infra.program import StackSettings
-from tests.cli_runner import failover
-from tests.program_engine import PROJECT, ProgramEngine
-from tests.providers.engine import EngineError
-from tests.providers.host import ProviderHost
+from tests.harness.cli_runner import failover
+from tests.harness.engine import EngineError
+from tests.harness.host import ProviderHost
+from tests.harness.program_engine import PROJECT, ProgramEngine
 from tests.test_scenarios import LEGACY, ROOT, _without_line, edited, lines
 from tests.twilio_double import TwilioDouble
 

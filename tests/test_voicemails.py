@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from infra.cli.status import ExitCode
-from tests.cli_runner import Result, failover
+from tests.harness.cli_runner import Result, failover
 from tests.test_drift import ROOT, credentials
 
 SALES, SUPPORT = "+14155550101", "+14155550103"

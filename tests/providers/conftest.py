@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.providers.host import ProviderHost
-from tests.providers.support import start_host
+from tests.harness.host import ProviderHost
+from tests.harness.support import start_host
 
 _NUMBER_DELETES: list[int] = []
 

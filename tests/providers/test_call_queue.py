@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from infra.providers.call_queue import CallQueueProvider
-from tests.providers.host import UNKNOWN, HostError, ProviderHost
-from tests.providers.support import Driven
+from tests.harness.host import UNKNOWN, HostError, ProviderHost
+from tests.harness.support import Driven
 
 CALLBACK = "https://acme-dev-failover-1234-failover.twil.io/assign"
 

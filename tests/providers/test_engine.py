@@ -18,9 +18,9 @@ from infra.providers.call_queue import CallQueueProvider
 from infra.providers.phone_number import PhoneNumberFailoverProvider
 from infra.providers.studio_flow import StudioFlowProvider
 from infra.providers.twiml_documents import TwimlDocumentsProvider
-from tests.providers.engine import EngineError, MiniEngine, Registration
-from tests.providers.host import ProviderHost, provider_string
-from tests.providers.support import SECRET_KEYS, token_type, twilio_config
+from tests.harness.engine import EngineError, MiniEngine, Registration
+from tests.harness.host import ProviderHost, provider_string
+from tests.harness.support import SECRET_KEYS, token_type, twilio_config
 from tests.providers.test_call_queue import args as queue_args
 from tests.providers.test_phone_number import PRIMARY
 from tests.providers.test_studio_flow import args as flow_args

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from infra.providers.phone_number import PhoneNumberFailoverProvider
-from tests.providers.host import UNKNOWN, HostError, ProviderHost
-from tests.providers.support import Driven, start_host
+from tests.harness.host import UNKNOWN, HostError, ProviderHost
+from tests.harness.support import Driven, start_host
 
 E164 = "+14155550101"
 PRIMARY = "https://voice.acme.example/sales"

@@ -19,8 +19,8 @@ from infra.providers.call_queue import CallQueueProvider
 from infra.providers.phone_number import PhoneNumberFailoverProvider
 from infra.providers.studio_flow import StudioFlowProvider
 from infra.providers.twiml_documents import TwimlDocumentsProvider
-from tests.providers.host import SECRET_SIG, HostError, ProviderHost, provider_string
-from tests.providers.support import SECRET_KEYS, Driven, twilio_config
+from tests.harness.host import SECRET_SIG, HostError, ProviderHost, provider_string
+from tests.harness.support import SECRET_KEYS, Driven, twilio_config
 from tests.providers.test_call_queue import args as queue_args
 from tests.providers.test_phone_number import E164, PRIMARY
 from tests.providers.test_phone_number import args as number_args

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from infra.providers.studio_flow import StudioFlowProvider, definition_hash
-from tests.providers.host import UNKNOWN, HostError, ProviderHost
-from tests.providers.support import Driven
+from tests.harness.host import UNKNOWN, HostError, ProviderHost
+from tests.harness.support import Driven
 
 NAME = "acme-dev-failover-sales"
 FLOW: dict[str, Any] = {

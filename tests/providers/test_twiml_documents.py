@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from infra.providers.twiml_documents import TwimlDocumentsProvider
-from tests.providers.host import UNKNOWN, HostError, ProviderHost
-from tests.providers.support import Driven
+from tests.harness.host import UNKNOWN, HostError, ProviderHost
+from tests.harness.support import Driven
 
 VOICEMAIL = "/lines/sales/voicemail.xml"
 BYE = "/bye.xml"
@@ -197,7 +197,7 @@ def test_build_polling_is_bounded(twilio_spec_dir: Any, monkeypatch: pytest.Monk
 
     from infra.errors import ProviderError
     from infra.providers import twiml_documents
-    from tests.providers.support import twilio_config
+    from tests.harness.support import twilio_config
     from tests.twilio_double import TwilioDouble
 
     monkeypatch.setattr(twiml_documents, "BUILD_TIMEOUT_S", 0.3)

@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tests.providers.host import UNKNOWN, HostError, ProviderHost, urn_for
+from tests.harness.host import UNKNOWN, HostError, ProviderHost, urn_for
 
 State = dict[str, dict[str, Any]]
 Ops = list[tuple[str, str]]

@@ -8,14 +8,14 @@ them, so a test reads as the lifecycle it checks::
     assert res.diff({...})["changes"] == "DIFF_NONE"
     res.update({...}); res.refresh(); res.delete()
 
-Every call goes through the real provider host over gRPC (``tests.providers.host``).
+Every call goes through the real provider host over gRPC (``tests.harness.host``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.providers.host import ProviderHost, provider_string, urn_for
+from tests.harness.host import ProviderHost, provider_string, urn_for
 
 SECRET_KEYS = frozenset({"twilio:authToken", "twilio:apiKeySecret"})
 

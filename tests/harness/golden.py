@@ -14,7 +14,7 @@ import pytest
 
 from infra.model import Agent, Line, LinesConfig, LineType, Queue, Severity, Voicemail
 
-GOLDEN_ROOT = Path(__file__).parent / "golden"
+GOLDEN_ROOT = Path(__file__).parent.parent / "golden"
 
 
 def _on_disk(case_dir: Path) -> dict[str, str]:

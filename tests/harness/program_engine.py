@@ -36,8 +36,8 @@ from pulumi.runtime import mocks as pulumi_mocks
 
 from infra import program
 from infra.model import LinesConfig
-from tests.providers.engine import EngineError, MiniEngine, Ops, Registration, State
-from tests.providers.host import HostError, ProviderHost
+from tests.harness.engine import EngineError, MiniEngine, Ops, Registration, State
+from tests.harness.host import HostError, ProviderHost
 
 PROJECT, STACK = "failover", "dev"
 
