@@ -35,7 +35,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench.generate import generate
-from infra.load import load_bytes
+from infra.lines.load import load_bytes
 from infra.model import LinesConfig
 from infra.program import StackSettings
 from infra.providers import twiml_documents

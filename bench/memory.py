@@ -37,11 +37,11 @@ print(json.dumps({{"base": base, "peak": rss_mib(), "what": what}}))
 """
 
 VALIDATE = (
-    "from infra.load import load_config",
+    "from infra.lines.load import load_config",
     "config, _ = load_config(Path(sys.argv[1]))\nwhat = f'{len(config.lines)} lines'",
 )
 PROGRAM = (
-    "import pulumi\nfrom infra.load import load_config\n"
+    "import pulumi\nfrom infra.lines.load import load_config\n"
     "from tests.test_program import FakeOutputs, run_program",
     "config, _ = load_config(Path(sys.argv[1]))\n"
     "mocks = FakeOutputs()\n"

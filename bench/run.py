@@ -32,7 +32,7 @@ from pathlib import Path
 import yaml
 
 from bench.generate import generate
-from infra.load import load_config
+from infra.lines.load import load_config
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:

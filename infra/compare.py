@@ -2,7 +2,7 @@
 
 Used by ``failover diff`` (pull-request review) and by the safety brake shared with the
 Pulumi program (``infra.safety``). Lines are matched by id, never by position.
-Must not import: twilio, pulumi, yaml, infra.load, infra.providers, infra.cli.
+Must not import: twilio, pulumi, yaml, infra.lines.load, infra.providers, infra.cli.
 """
 
 from __future__ import annotations

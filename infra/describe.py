@@ -2,7 +2,7 @@
 
 Shared by ``plan``, ``diff`` and the Markdown/Mermaid reports, so a reviewer reads the same
 sentence everywhere. Everything here derives from ``Line.failover_chain()``.
-Must not import: twilio, pulumi, yaml, infra.load, infra.providers, infra.cli.
+Must not import: twilio, pulumi, yaml, infra.lines.load, infra.providers, infra.cli.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 GitHub renders a ```mermaid block as a diagram; a reviewer sees each line's route at a glance.
 Node ids derive from line ids (unique and Mermaid-safe by the schema); labels are escaped.
-Must not import: twilio, pulumi, yaml, infra.load, infra.providers, infra.cli.
+Must not import: twilio, pulumi, yaml, infra.lines.load, infra.providers, infra.cli.
 """
 
 from __future__ import annotations

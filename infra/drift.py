@@ -18,7 +18,7 @@ is re-derived here. Compared:
 
 Flow webhook URLs compare by host and path (Twilio's examples use http://, real ones
 https://; twilio.md §1.1); every other value compares exactly, methods case-insensitively.
-Must not import: twilio.rest, infra.load, infra.cli.
+Must not import: twilio.rest, infra.lines.load, infra.cli.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ Request budget (twilio.md §12), N numbers, F of our flows, W of our workers:
   + one fetch per worker we declare (``attributes`` is null in lists).
 
 Credentials come from the environment given (never ``os.environ`` directly) and appear in no
-message. Must not import: twilio, infra.load, infra.program, infra.cli.
+message. Must not import: twilio, infra.lines.load, infra.program, infra.cli.
 """
 
 from __future__ import annotations

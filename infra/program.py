@@ -13,7 +13,7 @@ Logical names derive from line ids, never list positions; a renamed line needs a
 its delete *is* the restore of the number's original voice settings (it never releases
 a number), and either option would skip it. Removals are stopped instead by the ledger's
 brake until ``failover:allowRemovals`` is set for that run. See README "Running it for real".
-Must not import: twilio.rest, infra.load (except in ``main``), infra.cli.
+Must not import: twilio.rest, infra.lines.load (except in ``main``), infra.cli.
 """
 
 from __future__ import annotations
@@ -301,7 +301,7 @@ def main() -> None:
     from pathlib import Path
 
     from infra.errors import ConfigError
-    from infra.load import load_config
+    from infra.lines.load import load_config
 
     lines_file = pulumi.Config("failover").get("linesFile") or "lines.yaml"
     try:

@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from infra.load import load_bytes
+from infra.lines.load import load_bytes
 from infra.model import LinesConfig
 from infra.program import StackSettings
 from tests.harness.engine import EngineError

@@ -10,7 +10,7 @@ import pytest
 
 from infra.cli.status import ExitCode
 from infra.compare import ChangeKind, compare
-from infra.load import load_bytes
+from infra.lines.load import load_bytes
 from infra.safety import Brake, brake_reasons
 from tests.harness.cli_runner import failover
 

@@ -19,7 +19,7 @@ import pytest
 from infra.cli.env import Env
 from infra.cli.main import main
 from infra.cli.status import ExitCode
-from infra.load import load_config
+from infra.lines.load import load_config
 from infra.model import LinesConfig
 from infra.program import StackSettings
 from tests.harness.cli_runner import Result, failover

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from infra.errors import ConfigError
-from infra.load import SCHEMA_PATH, load_bytes, load_config
+from infra.lines.load import SCHEMA_PATH, load_bytes, load_config
 from infra.model import DEFAULT_GREETING, LineType, Severity, TargetKind
 from tests.harness.cli_runner import failover
 
@@ -191,8 +191,8 @@ def test_huge_file_is_refused_before_parsing(tmp_path: Path) -> None:
 @pytest.mark.parametrize("case", CASES)
 def test_fast_schema_path_agrees_with_jsonschema(case: str) -> None:
     """The compiled fast path may only ever skip jsonschema when jsonschema finds nothing."""
-    from infra import load
-    from infra.source import read_document
+    from infra.lines import load
+    from infra.lines.source import read_document
 
     document, problems = read_document(INVALID / f"{case}.yaml")
     if document.data is None:
@@ -202,8 +202,8 @@ def test_fast_schema_path_agrees_with_jsonschema(case: str) -> None:
 
 
 def test_fast_schema_path_accepts_the_shipped_file() -> None:
-    from infra import load
-    from infra.source import read_document
+    from infra.lines import load
+    from infra.lines.source import read_document
 
     document, _ = read_document(ROOT / "lines.yaml")
     assert load._schema_errors(document.data) == []

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infra.errors import ConfigError
-from infra.load import load_bytes
+from infra.lines.load import load_bytes
 from infra.model import LinesConfig
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic.dynamic import serialize_provider
 
-from infra.load import load_config
+from infra.lines.load import load_config
 from infra.providers._pickling import pickler_restored
 from infra.providers.phone_number import PhoneNumberFailoverProvider
 from tests.test_program import ROOT, FakeOutputs, run_program

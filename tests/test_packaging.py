@@ -73,7 +73,7 @@ def test_installed_wheel_validates_and_renders_outside_any_checkout(
         [
             sys.executable,
             "-c",
-            "import infra, infra.load as l; print(infra.__file__); print(l.SCHEMA_PATH.is_file())",
+            "import infra, infra.lines.load as l; print(infra.__file__); print(l.SCHEMA_PATH.is_file())",
         ],
         cwd=work,
         env=env,

@@ -19,7 +19,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
 from infra import program
-from infra.load import load_config
+from infra.lines.load import load_config
 from infra.model import LinesConfig, Severity
 from infra.render.studio import flow_specs
 

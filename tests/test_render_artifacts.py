@@ -19,7 +19,7 @@ SHIPPED = Path(__file__).resolve().parent.parent / "lines.yaml"
 
 
 def load_shipped() -> LinesConfig:
-    load = pytest.importorskip("infra.load", reason="the loader is not there yet")
+    load = pytest.importorskip("infra.lines.load", reason="the loader is not there yet")
     if hasattr(load, "load_file"):
         return load.load_file(SHIPPED)  # type: ignore[no-any-return]
     config, _warnings = load.load_config(SHIPPED)
@@ -128,7 +128,7 @@ def test_the_render_layer_imports_nothing_it_must_not() -> None:
     import subprocess
     import sys
 
-    forbidden = ("twilio.rest", "pulumi", "infra.load", "infra.providers", "infra.cli")
+    forbidden = ("twilio.rest", "pulumi", "infra.lines.load", "infra.providers", "infra.cli")
     probe = (
         "import sys, infra.render, infra.render.functions, infra.render.studio\n"
         f"print([m for m in sys.modules if m.startswith({forbidden!r})])"

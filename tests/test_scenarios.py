@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from infra.load import load_bytes
+from infra.lines.load import load_bytes
 from infra.model import LinesConfig, Severity
 from infra.program import StackSettings
 from tests.harness.engine import EngineError

@@ -17,7 +17,7 @@ from infra.cli.status import ExitCode
 from infra.compare import ChangeKind, LineChange, compare
 from infra.diagram import flowchart
 from infra.errors import ConfigError, Diagnostic, InfraError, Level, SourceRef
-from infra.load import load_bytes, load_config
+from infra.lines.load import load_bytes, load_config
 from infra.model import LinesConfig, Severity
 from infra.safety import DEFAULT_MAX_CHANGE_SHARE, Brake, brake_reasons
 

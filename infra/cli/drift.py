@@ -24,6 +24,7 @@ from infra.cli.options import add_file, add_format, add_severity
 from infra.cli.status import ExitCode
 from infra.drift import Finding, Snapshot, compare
 from infra.errors import InfraError
+from infra.lines.load import load_config
 from infra.live import (
     LiveNumber,
     connect,
@@ -33,7 +34,6 @@ from infra.live import (
     read_numbers,
     read_taskrouter,
 )
-from infra.load import load_config
 from infra.model import LinesConfig, Severity
 from infra.providers._client import Twilio
 from infra.render.entry import service_unique_name, workflow_name, workspace_name

@@ -17,7 +17,7 @@ Numbers Twilio would route without their own fallback (bound to a TwiML Applicat
 Trunk) and numbers the validator rejects are written commented out, with the reason, so
 the draft validates as it is. The output is deterministic: no dates, Twilio's order.
 Must not import: twilio, yaml (the account is read through infra.live; YAML is written as
-text with JSON-quoted scalars, so ``infra.load`` stays the only YAML reader).
+text with JSON-quoted scalars, so ``infra.lines.load`` stays the only YAML reader).
 """
 
 from __future__ import annotations

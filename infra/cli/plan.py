@@ -15,7 +15,7 @@ from infra.cli.options import add_file, add_format, add_severity
 from infra.cli.status import ExitCode
 from infra.describe import line_summary, pretty_number
 from infra.diagram import flowchart
-from infra.load import load_config
+from infra.lines.load import load_config
 from infra.model import LinesConfig, Severity
 
 HELP = "show, per line, who answers normally and exactly what happens when the primary fails"

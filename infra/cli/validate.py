@@ -12,7 +12,7 @@ import json
 from infra.cli.env import Env
 from infra.cli.status import ExitCode
 from infra.errors import ConfigError, summarize
-from infra.load import load_config
+from infra.lines.load import load_config
 
 HELP = (
     "check lines.yaml against the schema and the rules; print every problem with file:line:column"

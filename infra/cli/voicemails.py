@@ -27,8 +27,8 @@ from infra.cli.options import add_file, add_format
 from infra.cli.status import ExitCode
 from infra.describe import pretty_number
 from infra.errors import InfraError
+from infra.lines.load import load_config
 from infra.live import LiveRecording, connect, read_calls, read_recordings
-from infra.load import load_config
 from infra.model import Line
 
 HELP = "list the voicemails callers left through failover, per line (caller, time, duration, link)"

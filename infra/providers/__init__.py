@@ -16,5 +16,5 @@ them without leaving an alias at the old path. Stored API:
 Importing this package or any module in it is side-effect free: no config reads, no
 network, no resources. ``twilio`` is imported inside functions only.
 
-Must not import: infra.model, infra.load, infra.render, infra.program, infra.cli.
+Must not import: infra.model, infra.lines.load, infra.render, infra.program, infra.cli.
 """

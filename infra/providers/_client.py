@@ -29,7 +29,7 @@ Contract:
   HTTP status, Twilio code and docs link. Never ``str(exc)`` (it adds terminal colours),
   never a credential.
 
-Must not import: infra.model, infra.load, infra.render, infra.program, infra.cli;
+Must not import: infra.model, infra.lines.load, infra.render, infra.program, infra.cli;
 twilio at module level (imported inside functions).
 """
 

@@ -32,7 +32,7 @@ Example::
                                           "contact_centers": ["support"]}}},
         assignment_callback_url=docs.urls.apply(lambda u: u["/assign"])))
 
-Must not import: infra.model, infra.load, infra.render, infra.program, infra.cli.
+Must not import: infra.model, infra.lines.load, infra.render, infra.program, infra.cli.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ before anything changes in Twilio, in ``pulumi preview`` as in ``pulumi up``.
 
 Makes no Twilio calls and holds nothing secret. Module path and class names are stored in
 Pulumi state: never rename them without an alias.
-Must not import: twilio, infra.model, infra.load, infra.render, infra.program, infra.cli.
+Must not import: twilio, infra.model, infra.lines.load, infra.render, infra.program, infra.cli.
 """
 
 from __future__ import annotations

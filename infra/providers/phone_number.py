@@ -25,7 +25,7 @@ Example (what ``infra.program`` passes)::
         line="sales", phone_number="+14155550101",
         fallback_url=flow.webhook_url, primary_url="https://voice.acme.example/sales"))
 
-Must not import: infra.model, infra.load, infra.render, infra.program, infra.cli.
+Must not import: infra.model, infra.lines.load, infra.render, infra.program, infra.cli.
 """
 
 from __future__ import annotations

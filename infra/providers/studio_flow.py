@@ -20,7 +20,7 @@ Contract:
 - Outputs: ``sid``, ``friendly_name``, ``status``, ``revision``, ``webhook_url``,
   ``commit_message``, ``definition_hash``, ``published_hash``, ``applied_hash``, ``line``.
 
-Must not import: infra.model, infra.load, infra.render, infra.program, infra.cli.
+Must not import: infra.model, infra.lines.load, infra.render, infra.program, infra.cli.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ Contract:
   (path -> sha256, version and container SIDs), ``applied_inputs`` (content replaced by
   hashes).
 
-Must not import: infra.model, infra.load, infra.render, infra.program, infra.cli.
+Must not import: infra.model, infra.lines.load, infra.render, infra.program, infra.cli.
 """
 
 from __future__ import annotations

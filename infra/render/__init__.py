@@ -7,7 +7,7 @@
 - ``functions``: Serverless Function sources rendered from ``infra/templates/``;
 - ``artifacts``: everything as byte-stable text (``render_all``) and ``write_artifacts``.
 
-Must not import: twilio.rest, pulumi, infra.load, infra.providers, infra.cli
+Must not import: twilio.rest, pulumi, infra.lines.load, infra.providers, infra.cli
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ Layout under the output directory:
 JSON is UTF-8 with sorted keys, 2-space indent and a trailing newline; TwiML is the
 library's output plus a trailing newline. Same input, same bytes.
 
-Must not import: twilio.rest, pulumi, infra.load, infra.providers, infra.cli
+Must not import: twilio.rest, pulumi, infra.lines.load, infra.providers, infra.cli
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ needs a Studio flow (POST to its webhook). Severity only changes the entry of li
 queue: they get a separate, pre-deployed queue flow, so switching severity during an
 outage only re-points numbers and never has to publish a flow or rebuild assets.
 
-Must not import: twilio.rest, pulumi, infra.load, infra.providers, infra.cli
+Must not import: twilio.rest, pulumi, infra.lines.load, infra.providers, infra.cli
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ every substituted value is a JSON literal, so no config value can break out of i
 - ``/alert`` (only with ``alerts.webhook``): forwards a failover event to the webhook
   with a hard timeout, called by the first step of every flow.
 
-Must not import: twilio.rest, pulumi, infra.load, infra.providers, infra.cli
+Must not import: twilio.rest, pulumi, infra.lines.load, infra.providers, infra.cli
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ Shape of every flow: ``Trigger`` → [``alert``] → the chain's steps in order.
   voicemail document (GET) rather than Say/Play + Record Voicemail widgets, so a greeting
   lives in exactly one place whichever entry reaches it.
 
-Must not import: twilio.rest, pulumi, infra.load, infra.providers, infra.cli
+Must not import: twilio.rest, pulumi, infra.lines.load, infra.providers, infra.cli
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ queue. What the program sends and what ``plan --out`` shows come from these func
 
 Queue SIDs and the domain come from ``Bindings`` (placeholders until deployed).
 
-Must not import: twilio.rest, pulumi, infra.load, infra.providers, infra.cli
+Must not import: twilio.rest, pulumi, infra.lines.load, infra.providers, infra.cli
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ The greeting lives only in the voicemail document, so changing it changes one do
 Fixed prompts (goodbye, hold) are English constants: the model has no field for them; they
 are spoken with the line's voicemail voice and language.
 
-Must not import: twilio.rest, pulumi, infra.load, infra.providers, infra.cli
+Must not import: twilio.rest, pulumi, infra.lines.load, infra.providers, infra.cli
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The only reader of YAML and of the JSON schema. Structure lives in
 ``schemas/lines.schema.json``; meaning (unique ids, valid numbers, known agents) lives in
-``infra.checks``. The model is built only when no error remains; warnings come with it.
+``infra.lines.checks``. The model is built only when no error remains; warnings come with it.
 
     config, warnings = load_config("lines.yaml")   # raises ConfigError listing every error
 
@@ -22,8 +22,9 @@ import fastjsonschema
 import jsonschema
 import yaml
 
-from infra import checks
 from infra.errors import ConfigError, Diagnostic, Level
+from infra.lines import checks
+from infra.lines.source import Document, format_path, parse_document, read_document
 from infra.model import (
     DEFAULT_FORWARD_TIMEOUT_S,
     DEFAULT_QUEUE_TIMEOUT_S,
@@ -34,9 +35,8 @@ from infra.model import (
     Queue,
     Voicemail,
 )
-from infra.source import Document, format_path, parse_document, read_document
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "lines.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "lines.schema.json"
 
 _TYPE_WORDS = {
     "object": "a mapping (key: value)",

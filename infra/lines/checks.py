@@ -16,10 +16,10 @@ from typing import Any
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-from infra import voices
 from infra.errors import Diagnostic, Level, SourceRef
+from infra.lines import voices
+from infra.lines.source import Document, JsonPath, format_path
 from infra.model import DEFAULT_GREETING, DEFAULT_LANGUAGE, DEFAULT_VOICE
-from infra.source import Document, JsonPath, format_path
 
 _NOT_DIALABLE = {
     PhoneNumberType.PREMIUM_RATE: "a premium-rate number",
