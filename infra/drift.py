@@ -29,18 +29,12 @@ from typing import Any
 
 from infra.live import LiveFlow, LiveNumber, LiveTaskRouter
 from infra.model import Line, LinesConfig, Severity
-from infra.providers._client import same_url_target
 from infra.providers.studio_flow import canonical_definition
-from infra.render.entry import (
-    PLACEHOLDERS,
-    Bindings,
-    Entry,
-    EntryKind,
-    fallback_entry,
-    primary_entry,
-)
+from infra.render.bindings import PLACEHOLDERS, Bindings
 from infra.render.studio import flow_specs, render_flow
 from infra.render.taskrouter import WORKER_LINES_ATTRIBUTE, target_workers
+from infra.routing import Entry, EntryKind, fallback_entry, primary_entry
+from infra.twilio.values import same_url_target
 
 _WORDS = {
     "voice_fallback_url": "fallback URL",

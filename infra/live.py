@@ -28,8 +28,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from infra.errors import InfraError
-from infra.providers._client import NotFoundError, Settings, Twilio, text
 from infra.render.taskrouter import ON_DUTY
+from infra.stack import Settings
+from infra.twilio.client import NotFoundError, Twilio
+from infra.twilio.values import text
 
 PAGE_SIZE = 1000
 """Largest page Twilio serves (twilio.md §1.6): one request per 1,000 numbers."""

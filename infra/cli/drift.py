@@ -35,9 +35,9 @@ from infra.live import (
     read_taskrouter,
 )
 from infra.model import LinesConfig, Severity
-from infra.providers._client import Twilio
-from infra.render.entry import service_unique_name, workflow_name, workspace_name
+from infra.naming import service_unique_name, workflow_name, workspace_name
 from infra.render.studio import flow_specs
+from infra.twilio.client import Twilio
 
 HELP = "compare the live Twilio account with lines.yaml: fallbacks, primaries, flows, queues"
 

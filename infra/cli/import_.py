@@ -46,7 +46,7 @@ NAME_MAX = 64
 _FLOW_SID = re.compile(r"/Flows/(FW[0-9a-fA-F]{32})$")
 _DOCUMENT = re.compile(r"^https://[^/]+\.twil\.io(/lines/[a-z][a-z0-9-]*/[a-z-]+\.xml)$")
 _OURS = "-failover-"
-"""Infix of this tool's Studio flow names (``infra.render.entry.flow_name``)."""
+"""Infix of this tool's Studio flow names (``infra.naming.flow_name``)."""
 
 Recognise = Callable[[str], "Seen"]
 """What a voice URL points at."""

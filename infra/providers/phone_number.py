@@ -46,8 +46,10 @@ from pulumi.dynamic import (
 )
 
 from infra.errors import ProviderError
-from infra.providers._client import NotFoundError, Twilio, TwilioProvider, is_unknown, text
 from infra.providers._pickling import init_resource
+from infra.providers.base import TwilioProvider, is_unknown
+from infra.twilio.client import NotFoundError, Twilio
+from infra.twilio.values import text
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 METHODS = ("GET", "POST")

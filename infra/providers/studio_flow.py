@@ -41,18 +41,11 @@ from pulumi.dynamic import (
 )
 
 from infra.errors import ProviderError
-from infra.providers._client import (
-    NotFoundError,
-    Twilio,
-    TwilioProvider,
-    canonical_json,
-    integral,
-    is_unknown,
-    numbers_pointing_at,
-    same_url_target,
-    text,
-)
 from infra.providers._pickling import init_resource
+from infra.providers.base import TwilioProvider, is_unknown
+from infra.twilio.client import NotFoundError, Twilio
+from infra.twilio.numbers import numbers_pointing_at
+from infra.twilio.values import canonical_json, integral, same_url_target, text
 
 INPUTS = ("line", "friendly_name", "definition")
 OUTPUTS = (

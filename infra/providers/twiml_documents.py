@@ -50,16 +50,11 @@ from pulumi.dynamic import (
 )
 
 from infra.errors import ProviderError
-from infra.providers._client import (
-    NotFoundError,
-    Twilio,
-    TwilioProvider,
-    integral,
-    is_unknown,
-    numbers_pointing_at,
-    text,
-)
 from infra.providers._pickling import init_resource
+from infra.providers.base import TwilioProvider, is_unknown
+from infra.twilio.client import NotFoundError, Twilio
+from infra.twilio.numbers import numbers_pointing_at
+from infra.twilio.values import integral, text
 
 BUILD_TIMEOUT_S = 300.0
 UPLOAD_CONCURRENCY = 10
