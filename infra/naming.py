@@ -107,12 +107,29 @@ ON_DUTY = "On Duty"
 OFF_DUTY = "Off Duty"
 """TaskRouter activity (unavailable): the workspace default and reservation-timeout activity."""
 
-_FLOW_NAME = re.compile(
-    r"(?P<account>[a-z0-9][a-z0-9-]*?)-failover-(?P<key>[a-z0-9-]+(\.queue)?)\Z"
-)
+FLOW_INFIX = "-failover-"
+"""Between the account name and the flow key in every flow name (``flow_name``)."""
+
+_FLOW_SID = re.compile(r"/Flows/(FW[0-9a-fA-F]{32})\Z")
+_DOCUMENT = re.compile(r"https://[^/]+\.twil\.io(/lines/([a-z][a-z0-9-]*)/[a-z-]+\.xml)\Z")
 
 
 def parse_flow_name(name: str) -> tuple[str, str] | None:
-    """``(account, flow key)`` of a flow this tool names (``acme-failover-sales.queue``), else None."""
-    match = _FLOW_NAME.match(name)
-    return (match["account"], match["key"]) if match else None
+    """``(account, line id)`` of a flow this tool names (``acme-failover-sales.queue`` →
+    ``("acme", "sales")``), else None."""
+    if FLOW_INFIX not in name:
+        return None
+    account, key = name.split(FLOW_INFIX, 1)
+    return account, key.removesuffix(QUEUE_FLOW_SUFFIX)
+
+
+def flow_sid_in(url: str) -> str | None:
+    """The flow SID of a Studio webhook URL (``https://webhooks.twilio.com/v1/.../Flows/FW…``)."""
+    match = _FLOW_SID.search(url) if "webhooks.twilio.com/" in url else None
+    return match.group(1) if match else None
+
+
+def document_in(url: str) -> tuple[str, str] | None:
+    """``(asset path, line id)`` when ``url`` is one of this tool's TwiML documents."""
+    match = _DOCUMENT.fullmatch(url)
+    return (match.group(1), match.group(2)) if match else None

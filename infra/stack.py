@@ -131,11 +131,11 @@ def twilio_settings(
     )
 
 
-def cli_settings(environ: Mapping[str, str], stack: StackFile | None = None) -> Settings:
-    """Credentials for a CLI run: the stack file's plain ``twilio:*`` values, then the
-    environment; InfraError naming what is missing."""
-    get = stack.get if stack is not None else (lambda _key: None)
-    settings = twilio_settings(get, environ, audience="cli")
+def cli_settings(environ: Mapping[str, str]) -> Settings:
+    """Credentials for a CLI run, from the environment (a stack file's secrets are encrypted,
+    and its plain ``twilio:accountSid`` is not read, so the account the token belongs to is
+    the one read); InfraError naming what is missing."""
+    settings = twilio_settings(lambda _key: None, environ, audience="cli")
     if isinstance(settings, str):
         raise InfraError(settings)
     return settings
@@ -201,7 +201,8 @@ class StackFile:
 
 
 def read_stack_file(project_dir: Path, stack: str) -> StackFile:
-    """``Pulumi.<stack>.yaml`` of the project in ``project_dir`` (missing file: defaults only).
+    """``Pulumi.<stack>.yaml`` of the project in ``project_dir`` (missing file or empty stack
+    name: the defaults only).
 
     ``stack`` may be ``org/project/name`` or ``org/name``; the file is named after the last
     part, as Pulumi names it.
@@ -209,7 +210,7 @@ def read_stack_file(project_dir: Path, stack: str) -> StackFile:
     import yaml
 
     name = stack.rsplit("/", 1)[-1]
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+    if name and not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         raise InfraError(f"stack name {stack!r} has characters Pulumi does not allow")
     values: dict[str, Any] = {}
     project = _yaml_mapping(project_dir / "Pulumi.yaml", yaml)
@@ -218,7 +219,9 @@ def read_stack_file(project_dir: Path, stack: str) -> StackFile:
         if isinstance(spec, dict) and "default" in spec:
             full = key if ":" in key else f"{namespace}:{key}"
             values[full.replace(f"{namespace}:", "failover:", 1)] = spec["default"]
-    values.update(_yaml_mapping(project_dir / f"Pulumi.{name}.yaml", yaml).get("config") or {})
+    if name:
+        stack_file = _yaml_mapping(project_dir / f"Pulumi.{name}.yaml", yaml)
+        values.update(stack_file.get("config") or {})
     return StackFile(name=name, values=values)
 
 

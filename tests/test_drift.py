@@ -326,7 +326,7 @@ def test_a_rejected_token_is_one_line_with_the_code_and_no_secret(twilio_double:
 def test_drift_reads_the_environment_the_program_deploys_into() -> None:
     from dataclasses import fields
 
-    from infra import live
+    from infra.account import live
     from infra.providers.twiml_documents import TwimlDocumentsArgs
 
     (default,) = [f.default for f in fields(TwimlDocumentsArgs) if f.name == "environment"]

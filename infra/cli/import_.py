@@ -16,7 +16,7 @@ https and requested with POST, and the fallback:
 Numbers Twilio would route without their own fallback (bound to a TwiML Application or SIP
 Trunk) and numbers the validator rejects are written commented out, with the reason, so
 the draft validates as it is. The output is deterministic: no dates, Twilio's order.
-Must not import: twilio, yaml (the account is read through infra.live; YAML is written as
+Must not import: twilio, yaml (the account is read through infra.account.live; YAML is written as
 text with JSON-quoted scalars, so ``infra.lines.load`` stays the only YAML reader).
 """
 
@@ -30,23 +30,22 @@ from typing import NamedTuple
 
 import phonenumbers
 
+from infra.account.live import LiveFlow, LiveNumber, read_flows, read_numbers
 from infra.cli.env import Env
 from infra.cli.status import ExitCode
 from infra.errors import InfraError
-from infra.live import LiveFlow, LiveNumber, connect, read_flows, read_numbers
+from infra.lines.load import schema_pattern
+from infra.naming import document_in, flow_sid_in, parse_flow_name
+from infra.twilio.client import connect
 
 HELP = "write a draft lines.yaml from the numbers already in the Twilio account"
-ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9-]{1,29}$")
-"""``account.name`` in the schema."""
-ID = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
-"""A line id in the schema."""
+ACCOUNT_NAME = re.compile(schema_pattern("accountName"))
+"""``account.name`` as the schema defines it."""
+ID = re.compile(schema_pattern("id"))
+"""A line id as the schema defines it."""
 DEFAULT_ACCOUNT = "imported"
 ID_MAX = 40
 NAME_MAX = 64
-_FLOW_SID = re.compile(r"/Flows/(FW[0-9a-fA-F]{32})$")
-_DOCUMENT = re.compile(r"^https://[^/]+\.twil\.io(/lines/[a-z][a-z0-9-]*/[a-z-]+\.xml)$")
-_OURS = "-failover-"
-"""Infix of this tool's Studio flow names (``infra.naming.flow_name``)."""
 
 Recognise = Callable[[str], "Seen"]
 """What a voice URL points at."""
@@ -61,7 +60,7 @@ class Seen(NamedTuple):
 
 
 def _account_name(value: str) -> str:
-    if not ACCOUNT_NAME.match(value):
+    if not ACCOUNT_NAME.fullmatch(value):
         raise argparse.ArgumentTypeError(
             "must be 2-30 characters: lowercase letters, digits and dashes, starting with a letter"
         )
@@ -108,8 +107,8 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
 
 def _guess_account(flows: dict[str, LiveFlow]) -> str:
     """The account name of this tool's flows, when they all agree; else the default."""
-    names = {n.split(_OURS, 1)[0] for n in flows if _OURS in n}
-    names = {n for n in names if ACCOUNT_NAME.match(n)}
+    parsed = (parse_flow_name(n) for n in flows)
+    names = {p[0] for p in parsed if p is not None and ACCOUNT_NAME.fullmatch(p[0])}
     return names.pop() if len(names) == 1 else DEFAULT_ACCOUNT
 
 
@@ -117,19 +116,19 @@ def _recogniser(flows: dict[str, LiveFlow]) -> Recognise:
     by_sid = {flow.sid: flow for flow in flows.values()}
 
     def recognise(url: str) -> Seen:
-        flow_sid = _FLOW_SID.search(url) if "webhooks.twilio.com/" in url else None
+        flow_sid = flow_sid_in(url)
         if flow_sid:
-            flow = by_sid.get(flow_sid.group(1))
+            flow = by_sid.get(flow_sid)
             if flow is None:
-                return Seen(False, f"Studio flow {flow_sid.group(1)}, not in this account")
-            if _OURS in flow.friendly_name:
-                line = flow.friendly_name.split(_OURS, 1)[1].removesuffix(".queue")
-                return Seen(True, f"this tool's Studio flow {flow.friendly_name}", line)
+                return Seen(False, f"Studio flow {flow_sid}, not in this account")
+            ours = parse_flow_name(flow.friendly_name)
+            if ours:
+                return Seen(True, f"this tool's Studio flow {flow.friendly_name}", ours[1])
             return Seen(False, f"Studio flow {flow.friendly_name}")
-        document = _DOCUMENT.match(url)
+        document = document_in(url)
         if document:
-            path = document.group(1)
-            return Seen(True, f"this tool's TwiML document {path}", path.split("/")[2])
+            path, line = document
+            return Seen(True, f"this tool's TwiML document {path}", line)
         return Seen(False)
 
     return recognise
@@ -177,7 +176,7 @@ def _ids(numbers: list[LiveNumber], recognise: Recognise) -> list[str]:
     deployed: list[str] = []
     for number in numbers:
         urls = [u for u in (number.voice_fallback_url, number.voice_url) if u]
-        lines = [recognise(u).line for u in urls if ID.match(recognise(u).line)]
+        lines = [recognise(u).line for u in urls if ID.fullmatch(recognise(u).line)]
         deployed.append(next((line for line in lines if line not in deployed), ""))
     taken = {ident for ident in deployed if ident}
     return [ident or _slug(number, taken) for number, ident in zip(numbers, deployed, strict=True)]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from infra import __version__
-from infra.cli import diff, drift, import_, plan, validate, voicemails
+from infra.cli import diff, drift, import_, plan, stack_config, validate, voicemails
 from infra.cli.env import Env
 from infra.cli.status import ExitCode
 from infra.errors import ConfigError, InfraError, summarize
@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, ModuleType] = {
     "drift": drift,
     "import": import_,
     "voicemails": voicemails,
+    "stack-config": stack_config,
 }
 """Each module has HELP (one line), add_arguments(parser) and run(args, env) -> ExitCode."""
 

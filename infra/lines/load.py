@@ -85,6 +85,22 @@ def schema() -> dict[str, Any]:
     return loaded
 
 
+_PATTERNS = {
+    "accountName": ("properties", "account", "properties", "name", "pattern"),
+    "id": ("$defs", "id", "pattern"),
+}
+
+
+def schema_pattern(name: str) -> str:
+    """A pattern the schema defines (``accountName``, ``id``), for code that must produce or
+    recognise the same values (``failover import``): the schema stays the one definition.
+    Use it with ``re.fullmatch``."""
+    node: Any = schema()
+    for key in _PATTERNS[name]:
+        node = node[key]
+    return str(node)
+
+
 @functools.cache
 def _validator() -> jsonschema.Draft202012Validator:
     shipped = schema()

@@ -45,7 +45,12 @@ from infra.providers._pickling import init_resource
 from infra.providers.base import TwilioProvider, is_unknown
 from infra.twilio.client import NotFoundError, Twilio
 from infra.twilio.numbers import numbers_pointing_at
-from infra.twilio.values import canonical_json, integral, same_url_target, text
+from infra.twilio.values import (
+    canonical_definition,
+    integral,
+    same_url_target,
+    text,
+)
 
 INPUTS = ("line", "friendly_name", "definition")
 OUTPUTS = (
@@ -72,19 +77,6 @@ class StudioFlowArgs:
     """Unique in the account: the lookup key that prevents duplicates."""
     definition: pulumi.Input[str]
     """Flow definition as JSON text (``json.dumps(flow, sort_keys=True)``)."""
-
-
-def canonical_definition(definition: object) -> str:
-    """The comparison form: sorted keys, states sorted by name, UI offsets dropped."""
-    flow = json.loads(definition) if isinstance(definition, str) else integral(definition)
-    states = []
-    for state in flow.get("states") or []:
-        state = dict(state)
-        if isinstance(state.get("properties"), dict):
-            state["properties"] = {k: v for k, v in state["properties"].items() if k != "offset"}
-        states.append(state)
-    flow = {**flow, "states": sorted(states, key=lambda s: str(s.get("name")))}
-    return canonical_json(flow)
 
 
 def definition_hash(definition: object) -> str:

@@ -274,4 +274,3 @@ def _applied(inputs: dict[str, Any]) -> dict[str, Any]:
     for kind in KINDS:
         applied[kind] = {p: sha256(c) for p, c in (inputs.get(kind) or {}).items()}
     return applied
-

@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from infra.errors import ProviderError
-from infra.stack import Settings, StackFile, cli_settings
+from infra.stack import Settings, cli_settings
 
 MAX_RETRY_AFTER_S = 60.0
 UPLOAD_HOST = "serverless-upload.twilio.com"
@@ -255,7 +255,7 @@ def _make_http_client(settings: Settings) -> Any:
     return HttpClient()
 
 
-def connect(environ: Mapping[str, str], stack: StackFile | None = None) -> Twilio:
+def connect(environ: Mapping[str, str]) -> Twilio:
     """A Twilio client for one CLI run (credentials: ``infra.stack.cli_settings``); no request
     is made yet."""
-    return Twilio(cli_settings(environ, stack))
+    return Twilio(cli_settings(environ))

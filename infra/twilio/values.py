@@ -38,3 +38,16 @@ def same_url_target(a: str, b: str) -> bool:
         pb.netloc.lower(),
         pb.path.rstrip("/"),
     )
+
+
+def canonical_definition(definition: object) -> str:
+    """The comparison form: sorted keys, states sorted by name, UI offsets dropped."""
+    flow = json.loads(definition) if isinstance(definition, str) else integral(definition)
+    states = []
+    for state in flow.get("states") or []:
+        state = dict(state)
+        if isinstance(state.get("properties"), dict):
+            state["properties"] = {k: v for k, v in state["properties"].items() if k != "offset"}
+        states.append(state)
+    flow = {**flow, "states": sorted(states, key=lambda s: str(s.get("name")))}
+    return canonical_json(flow)

@@ -2,10 +2,9 @@
 
 Used by ``failover drift``, ``import`` and ``voicemails``. Why here and not under
 ``infra/providers``: a provider manages one resource; this reads several kinds at once for a
-report and writes nothing. It goes through the providers' ``Twilio`` wrapper
-(``infra.providers._client``), so it shares their credentials handling, retries (429 and
-connection failures; GETs are safe to repeat) and error translation into ``ProviderError``,
-and it never imports ``twilio`` itself: the providers stay the only importers of twilio.rest.
+report and writes nothing. It goes through ``infra.twilio`` (the one importer of
+``twilio.rest``), so it shares the providers' retries (429 and connection failures; GETs are
+safe to repeat) and error translation into ``ProviderError``.
 
 Request budget (twilio.md §12), N numbers, F of our flows, W of our workers:
 - numbers: ⌈N/1000⌉ list pages (PageSize=1000, following ``next_page_uri``);
@@ -15,8 +14,8 @@ Request budget (twilio.md §12), N numbers, F of our flows, W of our workers:
 - TaskRouter: workspace (by FriendlyName), activities, task queues, workflows, workers lists
   + one fetch per worker we declare (``attributes`` is null in lists).
 
-Credentials come from the environment given (never ``os.environ`` directly) and appear in no
-message. Must not import: twilio, infra.lines.load, infra.program, infra.cli.
+Credentials come from ``infra.stack`` (``infra.twilio.client.connect``) and appear in no
+message. Must not import: pulumi, twilio, infra.lines, infra.program, infra.cli.
 """
 
 from __future__ import annotations
@@ -27,16 +26,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from infra.errors import InfraError
-from infra.render.taskrouter import ON_DUTY
-from infra.stack import Settings
+from infra.naming import ENVIRONMENT, ON_DUTY
 from infra.twilio.client import NotFoundError, Twilio
 from infra.twilio.values import text
 
 PAGE_SIZE = 1000
 """Largest page Twilio serves (twilio.md §1.6): one request per 1,000 numbers."""
-ENVIRONMENT = "failover"
-"""Environment unique name the program deploys into (``TwimlDocumentsArgs.environment``)."""
 
 Progress = Callable[[str, int], None]
 """Called as ``progress("numbers", records_so_far)`` after each page."""
@@ -44,41 +39,6 @@ Progress = Callable[[str, int], None]
 
 def _no_progress(_stage: str, _count: int) -> None:
     pass
-
-
-def settings_from(environ: Mapping[str, str]) -> Settings:
-    """Twilio settings from environment variables; InfraError naming what is missing.
-
-    ``TWILIO_ACCOUNT_SID`` with ``TWILIO_AUTH_TOKEN``, or with ``TWILIO_API_KEY`` and
-    ``TWILIO_API_SECRET``; ``TWILIO_API_BASE_URL`` moves every product under one base URL
-    (the local double in tests).
-    """
-    sid = environ.get("TWILIO_ACCOUNT_SID", "")
-    key, secret = environ.get("TWILIO_API_KEY", ""), environ.get("TWILIO_API_SECRET", "")
-    token = environ.get("TWILIO_AUTH_TOKEN", "")
-    if not sid:
-        raise InfraError(
-            "missing Twilio credentials: set TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN "
-            "(or with TWILIO_API_KEY and TWILIO_API_SECRET)"
-        )
-    if key or secret:
-        if not (key and secret):
-            raise InfraError("incomplete API key: set both TWILIO_API_KEY and TWILIO_API_SECRET")
-        username, password = key, secret
-    elif token:
-        username, password = sid, token
-    else:
-        raise InfraError(
-            "missing Twilio secret: set TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and "
-            "TWILIO_API_SECRET) for TWILIO_ACCOUNT_SID"
-        )
-    base_url = environ.get("TWILIO_API_BASE_URL", "").rstrip("/") or None
-    return Settings(account_sid=sid, username=username, password=password, base_url=base_url)
-
-
-def connect(environ: Mapping[str, str]) -> Twilio:
-    """A Twilio client for one CLI run; no request is made yet."""
-    return Twilio(settings_from(environ))
 
 
 @dataclass(frozen=True, slots=True)
