@@ -205,8 +205,9 @@ def export(config: LinesConfig, settings: StackSettings, deployment: Deployment)
 
 def read_settings() -> StackSettings:
     """Stack settings from ``failover:*`` config (``infra.stack``, the one reader)."""
+    failover = pulumi.Config("failover")
     try:
-        return stack.from_pulumi()[0]
+        return stack.stack_settings(pulumi.get_stack(), lambda key: failover.get(key.split(":")[1]))
     except InfraError as exc:
         raise pulumi.RunError(str(exc)) from None
 

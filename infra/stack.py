@@ -19,8 +19,7 @@ Twilio credentials resolve **per key: stack config first, then the environment**
 A complete API key pair is used in preference to the auth token. Every message names keys
 and variables, never values. Importing this module imports neither pulumi nor twilio.
 
-Must not import: pulumi (except inside ``from_pulumi``), twilio, infra.providers,
-infra.render, infra.cli.
+Must not import: pulumi, twilio, infra.providers, infra.render, infra.cli.
 """
 
 from __future__ import annotations
@@ -237,22 +236,3 @@ def _yaml_mapping(path: Path, yaml: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InfraError(f"{path.name}: expected a mapping at the top level")
     return data
-
-
-def from_pulumi() -> tuple[StackSettings, str | None]:
-    """Inside the Pulumi program: stack settings and the credential problem (None if none).
-
-    Reads secrets' presence only (``get_secret`` wraps them in an Output; the value is never
-    looked at), so credentials stay with the providers' ``configure()``.
-    """
-    import os
-
-    import pulumi
-
-    failover, twilio = pulumi.Config("failover"), pulumi.Config("twilio")
-    settings = stack_settings(pulumi.get_stack(), lambda key: failover.get(key.split(":")[1]))
-
-    def present(key: str) -> Any:
-        return twilio.get_secret(key.split(":")[1])
-
-    return settings, credential_problem(present, os.environ)

@@ -20,11 +20,12 @@ message. Must not import: pulumi, twilio, infra.lines, infra.program, infra.cli.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from infra.naming import ENVIRONMENT, ON_DUTY
 from infra.twilio.client import NotFoundError, Twilio
@@ -33,11 +34,14 @@ from infra.twilio.values import text
 PAGE_SIZE = 1000
 """Largest page Twilio serves (twilio.md §1.6): one request per 1,000 numbers."""
 
-Progress = Callable[[str, int], None]
-"""Called as ``progress("numbers", records_so_far)`` after each page."""
+
+class Progress(Protocol):
+    """Called as ``progress("numbers", records_so_far)`` after each page, or with a stage alone."""
+
+    def __call__(self, stage: str, count: int | None = None, /) -> None: ...
 
 
-def _no_progress(_stage: str, _count: int) -> None:
+def _no_progress(_stage: str, _count: int | None = None, /) -> None:
     pass
 
 
@@ -291,6 +295,8 @@ def read_calls(
     kwargs = {"page_size": PAGE_SIZE, "start_time_after": _midnight(since - timedelta(days=1))}
     found = {}
     for number in numbers:
-        listed = _pages(tw, number, "list calls", lambda n=number: calls.page(to=n, **kwargs))
+        listed = _pages(
+            tw, number, "list calls", functools.partial(calls.page, to=number, **kwargs)
+        )
         found.update({text(c.sid): (text(c.to), text(c._from)) for c in listed if c.sid in wanted})
     return found

@@ -167,10 +167,9 @@ def _text(report: Report) -> str:
         n = len(report.undeclared)
         verb = "is" if n == 1 else "are"
         out.append(f"{_count(n, 'number')} {verb} not in {report.file} (no failover from it):")
-        for n in report.undeclared:
-            out.append(
-                f"  {n.phone_number}  {json.dumps(n.friendly_name, ensure_ascii=False)}  {today(n)}"
-            )
+        for number in report.undeclared:
+            name = json.dumps(number.friendly_name, ensure_ascii=False)
+            out.append(f"  {number.phone_number}  {name}  {today(number)}")
     return "\n".join(out)
 
 

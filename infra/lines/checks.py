@@ -128,7 +128,7 @@ def _number_type(number: str) -> tuple[int, int]:
         parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException:
         return 0, PhoneNumberType.UNKNOWN
-    return parsed.country_code, phonenumbers.number_type(parsed)
+    return parsed.country_code or 0, phonenumbers.number_type(parsed)
 
 
 def _validity(number: str) -> str | None:

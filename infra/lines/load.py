@@ -223,7 +223,7 @@ MAX_UNKNOWN_KEYS_SHOWN = 20
 def _unknown_keys(
     error: jsonschema.ValidationError, path: tuple[Any, ...], document: Document
 ) -> list[Diagnostic]:
-    allowed = sorted(error.schema.get("properties", {}))
+    allowed = sorted(error.schema.get("properties", {}) if isinstance(error.schema, dict) else {})
     node = document.node(path)
     key_nodes = [k for k, _ in node.value] if isinstance(node, yaml.MappingNode) else []
     unknown = [k for k in key_nodes if isinstance(k, yaml.ScalarNode) and k.value not in allowed]

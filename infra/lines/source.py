@@ -124,6 +124,7 @@ class _Builder:
             self._plain_tag(node, "tag:yaml.org,2002:seq")
             return [self.build(child, depth + 1) for child in node.value]
         self._plain_tag(node, "tag:yaml.org,2002:map")
+        assert isinstance(node, yaml.MappingNode)  # the composer yields only these three
         return self._mapping(node, depth)
 
     def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[Any, Any]:

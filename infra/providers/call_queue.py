@@ -264,6 +264,7 @@ class CallQueue(pulumi.dynamic.Resource, module="twilio", name="CallQueue"):
 
     workspace_sid: pulumi.Output[str]
     workflow_sid: pulumi.Output[str]
+    on_duty_activity_sid: pulumi.Output[str]
     queues: pulumi.Output[dict[str, Any]]
     workers: pulumi.Output[dict[str, Any]]
 

@@ -223,7 +223,7 @@ class StudioFlow(pulumi.dynamic.Resource, module="twilio", name="StudioFlow"):
 def _definition_problem(definition: object) -> str:
     try:
         flow = json.loads(definition) if isinstance(definition, str) else definition
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         return f"must be JSON text: {exc.msg} at line {exc.lineno} column {exc.colno}"
     if not isinstance(flow, dict):
         return "must be a JSON object"

@@ -195,7 +195,7 @@ class TwimlDocumentsProvider(TwilioProvider):
         outs["environment_sid"] = env.sid if env else ""
         outs["domain_name"] = env.domain_name if env else ""
         outs["live_build_sid"] = text(env.build_sid) if env else ""
-        outs["live_versions"] = live_versions(tw, name, id_, outs["live_build_sid"])
+        outs["live_versions"] = live_versions(tw, name, id_, text(outs["live_build_sid"]))
         return ReadResult(id_, outs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

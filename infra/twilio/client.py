@@ -192,7 +192,7 @@ def _make_http_client(settings: Settings) -> Any:
                 return True
             return method.upper() in _SAFE_METHODS and status_code in (500, 502, 503, 504)
 
-        def increment(
+        def increment(  # type: ignore[override]
             self, method: str | None = None, url: str | None = None, *args: Any, **kwargs: Any
         ) -> Retry:
             error = kwargs.get("error")
