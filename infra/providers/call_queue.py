@@ -54,7 +54,7 @@ from pulumi.dynamic import (
 from infra.errors import ProviderError
 from infra.naming import OFF_DUTY, ON_DUTY
 from infra.providers._pickling import init_resource
-from infra.providers.base import TwilioProvider, has_unknowns, is_unknown
+from infra.providers.base import TwilioProvider, checked_inputs, has_unknowns, is_unknown
 from infra.render.taskrouter import TASK_QUEUE_ATTRIBUTE
 from infra.twilio.client import NotFoundError
 from infra.twilio.taskrouter import (
@@ -63,6 +63,7 @@ from infra.twilio.taskrouter import (
     attributes_of,
     fetch_worker,
     fetch_workspace,
+    find_or_create_workspace,
     list_all,
     queue_out,
     reconcile,
@@ -121,13 +122,12 @@ class CallQueueProvider(TwilioProvider):
     """Converges one TaskRouter workspace on the declared queues and workers."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs = {k: news[k] for k in INPUTS if news.get(k) is not None}
-        inputs.setdefault("workflow_name", "failover")
-        inputs.setdefault("task_reservation_timeout", 20)
-        failures = [
-            CheckFailure(k, "unknown input") for k in news if k not in INPUTS and k != "__provider"
-        ]
-        failures += [CheckFailure(k, "required") for k in INPUTS[:4] if k not in inputs]
+        inputs, failures = checked_inputs(
+            news,
+            INPUTS,
+            required=INPUTS[:4],
+            defaults={"workflow_name": "failover", "task_reservation_timeout": 20},
+        )
         queues, workers = inputs.get("queues"), inputs.get("workers")
         if isinstance(queues, dict):
             if not queues:
@@ -174,26 +174,7 @@ class CallQueueProvider(TwilioProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         name = props["workspace_name"]
         tw = self._twilio(name)
-        workspaces = tw.rest.taskrouter.v1.workspaces
-        with tw.errors(name, f"look up TaskRouter workspace {name!r}"):
-            found = [
-                w
-                for w in workspaces.list(friendly_name=name, page_size=100)
-                if w.friendly_name == name
-            ]
-        if len(found) > 1:
-            raise ProviderError(
-                name,
-                (
-                    f"{len(found)} TaskRouter workspaces are named {name!r}; delete the extra ones "
-                    "in the Twilio console so the tool knows which one to manage"
-                ),
-            )
-        if found:
-            workspace = found[0]
-        else:
-            with tw.errors(name, f"create TaskRouter workspace {name!r}"):
-                workspace = workspaces.create(friendly_name=name, multi_task_enabled=True)
+        workspace = find_or_create_workspace(tw, name)
         outs = reconcile(tw, props, workspace, previous={})
         return CreateResult(workspace.sid, {**outs, "applied_inputs": _applied(props)})
 

@@ -42,7 +42,7 @@ from pulumi.dynamic import (
 
 from infra.errors import ProviderError
 from infra.providers._pickling import init_resource
-from infra.providers.base import TwilioProvider, is_unknown
+from infra.providers.base import TwilioProvider, checked_inputs, is_unknown
 from infra.twilio.client import NotFoundError, Twilio
 from infra.twilio.numbers import numbers_pointing_at
 from infra.twilio.values import (
@@ -87,11 +87,7 @@ class StudioFlowProvider(TwilioProvider):
     """Validates, publishes and reads back one Studio flow."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs = {k: news[k] for k in INPUTS if news.get(k) is not None}
-        failures = [
-            CheckFailure(k, "unknown input") for k in news if k not in INPUTS and k != "__provider"
-        ]
-        failures += [CheckFailure(k, "required") for k in INPUTS if k not in inputs]
+        inputs, failures = checked_inputs(news, INPUTS, required=INPUTS)
         for key in ("line", "friendly_name"):
             value = inputs.get(key)
             if (

@@ -47,7 +47,7 @@ from pulumi.dynamic import (
 
 from infra.errors import ProviderError
 from infra.providers._pickling import init_resource
-from infra.providers.base import TwilioProvider, has_unknowns, is_unknown
+from infra.providers.base import TwilioProvider, checked_inputs, has_unknowns, is_unknown
 from infra.twilio.client import NotFoundError
 from infra.twilio.numbers import numbers_pointing_at
 from infra.twilio.serverless import (
@@ -116,24 +116,20 @@ class TwimlDocumentsProvider(TwilioProvider):
     """One Serverless service + environment; assets and functions deployed as one build."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs = {k: news[k] for k in INPUTS if news.get(k) is not None}
-        defaults = {
-            "environment": "failover",
-            "functions": {},
-            "visibility": "protected",
-            "function_visibility": "protected",
-            "runtime": "node22",
-            "dependencies": {},
-            "include_credentials": False,
-        }
-        for key, value in defaults.items():
-            inputs.setdefault(key, value)
-        failures = [
-            CheckFailure(k, "unknown input") for k in news if k not in INPUTS and k != "__provider"
-        ]
-        failures += [
-            CheckFailure(k, "required") for k in ("service_name", "documents") if k not in inputs
-        ]
+        inputs, failures = checked_inputs(
+            news,
+            INPUTS,
+            required=("service_name", "documents"),
+            defaults={
+                "environment": "failover",
+                "functions": {},
+                "visibility": "protected",
+                "function_visibility": "protected",
+                "runtime": "node22",
+                "dependencies": {},
+                "include_credentials": False,
+            },
+        )
         for key in ("service_name", "environment"):
             value = inputs.get(key)
             if value is not None and not is_unknown(value) and not UNIQUE_NAME.match(str(value)):

@@ -44,6 +44,28 @@ def routing_of(inputs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def find_or_create_workspace(tw: Twilio, name: str) -> Any:
+    """The workspace named ``name`` (looked up first, so a retried create never duplicates it),
+    created multi-tasking when missing; ProviderError when several share the name."""
+    workspaces = tw.rest.taskrouter.v1.workspaces
+    with tw.errors(name, f"look up TaskRouter workspace {name!r}"):
+        found = [
+            w for w in workspaces.list(friendly_name=name, page_size=100) if w.friendly_name == name
+        ]
+    if len(found) > 1:
+        raise ProviderError(
+            name,
+            (
+                f"{len(found)} TaskRouter workspaces are named {name!r}; delete the extra ones "
+                "in the Twilio console so the tool knows which one to manage"
+            ),
+        )
+    if found:
+        return found[0]
+    with tw.errors(name, f"create TaskRouter workspace {name!r}"):
+        return workspaces.create(friendly_name=name, multi_task_enabled=True)
+
+
 def reconcile(
     tw: Twilio, props: dict[str, Any], workspace: Any, previous: dict[str, Any]
 ) -> dict[str, Any]:
