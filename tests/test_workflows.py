@@ -384,7 +384,16 @@ def test_hook_manifest_offers_failover_validate() -> None:
     (hook,) = load(ROOT / ".pre-commit-hooks.yaml")
     assert (hook["id"], hook["entry"], hook["language"]) == (HOOK_ID, "failover validate", "python")
     files = re.compile(hook["files"])
-    assert all(files.search(p) for p in ("lines.yaml", "lines.yml", "phones/lines.yaml"))
+    assert all(
+        files.search(p)
+        for p in (
+            "lines.yaml",
+            "lines.yml",
+            "phones/lines.yaml",
+            "lines-emea.yaml",
+            "x/lines-us-2.yml",
+        )
+    )
     assert not any(files.search(p) for p in ("headlines.yaml", "lines.yaml.bak", "lines.json"))
 
 
