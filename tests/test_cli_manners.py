@@ -4,6 +4,7 @@ abbreviations, exit codes in help, and a closed pipe that ends quietly."""
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,46 @@ def test_a_closed_pipe_ends_quietly() -> None:
         process.wait(timeout=60)
         assert "Traceback" not in stderr and "bug" not in stderr, stderr
         assert process.returncode == 0, (args, stderr)
+
+
+def test_validate_several_files_as_one_json_document() -> None:
+    result = failover(
+        "validate",
+        "lines.yaml",
+        "tests/fixtures/invalid/wrong-types.yaml",
+        "--format",
+        "json",
+        cwd=ROOT,
+    )
+    assert result.code == ExitCode.ERROR
+    document = json.loads(result.stdout)  # one document, not two concatenated
+    assert document["format_version"] == 1 and document["ok"] is False
+    assert [(f["file"], f["ok"]) for f in document["files"]] == [
+        ("lines.yaml", True),
+        ("tests/fixtures/invalid/wrong-types.yaml", False),
+    ]
+    assert {d["file"] for d in document["diagnostics"]} == {
+        "tests/fixtures/invalid/wrong-types.yaml"
+    }
+
+
+def test_validate_github_annotations() -> None:
+    result = failover(
+        "validate", "tests/fixtures/invalid/wrong-types.yaml", "--format", "github", cwd=ROOT
+    )
+    assert result.code == ExitCode.ERROR
+    first = result.stdout.splitlines()[0]
+    assert first == (
+        "::error file=tests/fixtures/invalid/wrong-types.yaml,line=4,col=22::"
+        'timeout must be a whole number, not "twenty"'
+    )
+
+
+def test_every_json_output_names_its_format_version() -> None:
+    for args in (
+        ("validate", "--format", "json"),
+        ("plan", "--format", "json"),
+        ("stack-config", "--stack", "dev", "--format", "json"),
+    ):
+        result = failover(*args, cwd=ROOT)
+        assert json.loads(result.stdout)["format_version"] == 1, args

@@ -14,6 +14,7 @@ import subprocess
 from infra.cli.env import Env
 from infra.cli.options import add_file, add_format, add_severity
 from infra.cli.status import ExitCode
+from infra.cli.validate import FORMAT_VERSION
 from infra.compare import ChangeKind, LineChange, compare
 from infra.diagram import flowchart
 from infra.errors import ConfigError, Diagnostic, InfraError, Level, SourceRef
@@ -23,6 +24,10 @@ from infra.safety import DEFAULT_MAX_CHANGE_SHARE, Brake, brake_reasons
 
 HELP = "compare lines.yaml at a git ref with the working copy and say, per line, what changes"
 SIGN = {ChangeKind.ADDED: "+", ChangeKind.REMOVED: "-", ChangeKind.CHANGED: "~"}
+
+EXAMPLES = """  failover diff --base origin/main                # what this branch changes, per line
+  failover diff --base main --format markdown     # the pull-request comment
+  failover diff --base main --allow-removals      # accept removing lines"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -157,6 +162,7 @@ def _json(
 ) -> str:
     return json.dumps(
         {
+            "format_version": FORMAT_VERSION,
             "file": args.file,
             "base": args.base,
             "head": args.head,

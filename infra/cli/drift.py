@@ -24,6 +24,7 @@ from infra.account.live import LiveNumber
 from infra.cli.env import Env
 from infra.cli.options import add_format
 from infra.cli.status import ExitCode
+from infra.cli.validate import FORMAT_VERSION
 from infra.lines.load import load_config
 from infra.model import LinesConfig, Severity
 from infra.render.studio import flow_specs
@@ -31,6 +32,10 @@ from infra.stack import DEFAULT_LINES_FILE, read_stack_file
 from infra.twilio.client import connect
 
 HELP = "compare the live Twilio account with lines.yaml: fallbacks, primaries, flows, queues"
+
+EXAMPLES = """  failover drift --stack prod                     # Pulumi.prod.yaml gives file and severity
+  failover drift --format markdown >> "$GITHUB_STEP_SUMMARY"
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -175,6 +180,7 @@ def _text(report: Report) -> str:
 
 def _json(report: Report) -> str:
     document: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
         "file": report.file,
         "stack": report.snapshot.stack,
         "severity": report.severity.value,

@@ -47,6 +47,9 @@ DEFAULT_ACCOUNT = "imported"
 ID_MAX = 40
 NAME_MAX = 64
 
+EXAMPLES = """  failover import --out lines.yaml --account acme"""
+
+
 Recognise = Callable[[str], "Seen"]
 """What a voice URL points at."""
 

@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", metavar="COMMAND", required=True, parser_class=_Parser
     )
     for name, module in SUBCOMMANDS.items():
-        examples = getattr(module, "EXAMPLES", "")
+        examples = getattr(module, "EXAMPLES", "").rstrip()
         epilog = (f"examples:\n{examples}\n\n" if examples else "") + EXIT_CODES
         sub = commands.add_parser(name, help=module.HELP, description=module.HELP, epilog=epilog)
         sub.add_argument("--traceback", action="store_true", help=argparse.SUPPRESS)

@@ -13,6 +13,7 @@ from typing import Any
 from infra.cli.env import Env
 from infra.cli.options import add_file, add_format, add_severity
 from infra.cli.status import ExitCode
+from infra.cli.validate import FORMAT_VERSION
 from infra.describe import line_summary, pretty_number
 from infra.diagram import flowchart
 from infra.lines.load import load_config
@@ -20,6 +21,10 @@ from infra.model import LinesConfig, Severity
 
 HELP = "show, per line, who answers normally and exactly what happens when the primary fails"
 TEST_MARK = "✗ TEST MODE"
+
+EXAMPLES = """  failover plan                                   # the shipped lines.yaml, severity minor
+  failover plan --severity severe --format markdown
+  failover plan --out build/                      # every artifact that would be deployed"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,6 +66,7 @@ def _document(
     config: LinesConfig, severity: Severity, records: list[dict[str, Any]]
 ) -> dict[str, Any]:
     return {
+        "format_version": FORMAT_VERSION,
         "file": config.source,
         "account": config.account,
         "severity": severity.value,

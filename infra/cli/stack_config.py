@@ -13,9 +13,13 @@ import json
 
 from infra.cli.env import Env
 from infra.cli.status import ExitCode
+from infra.cli.validate import FORMAT_VERSION
 from infra.stack import read_stack_file
 
 HELP = "print a stack's lines file and severity from Pulumi.<stack>.yaml (for CI scripts)"
+
+EXAMPLES = """  failover stack-config --stack dev --format env >> "$GITHUB_ENV"
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, env: Env) -> ExitCode:
     settings = read_stack_file(env.cwd, args.stack).settings()
     values = {
+        "format_version": FORMAT_VERSION,
         "stack": settings.stack,
         "lines_file": settings.lines_file,
         "severity": settings.severity.value,

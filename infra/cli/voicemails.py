@@ -25,6 +25,7 @@ from infra.account.voicemails import Voicemail, collect
 from infra.cli.env import Env
 from infra.cli.options import add_file, add_format
 from infra.cli.status import ExitCode
+from infra.cli.validate import FORMAT_VERSION
 from infra.describe import pretty_number
 from infra.errors import InfraError
 from infra.lines.load import load_config
@@ -32,6 +33,9 @@ from infra.model import Line
 from infra.twilio.client import connect
 
 HELP = "list the voicemails callers left through failover, per line (caller, time, duration, link)"
+
+EXAMPLES = """  failover voicemails --since 2026-12-01
+  failover voicemails --line sales --format json"""
 
 
 def _date(value: str) -> date:
@@ -93,6 +97,7 @@ def _text(lines: list[Line], messages: list[Voicemail], since: date | None) -> s
 
 def _json(lines: list[Line], messages: list[Voicemail], since: date | None) -> str:
     document: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
         "since": since.isoformat() if since else None,
         "lines": [
             {
