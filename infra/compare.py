@@ -11,9 +11,9 @@ import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from infra.describe import describe_chain, pretty_number, quote
+from infra.describe import describe_chain, pretty_number, word_change
 from infra.errors import NOWHERE, SourceRef
-from infra.model import Line, LinesConfig, Severity
+from infra.model import Line, LinesConfig, Severity, TargetKind
 
 
 class ChangeKind(enum.Enum):
@@ -148,8 +148,9 @@ def _line_details(
     if _route(old, severity) != _route(new, severity):
         yield f"failover {describe_chain(old, severity)} → {describe_chain(new, severity)}"
     if old.message is not None and new.message is not None and old.message != new.message:
-        yield f"message changed: {quote(new.message)}"
-    yield from _voicemail_details(old, new)
+        yield f"message changed: {word_change(old.message, new.message)}"
+    if _uses_voicemail(old) or _uses_voicemail(new):
+        yield from _voicemail_details(old, new)
     if old.forwarding != new.forwarding and old.forward == new.forward:
         yield "forwarding list reordered or extended; the failover number stays " + pretty_number(
             new.forward or ""
@@ -163,10 +164,18 @@ def _line_details(
         )
 
 
+def _uses_voicemail(line: Line) -> bool:
+    """True when a caller can reach the line's voicemail at either severity: a line whose
+    failover is a URL or a message has no greeting to change."""
+    return any(
+        step.kind is TargetKind.VOICEMAIL for sev in Severity for step in line.failover_chain(sev)
+    )
+
+
 def _voicemail_details(old: Line, new: Line) -> Iterator[str]:
     a, b = old.voicemail, new.voicemail
     if a.greeting != b.greeting:
-        yield f"greeting changed: {quote(b.greeting)}"
+        yield f"greeting changed: {word_change(a.greeting, b.greeting)}"
     if (a.voice, a.language) != (b.voice, b.language):
         yield f"voice {a.voice} ({a.language}) → {b.voice} ({b.language})"
     if a.max_length_s != b.max_length_s:

@@ -7,6 +7,7 @@ Must not import: twilio, pulumi, yaml, infra.lines.load, infra.providers, infra.
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 import phonenumbers
@@ -29,6 +30,30 @@ def quote(text: str, limit: int = GREETING_PREVIEW) -> str:
     """A short quoted preview of spoken text."""
     flat = " ".join(text.split())
     return f'"{flat}"' if len(flat) <= limit else f'"{flat[: limit - 1].rstrip()}…"'
+
+
+def word_change(old: str, new: str, *, context: int = 3, most: int = 3) -> str:
+    """What changed inside a text, word by word: ``…leave a message "after the tone" → "now"``.
+
+    Each change shows up to ``context`` unchanged words on either side; past ``most`` changes
+    the rest are counted. Texts with nothing in common are shown whole (``quote``).
+    """
+    a, b = old.split(), new.split()
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    changes = [op for op in matcher.get_opcodes() if op[0] != "equal"]
+    if not changes or matcher.ratio() < 0.3:
+        return f"{quote(old)} → {quote(new)}"
+    parts = []
+    for tag, i1, i2, j1, j2 in changes[:most]:
+        before = a[max(0, i1 - context) : i1]
+        after = a[i2 : i2 + context]
+        removed = " ".join(a[i1:i2]) if tag != "insert" else ""
+        added = " ".join(b[j1:j2]) if tag != "delete" else ""
+        lead = ("…" if i1 > context else "") + " ".join(before)
+        tail = " ".join(after) + ("…" if i2 + context < len(a) else "")
+        parts.append(" ".join(x for x in (lead, f'"{removed}" → "{added}"', tail) if x).strip())
+    more = len(changes) - most
+    return "; ".join(parts) + (f"; and {more} more change{'s' * (more > 1)}" if more > 0 else "")
 
 
 def describe_step(step: FailoverTarget) -> str:

@@ -11,6 +11,7 @@ import pytest
 from infra.cli.status import ExitCode
 from infra.compare import ChangeKind, compare
 from infra.lines.load import load_bytes
+from infra.model import Severity
 from infra.safety import Brake, brake_reasons
 from tests.harness.cli_runner import failover
 
@@ -80,7 +81,7 @@ def test_between_two_commits_with_greeting_agent_and_test(repo: Path) -> None:
         "~ eli",
         "    test ended: primary restored",
         "~ gus",
-        '    greeting changed: "Hi, this is Gus. Leave a message and I\'ll get b…"',
+        '    greeting changed: "Hej," → "Hi," this is Gus.…',
     ]
 
 
@@ -202,5 +203,34 @@ def test_greeting_only_change_is_described_but_does_not_count_as_rerouting() -> 
     new, _ = load_bytes(SHIPPED.replace("Hej, this is Gus.", "Hi.").encode(), "b.yaml")
     (change,) = compare(old, new)
     assert change.line_id == "gus"
-    assert change.details == ('greeting changed: "Hi. Leave a message and I\'ll get back to you."',)
+    assert change.details == ('greeting changed: "Hej, this is Gus." → "Hi." Leave a message…',)
     assert change.failover_changed is False  # words changed, not where calls go: no brake
+
+
+def test_a_greeting_edited_near_its_end_shows_what_changed() -> None:
+    """Both sides used to print the same truncated start of the greeting."""
+    old, _ = load_bytes(SHIPPED.encode(), "a.yaml")
+    edited = SHIPPED.replace(
+        "Please leave a message after the tone.", "Please leave a message after the beep."
+    )
+    new, _ = load_bytes(edited.encode(), "b.yaml")
+    details = {d for change in compare(old, new) for d in change.details}
+    assert 'greeting changed: …message after the "tone." → "beep."' in details
+
+
+def test_lines_without_voicemail_get_no_greeting_change() -> None:
+    """A default greeting edit says nothing about lines whose failover is a URL or a message."""
+    old, _ = load_bytes(SHIPPED.encode(), "a.yaml")
+    edited = SHIPPED.replace(
+        "Please leave a message after the tone.", "Please leave a message now."
+    )
+    new, _ = load_bytes(edited.encode(), "b.yaml")
+    changed = {change.line_id for change in compare(old, new)}
+    without_voicemail = {
+        line.id
+        for line in old.lines
+        if all(
+            step.kind.value != "voicemail" for sev in Severity for step in line.failover_chain(sev)
+        )
+    }
+    assert without_voicemail and not (changed & without_voicemail)
