@@ -228,17 +228,18 @@ class Limits:
             with self._lock:
                 self._builds.append(self.clock())
 
-    def _build_rate(self, call: Call) -> None:
+    def check_build_rate(self) -> None:
+        """Raise Twilio's answer when the account made ``builds_per_hour`` builds in the hour."""
         limit = self.values.builds_per_hour
         with self._lock:
             window, moment = self._builds, self.clock()
             while window and window[0] <= moment - 3600:
                 window.popleft()
-            full = limit is not None and len(window) >= limit
-        if full:
+            made = len(window)
+        if limit is not None and made >= limit:
             raise _exceeded(
                 429, TOO_MANY_REQUESTS, f"Build limit reached: {limit} builds per hour per account",
-                "builds_per_hour", limit,  # type: ignore[arg-type]
+                "builds_per_hour", limit,
             )  # fmt: skip
 
 
@@ -284,7 +285,7 @@ def _build(limits: Limits, call: Call) -> None:
                 400, LIMIT_EXCEEDED, f"A Build can contain at most {limit} {what} ({count} given)",
                 name, limit,
             )  # fmt: skip
-    limits._build_rate(call)
+    limits.check_build_rate()
 
 
 def _version_size(limits: Limits, call: Call) -> None:
