@@ -12,7 +12,8 @@ Public API::
 
 Fixtures for pytest live in :mod:`tests.twilio_double.pytest_plugin`; the command line in
 ``python -m tests.twilio_double --help``. Module map: ``double`` (facade), ``server`` (HTTP),
-``dispatch`` (request pipeline), ``contract`` (openapi-core checks), ``faults``,
+``dispatch`` (request pipeline), ``contract`` (openapi-core checks), ``faults``, ``limits``
+(Twilio's documented limits, table in ``README.md``),
 ``recording``, ``state``, ``routing``/``paging``/``fields`` (plumbing), one module per product:
 ``numbers``, ``calls``, ``studio`` (+ ``flow_definition``), ``serverless``,
 ``serverless_build``, ``upload``, ``taskrouter``, ``workspaces``.

@@ -2,8 +2,10 @@
 
 Prints the base URL, the credentials and each product's URL, then serves until Ctrl-C. Point
 the twilio library at it by setting each domain's ``base_url`` (and leaving TWILIO_REGION /
-TWILIO_EDGE unset); the printed snippet shows how. ``--seed FILE`` seeds numbers from a YAML
-or JSON file (see :mod:`tests.twilio_double.seed`; ``lines.yaml`` works too).
+TWILIO_EDGE unset); the printed snippet shows how. ``--seed FILE`` seeds numbers, calls and
+recordings from a YAML or JSON file (see :mod:`tests.twilio_double.seed`; ``lines.yaml`` works
+too, and is deployable as it is). Twilio's documented limits are on (:mod:`.limits`);
+``--no-limits`` switches them off.
 Must not import: infra.*
 """
 
@@ -28,7 +30,10 @@ def _parser() -> argparse.ArgumentParser:
         "--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)"
     )
     parser.add_argument(
-        "--seed", type=Path, help="YAML/JSON file with 'numbers' and/or 'lines' to seed"
+        "--seed", type=Path, help="YAML/JSON file with numbers, lines, calls, recordings to seed"
+    )
+    parser.add_argument(
+        "--no-limits", action="store_true", help="accept anything past Twilio's documented limits"
     )
     parser.add_argument(
         "--build-reads", type=int, default=1, help="reads of a build answering 'building'"
@@ -37,12 +42,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _banner(double: TwilioDouble, seeded: int) -> str:
+def _banner(double: TwilioDouble, limits: bool) -> str:
+    state = double.state
     lines = [
         f"Twilio double listening on {double.base_url}",
         f"  account sid  {double.account_sid}",
         f"  auth token   {double.auth_token}",
-        f"  numbers      {seeded} seeded",
+        f"  seeded       {len(state.numbers)} numbers, {len(state.calls)} calls, "
+        f"{len(state.recordings)} recordings",
+        f"  limits       {'Twilio defaults' if limits else 'off'}",
     ]
     lines += [
         f"  {host:<30} {double.product_url(host)}"
@@ -70,9 +78,12 @@ def main(argv: Sequence[str] | None = None, stop: threading.Event | None = None)
     except SpecMissingError as error:
         print(f"error: {error}")
         return 2
-    seeded = seed_from(double, read_seed(args.seed)) if args.seed else []
+    if args.no_limits:
+        double.limits.off()
+    if args.seed:
+        seed_from(double, read_seed(args.seed))
     with double:
-        print(_banner(double, len(seeded)), flush=True)
+        print(_banner(double, not args.no_limits), flush=True)
         try:
             (stop or threading.Event()).wait()
         except KeyboardInterrupt:

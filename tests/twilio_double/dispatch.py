@@ -2,12 +2,15 @@
 
 The order matters and is part of the contract tests rely on:
 
-1. parse the target ``/{host}{path}?{query}`` and the body (form or multipart);
+1. parse the target ``/{host}{path}?{query}`` and the body (form or multipart); past the
+   account's concurrent-request limit (:mod:`limits`) answer 429 (20429) now, after the
+   request's contract check: no fault fires, nothing is processed or counted;
 2. decide faults (latency is slept here, outside the state lock);
 3. contract-check the request (violations are recorded even when a fault then fires);
 4. a fault with ``applied=False`` answers now: nothing is processed or counted;
 5. authenticate (401, code 20003), then route (404/405), then refuse what the spec refused
-   (400), then run the handler under the state lock;
+   (400), then, under the state lock, refuse what passes a documented limit (:mod:`limits`)
+   and run the handler;
 6. a fault with ``applied=True`` replaces the answer of the processed request;
 7. contract-check the response, record the exchange.
 
@@ -37,6 +40,7 @@ from .errors import (
     status_error_body,
 )
 from .faults import Fault, Faults
+from .limits import Limits
 from .recording import Ledger, RecordedRequest, Violation
 from .routing import Call, Reply, Route, RouteTable, Settings
 from .spec_files import SPEC_FILES
@@ -123,8 +127,10 @@ class Dispatcher:
         self, *, state: AccountState, lock: threading.RLock, routes: RouteTable,
         settings: Settings, faults: Faults, ledger: Ledger, checker: ContractChecker,
         credentials: Callable[[], dict[str, str]], base_url: Callable[[], str],
+        limits: Limits | None = None,
     ) -> None:  # fmt: skip
         self.state, self.lock, self.routes, self.settings = state, lock, routes, settings
+        self.limits = limits or Limits()
         self.faults, self.ledger, self.checker = faults, ledger, checker
         self.credentials, self.base_url = credentials, base_url
         self.watchers: list[Callable[[str, AccountState], None]] = []
@@ -137,7 +143,13 @@ class Dispatcher:
             parsed.method, parsed.host, parsed.path, parsed.query, parsed.form, parsed.files,
             received=received,
         )  # fmt: skip
-        outcome = self._handle(parsed, record)
+        if not self.limits.enter_request():
+            outcome = self._throttled(parsed, record)
+        else:
+            try:
+                outcome = self._handle(parsed, record)
+            finally:
+                self.limits.leave_request()
         record.elapsed_s = time.monotonic() - received
         return outcome
 
@@ -221,9 +233,11 @@ class Dispatcher:
         )  # fmt: skip
         with self.lock:
             try:
+                self.limits.admit(route.kind, call)
                 reply = route.handler(call)
             except TwilioError as error:
                 return Reply(error.status, error.body()), None
+            self.limits.applied(route.kind)
             if route.kind:
                 for watcher in list(self.watchers):
                     watcher(route.kind, self.state)
@@ -250,6 +264,19 @@ class Dispatcher:
         if parsed.host not in KNOWN_HOSTS:
             return []
         return self.checker.check_response(parsed.exchange(), status, body)
+
+    def _throttled(self, parsed: Parsed, record: RecordedRequest) -> Outcome:
+        """Past the concurrent-request limit: checked and recorded, never processed."""
+        self._check_request(parsed, self._route(parsed)[0])
+        error = self.limits.throttled()
+        record.fault = "limit: concurrent_requests"
+        record.status, record.response_body = error.status, error.body()
+        self.ledger.add_request(record)
+        headers = [("Content-Type", "application/json; charset=utf-8")]
+        retry_after = self.limits.values.retry_after
+        if retry_after is not None:
+            headers.append(("Retry-After", f"{retry_after:g}"))
+        return Outcome(error.status, json.dumps(error.body()).encode(), tuple(headers))
 
     def _faulted(self, record: RecordedRequest, fault: Fault) -> Outcome:
         record.fault = fault.describe()

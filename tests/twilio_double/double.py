@@ -19,7 +19,8 @@ Introspection: ``state`` (:class:`~.state.AccountState`), ``requests``
 (:class:`~.recording.RecordedRequest`), ``writes()`` (Counter by kind, see
 :mod:`.recording`), ``deletes_of_numbers()``, ``violations`` / ``take_violations()``,
 ``deployed_content(env, path)``, ``explain()``; ``on_write(watcher)`` to check an invariant
-after every applied write. Faults: ``d.faults`` (:mod:`.faults`).
+after every applied write. Faults: ``d.faults`` (:mod:`.faults`). Twilio's documented limits:
+``d.limits`` (:mod:`.limits`).
 Must not import: infra.*
 """
 
@@ -28,7 +29,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -38,6 +39,7 @@ from . import calls, numbers, serverless, serverless_build, studio, taskrouter, 
 from .contract import ContractChecker
 from .dispatch import KNOWN_HOSTS, Dispatcher
 from .faults import Faults
+from .limits import Limits, Values
 from .recording import Ledger, RecordedRequest, Violation
 from .routing import RouteTable, Settings
 from .server import DoubleHTTPServer
@@ -77,15 +79,19 @@ class TwilioDouble:
     def __init__(
         self, *, seed: int = 0, build_reads: int = 1, port: int = 0,
         spec_dir: Path | None = None, verbose: bool = False,
+        limits: Values | Mapping[str, Any] | None = None,
     ) -> None:  # fmt: skip
         """``seed`` makes SIDs and credentials reproducible; ``build_reads`` is how many reads
         of a new Serverless build answer ``building`` before its final status; ``port`` 0
-        picks a free one; ``spec_dir`` overrides where the OpenAPI files are read from."""
+        picks a free one; ``spec_dir`` overrides where the OpenAPI files are read from;
+        ``limits`` changes Twilio's documented limits (:mod:`.limits`), also at runtime
+        through ``d.limits.set(…)``."""
         sids = SidFactory(seed)
         self.account_sid = sids.new("AC")
         self.auth_token = sids.new("")
         self.state = AccountState(self.account_sid, sids)
         self.faults = Faults()
+        self.limits = Limits(limits)
         self._lock = threading.RLock()
         self._ledger = Ledger()
         self._api_keys: dict[str, str] = {}
@@ -96,7 +102,7 @@ class TwilioDouble:
             state=self.state, lock=self._lock, routes=all_routes(),
             settings=Settings(build_reads=build_reads), faults=self.faults, ledger=self._ledger,
             checker=ContractChecker(spec_dir or ensure_specs()),
-            credentials=self._credentials, base_url=lambda: self.base_url,
+            credentials=self._credentials, base_url=lambda: self.base_url, limits=self.limits,
         )  # fmt: skip
 
     # -- lifecycle -------------------------------------------------------------------------
