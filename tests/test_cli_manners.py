@@ -108,3 +108,13 @@ def test_every_json_output_names_its_format_version() -> None:
     ):
         result = failover(*args, cwd=ROOT)
         assert json.loads(result.stdout)["format_version"] == 1, args
+
+
+def test_bash_completion_is_valid_and_knows_the_commands_and_options(tmp_path: Path) -> None:
+    result = failover("completion", "bash", cwd=ROOT)
+    assert result.code == ExitCode.OK
+    script = tmp_path / "failover.bash"
+    script.write_text(result.stdout)
+    assert subprocess.run(["bash", "-n", str(script)], check=False).returncode == 0
+    for word in (*SUBCOMMANDS, "--severity", "--format"):
+        assert word in result.stdout, word

@@ -16,7 +16,16 @@ from types import ModuleType
 from typing import NoReturn
 
 from infra import __version__
-from infra.cli import diff, drift, import_, plan, stack_config, validate, voicemails
+from infra.cli import (
+    completion,
+    diff,
+    drift,
+    import_,
+    plan,
+    stack_config,
+    validate,
+    voicemails,
+)
 from infra.cli.env import Env
 from infra.cli.status import ExitCode
 from infra.errors import ConfigError, InfraError, summarize
@@ -29,6 +38,7 @@ SUBCOMMANDS: dict[str, ModuleType] = {
     "import": import_,
     "voicemails": voicemails,
     "stack-config": stack_config,
+    "completion": completion,
 }
 """Each module has HELP (one line), add_arguments(parser) and run(args, env) -> ExitCode."""
 
