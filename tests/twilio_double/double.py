@@ -43,6 +43,7 @@ from .routing import RouteTable, Settings
 from .server import DoubleHTTPServer
 from .spec_files import ensure_specs
 from .state import AccountState, Record, SidFactory, Upload, now, rfc2822
+from .voice import VoiceNetwork
 
 PRODUCT_DOMAINS = {
     "api": "api.twilio.com",
@@ -92,6 +93,7 @@ class TwilioDouble:
         self._port, self._verbose = port, verbose
         self._server: DoubleHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.voice = VoiceNetwork(self.state, self.auth_token, self._lock)
         self._dispatcher = Dispatcher(
             state=self.state, lock=self._lock, routes=all_routes(),
             settings=Settings(build_reads=build_reads), faults=self.faults, ledger=self._ledger,
@@ -223,6 +225,11 @@ class TwilioDouble:
                 self.state, call_sid=call_sid, duration=duration, date_created=date_created
             )
             return dict(record)
+
+    def place_call(self, to: str, from_: str = "+15005550006", **script: Any) -> Any:
+        """Place an inbound call to ``to`` and return its :class:`~.callflow.Journey`;
+        ``primary=``, ``callees=``, ``caller=`` as in :meth:`.voice.VoiceNetwork.place_call`."""
+        return self.voice.place_call(to, from_, **script)
 
     def on_write(self, watcher: Callable[[str, AccountState], None]) -> None:
         """Call ``watcher(kind, state)`` after every applied write (``kind`` as in
