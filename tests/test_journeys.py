@@ -22,8 +22,8 @@ from infra.model import Severity
 from tests.harness.cli_runner import failover
 from tests.test_drift import ROOT, credentials
 from tests.test_scenarios import Stack, lines, number, seed_account
-from tests.twilio_double import TwilioDouble
-from tests.twilio_double.internet import Answer, PrimaryOutcome
+from tests.twilio_double import TwilioDouble, runtime
+from tests.twilio_double.internet import Answer, Fetched, PrimaryOutcome
 from tests.twilio_double.people import Caller
 from tests.twilio_double.state import AccountState
 from tests.twilio_double.voice import APPLICATION_ERROR, VoiceNetwork
@@ -295,6 +295,21 @@ def test_a_broken_alert_webhook_never_stops_the_caller(d: TwilioDouble, webhook:
     journey = call(d, "press")
     assert journey.said() == [PRESS_MESSAGE]
     assert journey.find("say")[0].at <= 1.5  # the Function gives up after 1.5 s
+
+
+# -- Serverless visibility ------------------------------------------------------------------
+def test_protected_documents_need_twilios_signature(d: TwilioDouble) -> None:
+    (environment,) = d.state.environments.values()
+    url = f"https://{environment['domain_name']}/lines/fay/voicemail.xml"
+    assert d.voice.request(url, "GET", {}, signed=False).status == 401
+    forged = Fetched(url, "GET", {}, signature="forged")
+    domain, path = environment["domain_name"], "/lines/fay/voicemail.xml"
+    served = runtime.serve(d.state, d.auth_token, d.voice.internet, forged, domain, path, url)
+    assert served.status == 401
+    signed = d.voice.request(url, "GET", {})
+    assert signed.status == 200 and signed.body.startswith("<?xml")
+    missing = d.voice.request(f"https://{environment['domain_name']}/nothing.xml", "GET", {})
+    assert missing.status == 404
 
 
 # -- test mode --------------------------------------------------------------------------------

@@ -34,7 +34,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import calls, numbers, serverless, serverless_build, studio, taskrouter, upload, workspaces
+from . import (
+    calls,
+    control,
+    numbers,
+    serverless,
+    serverless_build,
+    studio,
+    taskrouter,
+    upload,
+    workspaces,
+)
 from .contract import ContractChecker
 from .dispatch import KNOWN_HOSTS, Dispatcher
 from .faults import Faults
@@ -105,6 +115,7 @@ class TwilioDouble:
     def start(self) -> TwilioDouble:
         if self._server is None:
             self._server = DoubleHTTPServer(self._port, self._dispatcher, verbose=self._verbose)
+            self._server.control = lambda incoming: control.handle(self.voice, incoming)
             self._thread = threading.Thread(
                 target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                 name="twilio-double", daemon=True,

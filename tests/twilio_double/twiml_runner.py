@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 Process = Generator[Any, Any, Any]
 WORDS_PER_SECOND = 2.5
 PLAY_SECONDS = 10.0
+MAX_REQUESTS = 60  # per call: a document that keeps re-requesting itself is stopped here
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,9 @@ def run_url(
     """Request ``url`` and run what it answers, following redirects and actions."""
     goto: Goto | None = Goto(url, method.upper(), dict(params or {}))
     while goto is not None:
+        if len(call.journey.requests) >= MAX_REQUESTS:
+            call.step("error", f"stopped after {MAX_REQUESTS} requests: the TwiML loops")
+            return End("hangup")
         if not call.active:  # e.g. a Dial/Record action after the caller hung up
             call.fetch(goto.url, goto.method, goto.params)
             return End("caller-hung-up")

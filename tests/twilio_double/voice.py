@@ -167,11 +167,15 @@ class VoiceNetwork:
         self.studio = StudioRunner(self)
         self.taskrouter = TaskRouterRunner(self)
 
-    def request(self, url: str, method: str, params: dict[str, str]) -> Fetched:
-        """One signed request as Twilio makes it, answered by the runtime or the internet."""
+    def request(
+        self, url: str, method: str, params: dict[str, str], *, signed: bool = True
+    ) -> Fetched:
+        """One request as Twilio makes it (signed unless ``signed=False``), answered by the
+        Serverless runtime or the scripted internet."""
         method = method.upper()
         sent, form = request_url(url, method, params)
-        fetched = Fetched(sent, method, form, sign(self.auth_token, sent, form))
+        signature = sign(self.auth_token, sent, form) if signed else ""
+        fetched = Fetched(sent, method, form, signature)
         parts = urlsplit(sent)
         if runtime.is_runtime_host(parts.hostname or ""):
             runtime.serve(
