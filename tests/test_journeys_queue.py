@@ -136,6 +136,7 @@ def test_an_agent_missing_the_call_is_moved_off_duty_after_20_s(d: TwilioDouble)
     ]
     assert journey.answered_by == f"agent bob ({BOB})"
     assert activity(d, "alice") == "Off Duty"
+    assert "worker alice -> Off Duty" in journey.changes
 
 
 @pytest.mark.xfail(
@@ -213,11 +214,17 @@ def test_agents_answer_every_caller_once_free(d: TwilioDouble) -> None:
 
 
 def test_completing_the_task_through_the_api_frees_the_agent(d: TwilioDouble) -> None:
-    """What the fix must do: with the task completed, the agent's next caller is answered."""
+    """What the fix must do: once the task is completed (TaskRouter's REST API), the agent's
+    voice capacity is free and their next caller is answered."""
     on_duty(d, "alice")
     first = d.voice.place_calls(callers(1), callees={ALICE: "answer"})[0]
     assert first.outcome == "answered"
-    (task,) = d.voice.taskrouter.tasks_of("wrapping")
-    d.voice.taskrouter.complete(task.sid)
+    (workspace,) = d.state.workspaces
+    tasks = d.client().taskrouter.v1.workspaces(workspace).tasks
+    (wrapping,) = tasks.list(assignment_status=["wrapping"])
+    assert wrapping.attributes and '"line": "main"' in wrapping.attributes
+    assert (
+        tasks(wrapping.sid).update(assignment_status="completed").assignment_status == "completed"
+    )
     second = d.voice.place_calls(callers(1), callees={ALICE: "answer"})[0]
     assert second.answered_by == f"agent alice ({ALICE})"

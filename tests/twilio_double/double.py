@@ -42,6 +42,7 @@ from . import (
     serverless_build,
     studio,
     taskrouter,
+    tasks_api,
     upload,
     workspaces,
 )
@@ -77,6 +78,7 @@ def all_routes() -> RouteTable:
         upload,
         taskrouter,
         workspaces,
+        tasks_api,
     ):
         table.extend(module.routes)
     return table
@@ -104,6 +106,7 @@ class TwilioDouble:
         self._server: DoubleHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.voice = VoiceNetwork(self.state, self.auth_token, self._lock)
+        tasks_api.register(self.state, lambda: self.voice.taskrouter)
         self._dispatcher = Dispatcher(
             state=self.state, lock=self._lock, routes=all_routes(),
             settings=Settings(build_reads=build_reads), faults=self.faults, ledger=self._ledger,

@@ -67,6 +67,7 @@ class Task:
     reservations: list[Reservation] = field(default_factory=list)
     refused_by: set[str] = field(default_factory=set)
     history: list[str] = field(default_factory=list)
+    reason: str | None = None
 
 
 @dataclass
@@ -109,8 +110,17 @@ class TaskRouterRunner:
         """What the TaskRouter API's ``AssignmentStatus=completed`` does to a task."""
         task = self.tasks[task_sid]
         if task.status in ("assigned", "wrapping"):
-            self._status(task, "completed", "completed by an API call")
-            self.dispatch()
+            self.move(task, "completed", "completed by an API call")
+
+    def move(self, task: Task, status: str, why: str) -> None:
+        """An API-driven status change (see :mod:`.tasks_api`); frees capacity at once."""
+        if status == "canceled":
+            self.cancel(task, why)
+            return
+        self._status(task, status, why)
+        if status == "completed" and task.worker_sid:
+            self.idle_since[task.worker_sid] = self.net.sim.now
+        self.dispatch()
 
     # -- tasks ---------------------------------------------------------------------------
     def create_task(
@@ -199,7 +209,7 @@ class TaskRouterRunner:
             self._end(reservation, "rejected")
             task.refused_by.add(worker["sid"])
             if instruction and instruction.get("activity_sid"):
-                self._move(worker, instruction["activity_sid"])
+                self._move(worker, instruction["activity_sid"], task.call)
             self._status(task, "pending", f"{worker['friendly_name']} rejected")
             self.net.sim.at(0, self.dispatch)
         else:
@@ -257,7 +267,7 @@ class TaskRouterRunner:
             self._status(task, "wrapping", "the bridged call ended")
             self.idle_since[worker["sid"]] = self.net.sim.now
             if post_work:
-                self._move(worker, post_work)
+                self._move(worker, post_work, call)
             self.dispatch()
 
         call.interrupt(Bridge(name, to, script, on_end))
@@ -273,7 +283,7 @@ class TaskRouterRunner:
         workspace = self.net.state.workspaces[task.workspace_sid]
         target = workspace.get("timeout_activity_sid")
         if target:
-            self._move(worker, target)
+            self._move(worker, target, task.call)
         task.call.step(
             "agent", f"reservation of {worker['friendly_name']} timed out after {after} s; "
             f"{worker['friendly_name']} is now {worker.get('activity_name')}",
@@ -294,12 +304,14 @@ class TaskRouterRunner:
         task.history.append(f"{self.net.sim.now:.0f}s {status}: {why}")
         task.call.change(f"task {task.sid} {status} ({why})")
 
-    def _move(self, worker: Record, activity_sid: str) -> None:
+    def _move(self, worker: Record, activity_sid: str, call: LiveCall | None = None) -> None:
         activity = self.net.state.activities.get(activity_sid)
         if activity is None or activity["workspace_sid"] != worker["workspace_sid"]:
             return
         if worker.get("activity_sid") != activity_sid:
             worker["date_status_changed"] = iso(now())
+            if call is not None:
+                call.change(f"worker {worker['friendly_name']} -> {activity['friendly_name']}")
         worker.update(
             activity_sid=activity_sid, activity_name=activity["friendly_name"],
             available=activity["available"],
