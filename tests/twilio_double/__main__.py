@@ -3,7 +3,8 @@
 Prints the base URL, the credentials and each product's URL, then serves until Ctrl-C. Point
 the twilio library at it by setting each domain's ``base_url`` (and leaving TWILIO_REGION /
 TWILIO_EDGE unset); the printed snippet shows how. ``--seed FILE`` seeds numbers from a YAML
-or JSON file (see :mod:`tests.twilio_double.seed`; ``lines.yaml`` works too).
+or JSON file (see :mod:`tests.twilio_double.seed`; ``lines.yaml`` works too). Calls are
+placed with ``POST /_double/calls`` (README.md, "Calls").
 Must not import: infra.*
 """
 
@@ -57,6 +58,7 @@ def _banner(double: TwilioDouble, seeded: int) -> str:
             for attr, host in PRODUCT_DOMAINS.items()
         ),
         "",
+        f"Place a call: POST {double.base_url}/_double/calls (tests/twilio_double/README.md)",
         "Ctrl-C to stop.",
     ]
     return "\n".join(lines)
