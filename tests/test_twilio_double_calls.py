@@ -17,7 +17,7 @@ from tests.twilio_double import TwilioDouble
 from tests.twilio_double.callflow import Signal, Simulation, Sleep, Wait
 from tests.twilio_double.internet import Answer, PrimaryOutcome
 from tests.twilio_double.people import Callee, Caller
-from tests.twilio_double.voice import APPLICATION_ERROR
+from tests.twilio_double.voice import APPLICATION_ERROR, CallSpec
 
 LINE, CALLER = "+14155550100", "+16285550199"
 PRIMARY, BACKUP = "https://app.example.com/voice", "https://backup.example.com/voice.xml"
@@ -162,9 +162,9 @@ def test_callee_scripts_are_used_call_by_call() -> None:
 
 
 # -- TaskRouter from TwiML --------------------------------------------------------------------
-def _workspace(d: TwilioDouble, callback: str) -> tuple[str, str]:
+def _workspace(d: TwilioDouble, callback: str, *, multitask: bool = True) -> tuple[str, str]:
     tr = d.client().taskrouter.v1
-    ws = tr.workspaces.create(friendly_name="calls")
+    ws = tr.workspaces.create(friendly_name="calls", multi_task_enabled=multitask)
     on = tr.workspaces(ws.sid).activities.create(friendly_name="On", available=True)
     off = tr.workspaces(ws.sid).activities.create(friendly_name="Off", available=False)
     tr.workspaces(ws.sid).update(timeout_activity_sid=off.sid)
@@ -219,6 +219,30 @@ def test_leave_in_the_wait_document_gives_queue_result_leave(d: TwilioDouble) ->
     assert journey.find("agent") == []  # the pending reservation was canceled, not timed out
     (ann,) = d.state.workers.values()
     assert ann["activity_name"] == "On"
+
+
+@pytest.mark.parametrize(("multitask", "second"), [(True, "voicemail"), (False, "answered")])
+def test_a_wrapping_task_holds_the_agent_only_in_a_multitasking_workspace(
+    d: TwilioDouble, multitask: bool, second: str
+) -> None:
+    callback = "https://app.example.com/assign"
+    _, workflow = _workspace(d, callback, multitask=multitask)
+    d.voice.internet.script(callback, Answer.json('{"instruction": "dequeue", "from": "+1"}'))
+    d.voice.internet.script(
+        BACKUP,
+        twiml(f'<Enqueue workflowSid="{workflow}" waitUrl="/w.xml"><Task>{{"kind": "x"}}</Task>'
+              '</Enqueue><Record action="/bye"/>'),
+    )  # fmt: skip
+    d.voice.internet.script(
+        "https://backup.example.com/w.xml", twiml('<Pause length="200"/><Leave/>')
+    )
+    d.voice.internet.script("https://backup.example.com/bye", twiml("<Hangup/>"))
+    first, later = d.voice.place_calls(
+        [CallSpec(LINE, CALLER, "http_500"), CallSpec(LINE, "+16285550100", "http_500", at=10)],
+        callees={"+15557770001": "answer"},
+    )
+    assert first.outcome == "answered"
+    assert later.outcome == second
 
 
 # -- the standalone double's HTTP endpoint ----------------------------------------------------
