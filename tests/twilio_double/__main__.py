@@ -5,7 +5,8 @@ the twilio library at it by setting each domain's ``base_url`` (and leaving TWIL
 TWILIO_EDGE unset); the printed snippet shows how. ``--seed FILE`` seeds numbers, calls and
 recordings from a YAML or JSON file (see :mod:`tests.twilio_double.seed`; ``lines.yaml`` works
 too, and is deployable as it is). Twilio's documented limits are on (:mod:`.limits`);
-``--no-limits`` switches them off.
+``--no-limits`` switches them off. Calls are placed with ``POST /_double/calls``
+(README.md, "Calls").
 Must not import: infra.*
 """
 
@@ -65,6 +66,7 @@ def _banner(double: TwilioDouble, limits: bool) -> str:
             for attr, host in PRODUCT_DOMAINS.items()
         ),
         "",
+        f"Place a call: POST {double.base_url}/_double/calls (tests/twilio_double/README.md)",
         "Ctrl-C to stop.",
     ]
     return "\n".join(lines)

@@ -35,7 +35,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import calls, numbers, serverless, serverless_build, studio, taskrouter, upload, workspaces
+from . import (
+    calls,
+    control,
+    numbers,
+    serverless,
+    serverless_build,
+    studio,
+    taskrouter,
+    tasks_api,
+    upload,
+    workspaces,
+)
 from .contract import ContractChecker
 from .dispatch import KNOWN_HOSTS, Dispatcher
 from .faults import Faults
@@ -45,6 +56,7 @@ from .routing import RouteTable, Settings
 from .server import DoubleHTTPServer
 from .spec_files import ensure_specs
 from .state import AccountState, Record, SidFactory, Upload, now, rfc2822
+from .voice import VoiceNetwork
 
 PRODUCT_DOMAINS = {
     "api": "api.twilio.com",
@@ -68,6 +80,7 @@ def all_routes() -> RouteTable:
         upload,
         taskrouter,
         workspaces,
+        tasks_api,
     ):
         table.extend(module.routes)
     return table
@@ -98,6 +111,8 @@ class TwilioDouble:
         self._port, self._verbose = port, verbose
         self._server: DoubleHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.voice = VoiceNetwork(self.state, self.auth_token, self._lock)
+        tasks_api.register(self.state, lambda: self.voice.taskrouter)
         self._dispatcher = Dispatcher(
             state=self.state, lock=self._lock, routes=all_routes(),
             settings=Settings(build_reads=build_reads), faults=self.faults, ledger=self._ledger,
@@ -109,6 +124,7 @@ class TwilioDouble:
     def start(self) -> TwilioDouble:
         if self._server is None:
             self._server = DoubleHTTPServer(self._port, self._dispatcher, verbose=self._verbose)
+            self._server.control = lambda incoming: control.handle(self.voice, incoming)
             self._thread = threading.Thread(
                 target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                 name="twilio-double", daemon=True,
@@ -229,6 +245,11 @@ class TwilioDouble:
                 self.state, call_sid=call_sid, duration=duration, date_created=date_created
             )
             return dict(record)
+
+    def place_call(self, to: str, from_: str = "+15005550006", **script: Any) -> Any:
+        """Place an inbound call to ``to`` and return its :class:`~.callflow.Journey`;
+        ``primary=``, ``callees=``, ``caller=`` as in :meth:`.voice.VoiceNetwork.place_call`."""
+        return self.voice.place_call(to, from_, **script)
 
     def on_write(self, watcher: Callable[[str, AccountState], None]) -> None:
         """Call ``watcher(kind, state)`` after every applied write (``kind`` as in

@@ -14,9 +14,11 @@ import struct
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from . import control
 from .dispatch import Dispatcher, Incoming, Outcome
 from .errors import error_body
 from .recording import Violation
@@ -31,6 +33,7 @@ class DoubleHTTPServer(ThreadingHTTPServer):
     def __init__(self, port: int, dispatcher: Dispatcher, *, verbose: bool = False) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.dispatcher = dispatcher
+        self.control: Callable[[Incoming], Outcome] | None = None  # /_double/ endpoints
         self.stopping = threading.Event()
         self.verbose = verbose
 
@@ -61,7 +64,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        outcome = self._dispatch(Incoming(self.command, self.path, self.headers, body))
+        incoming = Incoming(self.command, self.path, self.headers, body)
+        if self.server.control is not None and control.is_control(self.path):
+            outcome = self.server.control(incoming)  # the double's own API: no contract check
+        else:
+            outcome = self._dispatch(incoming)
         if outcome.status is None:
             if outcome.hang:
                 self.server.stopping.wait(outcome.hang)

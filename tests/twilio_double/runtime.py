@@ -1,0 +1,135 @@
+"""Serverless runtime: what ``https://{domain}.twil.io/{path}`` answers in the double.
+
+The environment whose ``domain_name`` is the host serves the files of its deployed build:
+- an Asset answers its uploaded bytes with the upload's content type;
+- a Function runs as real JavaScript under ``node`` (``runtime_shim.js``) with
+  ``context`` (``DOMAIN_NAME``, ``PATH``, ``SERVICE_SID``, ``ENVIRONMENT_SID``,
+  ``ACCOUNT_SID``), ``event`` (the request's query and form parameters), ``callback``,
+  ``Twilio.Response`` and ``Twilio.twiml.VoiceResponse``; its outgoing ``fetch`` calls are
+  answered by the scripted :class:`~.internet.Internet` and logged there;
+- visibility: ``public`` is served to anyone; ``protected`` only with a valid
+  ``X-Twilio-Signature`` (else 401); ``private`` is never served by URL (404); a path the
+  build does not hold is 404.
+Functions answer GET and POST alike (the runtime routes every method; assumed, see README).
+Must not import: infra.*
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from .internet import Answer, Fetched, Internet, valid_signature
+from .state import AccountState, Record
+
+SHIM = Path(__file__).with_name("runtime_shim.js")
+NODE_TIMEOUT = 20.0  # real seconds a Function may take before the double gives up on node
+
+
+class NodeMissingError(RuntimeError):
+    """``node`` is not installed: Functions cannot run."""
+
+
+def is_runtime_host(host: str) -> bool:
+    return host.endswith(".twil.io")
+
+
+def _deployed(state: AccountState, domain: str, path: str) -> tuple[Record, Record, str] | None:
+    """(environment, version, "asset"|"function") serving ``path`` on ``domain``."""
+    for environment in state.environments.values():
+        if environment["domain_name"] != domain:
+            continue
+        build = state.builds.get(environment.get("build_sid") or "")
+        if build is None:
+            return None
+        for kind in ("asset", "function"):
+            for version in build[f"{kind}_versions"]:
+                if version["path"] == path:
+                    return environment, version, kind
+        return None
+    return None
+
+
+def serve(
+    state: AccountState, auth_token: str, internet: Internet, fetched: Fetched, domain: str,
+    path: str, signed_url: str,
+) -> Fetched:  # fmt: skip
+    """Answer one request to a ``*.twil.io`` URL (see module doc); fills ``fetched``."""
+    fetched.served_by = "serverless"
+    found = _deployed(state, domain, path)
+    if found is None or found[1].get("visibility") == "private":
+        return _status(fetched, 404, "Not Found")
+    environment, version, kind = found
+    if version.get("visibility") == "protected" and not valid_signature(
+        auth_token, signed_url, fetched.params, fetched.signature
+    ):
+        return _status(fetched, 401, "Unauthorized: invalid X-Twilio-Signature")
+    upload = state.files[version["sid"]]
+    if kind == "asset":
+        fetched.status, fetched.body = 200, upload.data.decode("utf-8", "replace")
+        fetched.content_type = upload.content_type or "application/octet-stream"
+        return fetched
+    event = {**_query(fetched.url), **fetched.params}
+    context = {
+        "DOMAIN_NAME": domain, "PATH": path, "SERVICE_SID": environment["service_sid"],
+        "ENVIRONMENT_SID": environment["sid"], "ACCOUNT_SID": state.account_sid,
+    }  # fmt: skip
+    result = run_function(upload.data.decode("utf-8"), context, event, internet)
+    fetched.status = int(result["status"])
+    fetched.body = result["body"]
+    fetched.content_type = result.get("headers", {}).get("Content-Type", "application/json")
+    fetched.elapsed = result.get("elapsed_ms", 0) / 1000
+    if not 200 <= fetched.status < 300:
+        fetched.error_code = 11200
+    return fetched
+
+
+def _status(fetched: Fetched, status: int, body: str) -> Fetched:
+    fetched.status, fetched.body, fetched.content_type = status, body, "text/plain"
+    fetched.error_code = 11200
+    return fetched
+
+
+def _query(url: str) -> dict[str, str]:
+    from urllib.parse import parse_qsl, urlsplit
+
+    return dict(parse_qsl(urlsplit(url).query))
+
+
+def _answer_json(answer: Answer) -> dict[str, Any]:
+    return {
+        "status": answer.status, "body": answer.body, "content_type": answer.content_type,
+        "delay": answer.delay, "refused": answer.refused,
+    }  # fmt: skip
+
+
+def run_function(
+    source: str, context: dict[str, Any], event: dict[str, str], internet: Internet
+) -> dict[str, Any]:
+    """Run ``exports.handler`` of ``source``; returns the shim's result plus ``elapsed_ms``.
+    Outgoing requests of the Function are appended to ``internet.log``."""
+    node = shutil.which("node")
+    if node is None:
+        raise NodeMissingError("node is needed to run Twilio Functions in the double")
+    payload = {
+        "source": source, "context": context, "event": event,
+        "internet": {url: _answer_json(a) for url, a in internet.answers.items()},
+        "fallback": _answer_json(internet.default),
+    }  # fmt: skip
+    done = subprocess.run(  # noqa: S603 - fixed program, JSON on stdin
+        [node, str(SHIM)], input=json.dumps(payload), capture_output=True, text=True,
+        timeout=NODE_TIMEOUT, check=False,
+    )  # fmt: skip
+    try:
+        output = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        detail = (done.stderr or "no output: the Function never called callback").strip()
+        return {"status": 500, "body": detail[-500:], "headers": {}, "elapsed_ms": 0}
+    for request in output.get("requests", []):
+        internet.log.append({**request, "from": "function"})
+    result = dict(output["result"])
+    result["elapsed_ms"] = output.get("elapsed_ms", 0)
+    return result
