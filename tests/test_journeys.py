@@ -26,7 +26,7 @@ from tests.twilio_double import TwilioDouble, runtime
 from tests.twilio_double.internet import Answer, Fetched, PrimaryOutcome
 from tests.twilio_double.people import Caller
 from tests.twilio_double.state import AccountState
-from tests.twilio_double.voice import APPLICATION_ERROR, VoiceNetwork
+from tests.twilio_double.voice import APPLICATION_ERROR, CallSpec, VoiceNetwork
 
 ALERTS = "https://hooks.acme.example/failover"
 CALLER = "+16285550199"
@@ -58,7 +58,8 @@ class Applied:
         d = self.double
         for name in _TABLES:
             setattr(d.state, name, copy.deepcopy(self.snapshot[name]))
-        d.voice = VoiceNetwork(d.state, d.auth_token, d._lock)  # noqa: SLF001
+        d.voice = VoiceNetwork(d.state, d.auth_token, d._lock, d.limits)  # noqa: SLF001
+        d.limits.reset()
         d.voice.internet.script(ALERTS, Answer(204))
         return d
 
@@ -320,3 +321,21 @@ def test_test_mode_sends_every_call_straight_to_the_failover(d: TwilioDouble) ->
     assert journey.outcome == "voicemail"
     (alert,) = alerts(d)
     assert (alert["line"], alert["error_code"], alert["error_url"]) == ("eli", "", "")
+
+
+def test_a_mass_outage_past_studios_rate_ends_in_the_application_error(d: TwilioDouble) -> None:
+    """Studio starts at most 100 new inbound executions a second per account; past that Twilio
+    requests the number's fallback URL, and for a flow-backed line the fallback *is* the flow,
+    so the caller hears Twilio's application error (the scale issue removes this hop). The
+    rate is lowered to 2 here so three simultaneous callers show it."""
+    d.limits.set(studio_inbound_executions_per_second=2)
+    specs = [
+        CallSpec(NUMBERS["sales"], f"+1628555020{i}", PrimaryOutcome.http_500, Caller())
+        for i in range(3)
+    ]
+    journeys = d.voice.place_calls(specs, callees={SALES_FORWARD: "answer:6"})
+    assert [j.outcome for j in journeys[:2]] == ["answered", "answered"]
+    refused = journeys[2]
+    assert refused.outcome == "application-error"
+    assert any(kind == "say" and APPLICATION_ERROR in text for kind, text in steps(refused))
+    assert any("Studio refused a new execution" in s.text for s in refused.steps)

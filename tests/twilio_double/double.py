@@ -111,7 +111,7 @@ class TwilioDouble:
         self._port, self._verbose = port, verbose
         self._server: DoubleHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self.voice = VoiceNetwork(self.state, self.auth_token, self._lock)
+        self.voice = VoiceNetwork(self.state, self.auth_token, self._lock, self.limits)
         tasks_api.register(self.state, lambda: self.voice.taskrouter)
         self._dispatcher = Dispatcher(
             state=self.state, lock=self._lock, routes=all_routes(),

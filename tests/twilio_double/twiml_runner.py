@@ -76,6 +76,10 @@ def parse(body: str) -> ET.Element | None:
     return root if root.tag == "Response" else None
 
 
+STUDIO_RATE_EXCEEDED = 20429
+"""Logged when Studio refuses a new execution past its rate (code assumed: undocumented)."""
+
+
 def run_url(
     call: LiveCall, url: str, method: str = "POST", params: dict[str, str] | None = None
 ) -> Process:
@@ -91,6 +95,13 @@ def run_url(
         if call.net.studio.is_flow_url(goto.url):
             if call.in_flow(goto.url):
                 return End("studio-return")
+            limits = call.net.limits
+            if limits is not None and not limits.studio_execution_allowed(call.net.sim.now):
+                # Past 100 new inbound executions a second Twilio requests the number's
+                # fallback URL (https://www.twilio.com/docs/studio/user-guide/studio-faq);
+                # the error code it logs is unconfirmed (20429 assumed).
+                call.step("error", "Studio refused a new execution: over the per-second rate")
+                return End("failed", STUDIO_RATE_EXCEEDED, goto.url)
             return (yield from call.net.studio.run(call, goto.url, goto.params))
         fetched = call.fetch(goto.url, goto.method, goto.params)
         if fetched.elapsed and not (yield from call.spend(fetched.elapsed)):

@@ -159,8 +159,10 @@ class LiveCall:
 class VoiceNetwork:
     """Everything calls share in one double (see module doc)."""
 
-    def __init__(self, state: AccountState, auth_token: str, lock: Any) -> None:
+    def __init__(self, state: AccountState, auth_token: str, lock: Any, limits: Any = None) -> None:
         self.state, self.auth_token, self.lock = state, auth_token, lock
+        self.limits = limits
+        """The double's ``Limits``: Studio's new-execution rate applies to calls too."""
         self.sim = Simulation()
         self.internet = Internet()
         self.callees = CalleeBook()
