@@ -153,12 +153,25 @@ def converge(
     double.faults.clear()
     state = engine.up(config, SETTINGS, state).state
     assert duplicate_names(double.state) == []
-    assert normalised(double.state) == clean.state
+    assert normalised(double.state) == clean.state, _difference(
+        normalised(double.state), clean.state, error
+    )
     before = sum(double.writes().values())
     again = engine.up(config, SETTINGS, state)
     assert again.changed == [] and sum(double.writes().values()) == before
     assert watcher.problems == []
     assert double.deletes_of_numbers() == []
+
+
+def _difference(got: dict[str, Any], want: dict[str, Any], error: Exception | None) -> str:
+    """Only the records that differ, table by table, and how the first apply failed."""
+    lines = [f"first apply: {error!r}"]
+    for table in sorted(set(got) | set(want)):
+        a, b = got.get(table, {}), want.get(table, {})
+        for key in sorted(set(a) | set(b)):
+            if a.get(key) != b.get(key):
+                lines.append(f"{table}[{key}]: got {a.get(key)!r}, clean apply {b.get(key)!r}")
+    return "\n".join(lines)
 
 
 def test_the_watcher_sees_a_number_pointed_at_a_missing_flow_or_document(
