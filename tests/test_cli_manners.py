@@ -118,3 +118,27 @@ def test_bash_completion_is_valid_and_knows_the_commands_and_options(tmp_path: P
     assert subprocess.run(["bash", "-n", str(script)], check=False).returncode == 0
     for word in (*SUBCOMMANDS, "--severity", "--format"):
         assert word in result.stdout, word
+
+
+def test_init_starts_a_repository_that_validates_and_never_overwrites(tmp_path: Path) -> None:
+    result = failover("init", "--account", "shop", cwd=tmp_path)
+    assert result.code == ExitCode.OK, result.stderr
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert written == [
+        "Pulumi.yaml",
+        "__main__.py",
+        "lines.yaml",
+        "requirements.txt",
+        "schemas/lines.schema.json",
+    ]
+    assert (tmp_path / "schemas/lines.schema.json").read_bytes() == (
+        ROOT / "schemas/lines.schema.json"
+    ).read_bytes()
+    assert failover("validate", cwd=tmp_path).code == ExitCode.OK
+    assert failover("stack-config", "--stack", "any", cwd=tmp_path).stdout == (
+        "LINES_FILE=lines.yaml\nSEVERITY=minor\n"
+    )
+    (tmp_path / "lines.yaml").write_text("mine\n")
+    again = failover("init", cwd=tmp_path)
+    assert again.code == ExitCode.ERROR and "nothing was written" in again.stderr
+    assert (tmp_path / "lines.yaml").read_text() == "mine\n"

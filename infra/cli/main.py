@@ -21,6 +21,7 @@ from infra.cli import (
     diff,
     drift,
     import_,
+    init,
     plan,
     stack_config,
     validate,
@@ -37,6 +38,7 @@ SUBCOMMANDS: dict[str, ModuleType] = {
     "drift": drift,
     "import": import_,
     "voicemails": voicemails,
+    "init": init,
     "stack-config": stack_config,
     "completion": completion,
 }
