@@ -23,8 +23,15 @@ import jsonschema
 import yaml
 
 from infra.errors import ConfigError, Diagnostic, Level
-from infra.lines import checks
-from infra.lines.source import Document, format_path, parse_document, read_document
+from infra.lines import checks, numbers
+from infra.lines.source import (
+    Document,
+    format_path,
+    parse_document,
+    read_document,
+    yaml11_reading,
+)
+from infra.lines.text import odd_characters, one_line, quoted
 from infra.model import (
     DEFAULT_FORWARD_TIMEOUT_S,
     DEFAULT_QUEUE_TIMEOUT_S,
@@ -59,11 +66,26 @@ def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
     if not isinstance(node, dict):
         return node
     out = {key: _inline_refs(value, defs) for key, value in node.items() if key != "$defs"}
+    if isinstance(out.get("pattern"), str):
+        out["pattern"] = _python_pattern(out["pattern"])
     ref = out.pop("$ref", None)
     if isinstance(ref, str) and ref.startswith("#/$defs/"):
         target = _inline_refs(defs[ref.removeprefix("#/$defs/")], defs)
         out = {**target, **out}
     return out
+
+
+def _python_pattern(pattern: str) -> str:
+    """An ECMA ``pattern`` as Python's ``re.search`` must see it to mean the same.
+
+    In ECMA-262 (what JSON Schema specifies, and what editors run) ``$`` matches only at the
+    very end; in Python it also matches before a final newline, so ``"main\\n"`` passed
+    ``^[a-z]+$``. jsonschema uses ``re.search`` as is; fastjsonschema already rewrites
+    ``$`` as ``\\Z``. Both now see ``\\Z``.
+    """
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        return pattern[:-1] + "\\Z"
+    return pattern
 
 
 @functools.cache
@@ -159,13 +181,18 @@ def _finish(
     return build_model(document), diagnostics
 
 
+_KEY_ERRORS = ("required", "additionalProperties")
+"""Schema errors about a mapping's keys: the values it does hold are still well typed."""
+
+
 def _broken_subtrees(errors: list[jsonschema.ValidationError]) -> set[tuple[str | int, ...]]:
-    """Paths (at most two levels, e.g. ``("lines", 3)``) that failed the schema.
+    """Paths of the values that failed the schema (e.g. ``("lines", 3, "number")``).
 
     Semantic checks skip these, so they never trip over a value of the wrong type, yet
-    still report problems everywhere else in the same run.
+    still report problems everywhere else in the same run, the rest of the same line
+    included: a typo'd or missing key breaks nothing but itself.
     """
-    return {tuple(error.absolute_path)[:2] for error in errors}
+    return {tuple(error.absolute_path) for error in errors if error.validator not in _KEY_ERRORS}
 
 
 def schema_diagnostics(document: Document) -> list[Diagnostic]:
@@ -187,17 +214,40 @@ def _translate(error: jsonschema.ValidationError, document: Document) -> list[Di
         message = f'{subject} is missing required key "{missing}"'
         return [Diagnostic(where, Level.ERROR, message, format_path(path))]
     if error.validator == "type":
-        message = f"{subject} {_type_message(error)}"
+        message = f"{subject} {_type_message(error, document.node(path))}"
+        hint = _hint(error, document.node(path))
+        message = f"{message}; {hint}" if hint else message
         return [Diagnostic(where, Level.ERROR, message, format_path(path))]
     custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
-    if custom:
-        message = f"{subject} {custom}"
-    elif error.validator in ("minLength", "maxLength"):
+    if error.validator in ("minLength", "maxLength"):
         limit = error.validator_value
         message = f"{subject} must be {'at least' if error.validator == 'minLength' else 'at most'} {limit} characters long"
+    elif custom:
+        message = f"{subject} {custom}"
     else:
-        message = f"{subject}: {error.message}"
+        message = f"{subject}: {one_line(error.message)}"
+    hint = _hint(error, document.node(path))
+    if hint:
+        message = f"{message}; {hint}"
     return [Diagnostic(where, Level.ERROR, message, format_path(path))]
+
+
+def _hint(error: jsonschema.ValidationError, node: yaml.Node | None) -> str:
+    """Why a value that looks right is wrong: YAML 1.1 readings, invisible characters."""
+    value = error.instance
+    if not isinstance(value, str) or node is None:
+        return ""
+    if getattr(node, "alias_of", None) is not None:
+        node = node.alias_of
+    reading = yaml11_reading(node)
+    if reading:
+        return reading
+    if error.validator == "pattern":
+        emergency = numbers.emergency(value) if value.startswith("+") else None
+        if emergency:
+            return f"it is the emergency number {emergency}, which failover must never dial"
+        return odd_characters(value)
+    return ""
 
 
 MAX_UNKNOWN_KEYS_SHOWN = 20
@@ -216,13 +266,13 @@ def _unknown_keys(
         key = key_node.value
         close = difflib.get_close_matches(str(key), allowed, n=1)
         hint = f'; did you mean "{close[0]}"?' if close else f"; allowed keys: {', '.join(allowed)}"
-        message = f'unknown key "{key}" in {_subject(path)}{hint}'
+        message = f"unknown key {quoted(key)} in {_subject(path)}{hint}"
         out.append(
             Diagnostic(
                 document.ref(key_node.start_mark),
                 Level.ERROR,
                 message,
-                format_path((*path, str(key))),
+                format_path((*path, one_line(str(key)))),
             )
         )
     if len(unknown) > MAX_UNKNOWN_KEYS_SHOWN:
@@ -239,18 +289,23 @@ def _unknown_keys(
     return out
 
 
-def _type_message(error: jsonschema.ValidationError) -> str:
+def _type_message(error: jsonschema.ValidationError, node: yaml.Node | None = None) -> str:
     expected = error.validator_value
     word = _TYPE_WORDS.get(expected, str(expected)) if isinstance(expected, str) else str(expected)
     got = error.instance
+    written = node.value if isinstance(node, yaml.ScalarNode) and node.style is None else None
     if expected == "string" and isinstance(got, int) and not isinstance(got, bool):
-        return f'must be a string; put numbers in quotes, e.g. "+{got}" (unquoted, YAML reads {got} as an integer)'
+        if written is None or written.startswith("+"):
+            return f'must be a string; put numbers in quotes, e.g. "+{got}" (unquoted, YAML reads {got} as an integer)'
+    if expected == "string" and isinstance(got, int | float) and written is not None:
+        kind = "a boolean" if isinstance(got, bool) else "a number"
+        return f"must be a string, not {kind}; put it in quotes: {quoted(written)}"
     if got is None:
         shown = "nothing (null)"
     elif isinstance(got, dict | list):
         shown = "a mapping" if isinstance(got, dict) else "a list"
     else:
-        shown = json.dumps(got, default=str)[:40]
+        shown = one_line(json.dumps(got, default=str, ensure_ascii=False)[:40])
     return f"must be {word}, not {shown}"
 
 
@@ -260,7 +315,7 @@ def _subject(path: tuple[Any, ...]) -> str:
         return "the file"
     if isinstance(path[-1], int):
         return format_path(path[-2:]) if len(path) >= 2 else f"item {path[-1]}"
-    return str(path[-1])
+    return one_line(str(path[-1]))
 
 
 # ---------------------------------------------------------------- model building

@@ -26,7 +26,7 @@ import yaml
 from yaml.composer import Composer
 
 from infra.errors import Diagnostic, Level, SourceRef
-from infra.lines.text import FORBIDDEN, char_name, quoted
+from infra.lines.text import FORBIDDEN, char_name, one_line, quoted
 
 MAX_BYTES = 8 * 1024 * 1024
 """Larger files are refused before parsing (a 10,000-line lines.yaml is about 300 KB)."""
@@ -46,7 +46,7 @@ def format_path(path: Sequence[PathItem]) -> str:
     out = ""
     for item in path:
         out += f"[{item}]" if isinstance(item, int) else (f".{item}" if out else str(item))
-    return out
+    return one_line(out)
 
 
 @dataclass(slots=True)

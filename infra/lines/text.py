@@ -66,9 +66,9 @@ def odd_characters(text: str, allowed: str = "") -> str:
         if char in "\n\r":
             where = "at the end" if position == len(text) else f"at character {position}"
             return f"it contains a line break ({char_name(char)}) {where}"
-        kind = "an invisible character" if _invisible(char) else "a look-alike character"
         if char == " ":
-            kind = "a space"
+            return f"it contains a space at character {position}"
+        kind = "an invisible character" if _invisible(char) else "a look-alike character"
         return f"it contains {kind}, {char_name(char)}, at character {position}"
     return ""
 
