@@ -58,10 +58,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _git_show(env: Env, ref: str, file: str) -> bytes | None:
     """The file's bytes at ``ref``, or None when it did not exist there."""
+    from infra.git_refs import ref_problem
+
+    problem = ref_problem(ref)
+    if problem:
+        raise InfraError(f"--base/--head {problem}")
     path = env.path(file)
     try:
         proc = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            ["git", "-C", str(path.parent), "show", f"{ref}:./{path.name}"],  # noqa: S607
+            # The ref is checked above and, after --end-of-options, can never be an option.
+            ["git", "-C", str(path.parent), "show", "--end-of-options", f"{ref}:./{path.name}"],  # noqa: S607
             capture_output=True,
             check=False,
         )

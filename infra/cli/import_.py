@@ -23,7 +23,6 @@ text with JSON-quoted scalars, so ``infra.lines.load`` stays the only YAML reade
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from collections.abc import Callable
 from typing import NamedTuple
@@ -33,18 +32,21 @@ import phonenumbers
 from infra.cli.env import Env
 from infra.cli.status import ExitCode
 from infra.errors import InfraError
+from infra.lines.text import FORBIDDEN, quoted
+from infra.lines.urls import problem as url_problem
+from infra.lines.urls import redact
 from infra.live import LiveFlow, LiveNumber, connect, read_flows, read_numbers
 
 HELP = "write a draft lines.yaml from the numbers already in the Twilio account"
-ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9-]{1,29}$")
+ACCOUNT_NAME = re.compile(r"[a-z][a-z0-9-]{1,29}")
 """``account.name`` in the schema."""
-ID = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+ID = re.compile(r"[a-z][a-z0-9-]{0,39}")
 """A line id in the schema."""
 DEFAULT_ACCOUNT = "imported"
 ID_MAX = 40
 NAME_MAX = 64
-_FLOW_SID = re.compile(r"/Flows/(FW[0-9a-fA-F]{32})$")
-_DOCUMENT = re.compile(r"^https://[^/]+\.twil\.io(/lines/[a-z][a-z0-9-]*/[a-z-]+\.xml)$")
+_FLOW_SID = re.compile(r"/Flows/(FW[0-9a-fA-F]{32})\Z")
+_DOCUMENT = re.compile(r"https://[^/]+\.twil\.io(/lines/[a-z][a-z0-9-]*/[a-z-]+\.xml)")
 _OURS = "-failover-"
 """Infix of this tool's Studio flow names (``infra.render.entry.flow_name``)."""
 
@@ -61,7 +63,7 @@ class Seen(NamedTuple):
 
 
 def _account_name(value: str) -> str:
-    if not ACCOUNT_NAME.match(value):
+    if not ACCOUNT_NAME.fullmatch(value):
         raise argparse.ArgumentTypeError(
             "must be 2-30 characters: lowercase letters, digits and dashes, starting with a letter"
         )
@@ -109,7 +111,7 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
 def _guess_account(flows: dict[str, LiveFlow]) -> str:
     """The account name of this tool's flows, when they all agree; else the default."""
     names = {n.split(_OURS, 1)[0] for n in flows if _OURS in n}
-    names = {n for n in names if ACCOUNT_NAME.match(n)}
+    names = {n for n in names if ACCOUNT_NAME.fullmatch(n)}
     return names.pop() if len(names) == 1 else DEFAULT_ACCOUNT
 
 
@@ -126,7 +128,7 @@ def _recogniser(flows: dict[str, LiveFlow]) -> Recognise:
                 line = flow.friendly_name.split(_OURS, 1)[1].removesuffix(".queue")
                 return Seen(True, f"this tool's Studio flow {flow.friendly_name}", line)
             return Seen(False, f"Studio flow {flow.friendly_name}")
-        document = _DOCUMENT.match(url)
+        document = _DOCUMENT.fullmatch(url)
         if document:
             path = document.group(1)
             return Seen(True, f"this tool's TwiML document {path}", path.split("/")[2])
@@ -177,7 +179,7 @@ def _ids(numbers: list[LiveNumber], recognise: Recognise) -> list[str]:
     deployed: list[str] = []
     for number in numbers:
         urls = [u for u in (number.voice_fallback_url, number.voice_url) if u]
-        lines = [recognise(u).line for u in urls if ID.match(recognise(u).line)]
+        lines = [recognise(u).line for u in urls if ID.fullmatch(recognise(u).line)]
         deployed.append(next((line for line in lines if line not in deployed), ""))
     taken = {ident for ident in deployed if ident}
     return [ident or _slug(number, taken) for number, ident in zip(numbers, deployed, strict=True)]
@@ -229,8 +231,11 @@ def _primary(number: LiveNumber, recognise: Recognise) -> list[str]:
         ]
     if not url.startswith("https://"):
         return [
-            f"    # voice URL {url} is not https, so it is not declared as primary (left alone)"
+            f"    # voice URL {_quote(redact(url))} is not https, so it is not declared as primary (left alone)"
         ]
+    problem = url_problem(url)
+    if problem:
+        return [f"    # voice URL {_quote(redact(url))} {problem}; not declared as primary"]
     if number.voice_method == "GET":
         return [f"    # primary: {_quote(url)}   # requested with GET today; a primary gets POST"]
     return [f"    primary: {_quote(url)}   # the number's voice URL today"]
@@ -246,7 +251,10 @@ def _failover(number: LiveNumber, recognise: Recognise) -> list[str]:
             f"    # fallback today: {seen.words}; copy its failover from the file that deployed it"
         ]
     if not url.startswith("https://"):
-        return [f"    # fallback today: {url} (not https, so not kept)"]
+        return [f"    # fallback today: {_quote(redact(url))} (not https, so not kept)"]
+    problem = url_problem(url)
+    if problem:
+        return [f"    # fallback today: {_quote(redact(url))} {problem}; not kept"]
     note = f"{seen.words}, " if seen.words else ""
     if number.voice_fallback_method == "GET":
         note += "requested with GET today (a failover url gets POST), "
@@ -254,5 +262,9 @@ def _failover(number: LiveNumber, recognise: Recognise) -> list[str]:
 
 
 def _quote(text: str) -> str:
-    """A YAML double-quoted scalar (JSON strings are valid YAML); safe for any text."""
-    return json.dumps(text, ensure_ascii=False)
+    """A YAML double-quoted scalar (JSON strings are valid YAML); safe for any text.
+
+    Line separators and invisible characters are escaped too, so a comment or value
+    always stays on its one line.
+    """
+    return quoted(FORBIDDEN.sub("", text), limit=len(text))
