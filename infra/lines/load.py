@@ -293,7 +293,8 @@ def _type_message(error: jsonschema.ValidationError, node: yaml.Node | None = No
     expected = error.validator_value
     word = _TYPE_WORDS.get(expected, str(expected)) if isinstance(expected, str) else str(expected)
     got = error.instance
-    written = node.value if isinstance(node, yaml.ScalarNode) and node.style is None else None
+    plain = isinstance(node, yaml.ScalarNode) and node.style in (None, "")
+    written = node.value if plain else None
     if expected == "string" and isinstance(got, int) and not isinstance(got, bool):
         if written is None or written.startswith("+"):
             return f'must be a string; put numbers in quotes, e.g. "+{got}" (unquoted, YAML reads {got} as an integer)'

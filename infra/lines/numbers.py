@@ -56,8 +56,16 @@ def emergency(number: str) -> str | None:
     regions = phonenumbers.region_codes_for_country_code(found.country_code)
     valid = phonenumbers.is_valid_number(found)
     for region in regions:
-        if phonenumbers.is_emergency_number(national, region):
-            return f"{national} in {region}"
-        if not valid and phonenumbers.connects_to_emergency_number(national, region):
-            return f"{national} in {region}"
+        if phonenumbers.is_emergency_number(national, region) or (
+            not valid and phonenumbers.connects_to_emergency_number(national, region)
+        ):
+            short = next(
+                (
+                    national[:size]
+                    for size in range(2, len(national))
+                    if phonenumbers.is_emergency_number(national[:size], region)
+                ),
+                national,
+            )
+            return f"{short} in {region}"
     return None

@@ -124,7 +124,7 @@ def yaml11_reading(node: yaml.Node) -> str:
 
     ``""`` for anything else. Used to explain why e.g. ``timeout: 030`` is not a number here.
     """
-    if not isinstance(node, yaml.ScalarNode) or node.style is not None:
+    if not isinstance(node, yaml.ScalarNode) or node.style not in (None, ""):
         return ""
     text = node.value
     if node.tag == _BOOL:
@@ -172,6 +172,7 @@ class _Builder:
         self._nodes = 0
         self.duplicates: list[tuple[yaml.Mark, str, yaml.Mark]] = []
         self.problems: list[Diagnostic] = []
+        self._path: list[PathItem] = []
 
     def build(self, node: yaml.Node, depth: int = 0) -> Any:
         self._nodes += 1
@@ -185,7 +186,12 @@ class _Builder:
             return self._scalar(node)
         if isinstance(node, yaml.SequenceNode):
             self._plain_tag(node, "tag:yaml.org,2002:seq")
-            return [self.build(child, depth + 1) for child in node.value]
+            items = []
+            for index, child in enumerate(node.value):
+                self._path.append(index)
+                items.append(self.build(child, depth + 1))
+                self._path.pop()
+            return items
         self._plain_tag(node, "tag:yaml.org,2002:map")
         return self._mapping(node, depth)
 
@@ -206,14 +212,16 @@ class _Builder:
                 self.duplicates.append((key_node.start_mark, str(key), first_seen[key]))
                 continue
             first_seen[key] = key_node.start_mark
+            self._path.append(key if isinstance(key, str) else str(key))
             result[key] = self.build(value_node, depth + 1)
+            self._path.pop()
         return result
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         tag = node.tag
         if tag == "tag:yaml.org,2002:str":  # most values: skip the constructor machinery
             return self._text(node, node.value)
-        if node.style is None and tag in (_BOOL, _INT, _FLOAT, _TIMESTAMP):
+        if node.style in (None, "") and tag in (_BOOL, _INT, _FLOAT, _TIMESTAMP):  # plain
             return self._plain(node)
         try:
             value = self._loader.construct_object(node)
@@ -243,12 +251,16 @@ class _Builder:
         if bad is None:
             return value
         char = bad.group()
+        subject = str(self._path[-1]) if self._path else "the text"
+        if isinstance(self._path[-1:] or None, list) and isinstance(self._path[-1], int):
+            subject = format_path(self._path[-2:])
         self.problems.append(
-            _diag(
-                self._file,
-                node.start_mark,
-                f"the text {quoted(value, 40)} contains {char_name(char)} at character "
-                f"{bad.start() + 1}, which Twilio's XML cannot carry; remove it",
+            Diagnostic(
+                SourceRef(self._file, node.start_mark.line + 1, node.start_mark.column + 1),
+                Level.ERROR,
+                f"{one_line(subject)} {quoted(value, 40)} contains {char_name(char)} at "
+                f"character {bad.start() + 1}, which TwiML (XML) cannot carry; remove it",
+                format_path(self._path),
             )
         )
         return FORBIDDEN.sub("\ufffd", value)
@@ -497,7 +509,7 @@ def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
     problem = exc.problem or "invalid YAML"
     if exc.context and exc.context.startswith("expected"):
         problem = f"{exc.context}, {problem}"
-    if "'\\t'" in problem or "found character '\\t'" in problem or "\t" in problem:
+    if "tab character" in problem or "'\\t'" in problem or "\t" in problem:
         return f"not valid YAML: {problem}; YAML cannot indent with tabs: use spaces"
     if any(hint in problem for hint in _INDENT_HINTS):
         return (

@@ -29,9 +29,24 @@ _UNSHOWABLE = re.compile(
 """Characters a message must escape: invisible, control, line-breaking or bidi characters."""
 
 
+_CONTROL_NAMES = {
+    "\x00": "NULL",
+    "\x07": "BELL",
+    "\x08": "BACKSPACE",
+    "\t": "CHARACTER TABULATION",
+    "\n": "LINE FEED",
+    "\x0b": "LINE TABULATION",
+    "\x0c": "FORM FEED",
+    "\r": "CARRIAGE RETURN",
+    "\x1b": "ESCAPE",
+    "\x7f": "DELETE",
+    "\x85": "NEXT LINE",
+}
+
+
 def char_name(char: str) -> str:
     """``U+200B ZERO WIDTH SPACE``; a name for control characters too."""
-    name = unicodedata.name(char, "")
+    name = _CONTROL_NAMES.get(char) or unicodedata.name(char, "")
     if not name:
         category = unicodedata.category(char)
         name = {
