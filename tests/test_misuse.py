@@ -108,8 +108,8 @@ def test_yaml_1_1_surprises_are_read_as_yaml_1_2_does() -> None:
     line = config.lines[0]
     assert (line.id, line.name, line.voicemail.max_length_s) == ("no", "2024-01-01", 120)
     assert type(line.voicemail.max_length_s) is int
-    from infra.render.artifacts import render_all
     from infra.model import Severity
+    from infra.render.artifacts import render_all
 
     voicemail = render_all(config, Severity.MINOR)["twiml/no/voicemail.xml"]
     assert 'maxLength="120"' in voicemail
