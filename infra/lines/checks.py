@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import phonenumbers
 from phonenumbers import PhoneNumberType
 
 from infra.errors import Diagnostic, Level, SourceRef
@@ -154,8 +155,6 @@ def check_unique_numbers(ctx: Context) -> Iterator[Diagnostic]:
 
 def _number_type(number: str) -> tuple[int, int]:
     """(country code, phonenumbers type); type UNKNOWN means not a valid number."""
-    import phonenumbers
-
     parsed = numbers.parsed(number)
     if parsed is None:
         return 0, PhoneNumberType.UNKNOWN
@@ -163,8 +162,6 @@ def _number_type(number: str) -> tuple[int, int]:
 
 
 def _validity(number: str) -> str | None:
-    import phonenumbers
-
     country, kind = _number_type(number)
     if kind == PhoneNumberType.UNKNOWN:
         region = phonenumbers.region_code_for_country_code(country) if country else "ZZ"

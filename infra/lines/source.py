@@ -27,6 +27,7 @@ from yaml.composer import Composer
 
 from infra.errors import Diagnostic, Level, SourceRef
 from infra.lines.text import FORBIDDEN, char_name, one_line, quoted
+from infra.lines.urls import redact
 
 MAX_BYTES = 8 * 1024 * 1024
 """Larger files are refused before parsing (a 10,000-line lines.yaml is about 300 KB)."""
@@ -251,14 +252,15 @@ class _Builder:
         if bad is None:
             return value
         char = bad.group()
-        subject = str(self._path[-1]) if self._path else "the text"
-        if isinstance(self._path[-1:] or None, list) and isinstance(self._path[-1], int):
-            subject = format_path(self._path[-2:])
+        subject = "the text"
+        if self._path:
+            last = self._path[-1]
+            subject = format_path(self._path[-2:]) if isinstance(last, int) else str(last)
         self.problems.append(
             Diagnostic(
                 SourceRef(self._file, node.start_mark.line + 1, node.start_mark.column + 1),
                 Level.ERROR,
-                f"{one_line(subject)} {quoted(value, 40)} contains {char_name(char)} at "
+                f"{one_line(subject)} {quoted(redact(value), 40)} contains {char_name(char)} at "
                 f"character {bad.start() + 1}, which TwiML (XML) cannot carry; remove it",
                 format_path(self._path),
             )
