@@ -306,7 +306,7 @@ def _type_message(error: jsonschema.ValidationError, node: yaml.Node | None = No
     elif isinstance(got, dict | list):
         shown = "a mapping" if isinstance(got, dict) else "a list"
     else:
-        shown = one_line(json.dumps(got, default=str, ensure_ascii=False)[:40])
+        shown = one_line(json.dumps(got, default=str, ensure_ascii=False))[:40]
     return f"must be {word}, not {shown}"
 
 

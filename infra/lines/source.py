@@ -498,7 +498,7 @@ def _breaks_in_values(
 
 
 _INDENT_HINTS = (
-    "mapping values are not allowed here",
+    "mapping values are not allowed",
     "did not find expected key",
     "did not find expected '-' indicator",
     "could not find expected ':'",
@@ -516,7 +516,8 @@ def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
     if any(hint in problem for hint in _INDENT_HINTS):
         return (
             f"not valid YAML: {problem}; check the indentation here and on the line above "
-            "(keys of one mapping line up; list items start with '- ' at the same column)"
+            "(keys of one mapping line up; list items start with '- ' at the same column), "
+            "or quote a value that contains ': '"
         )
     return f"not valid YAML: {problem}"
 

@@ -44,6 +44,14 @@ _CONTROL_NAMES = {
 }
 
 
+_CREDENTIALS = re.compile(r"(://)[^/?#@\s]*@")
+"""``user:password@`` after a URL scheme: never repeated in a message."""
+
+
+def _safe(text: str) -> str:
+    return _UNSHOWABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", _CREDENTIALS.sub(r"\1***@", text))
+
+
 def char_name(char: str) -> str:
     """``U+200B ZERO WIDTH SPACE``; a name for control characters too."""
     name = _CONTROL_NAMES.get(char) or unicodedata.name(char, "")
@@ -58,16 +66,18 @@ def char_name(char: str) -> str:
 
 
 def quoted(text: str, limit: int = 80) -> str:
-    """``text`` in double quotes with every invisible or line-breaking character escaped."""
+    """``text`` in double quotes with every invisible or line-breaking character escaped and
+    URL credentials masked (``https://***@host``)."""
+    text = _CREDENTIALS.sub(r"\1***@", text)
     if len(text) > limit:
         text = text[:limit] + "…"
-    shown = json.dumps(text, ensure_ascii=False)
-    return _UNSHOWABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", shown)
+    return _safe(json.dumps(text, ensure_ascii=False))
 
 
 def one_line(text: str) -> str:
-    """``text`` with line breaks and other unshowable characters escaped (messages)."""
-    return _UNSHOWABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    """``text`` with line breaks and other unshowable characters escaped, and no URL
+    credentials (messages)."""
+    return _safe(text)
 
 
 def odd_characters(text: str, allowed: str = "") -> str:
