@@ -60,9 +60,21 @@ def write_owned(out_dir: Path, files: dict[str, str], *, force: bool = False) ->
     not written by an earlier run (or was changed since), unless ``force``.
     """
     out_dir = Path(out_dir)
+    try:
+        return _write_owned(out_dir, files, force=force)
+    except OSError as exc:
+        where = exc.filename or out_dir
+        raise InfraError(f"cannot write {where}: {exc.strerror or exc}") from exc
+
+
+def _write_owned(out_dir: Path, files: dict[str, str], *, force: bool) -> list[Path]:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InfraError(f"{out_dir} exists and is not a directory; choose another --out")
     owned = _read_manifest(out_dir)
     encoded = {relative: text.encode("utf-8") for relative, text in files.items()}
     foreign = []
+    if (out_dir / MANIFEST).exists() and not owned and _current(out_dir / MANIFEST) is None:
+        foreign.append(MANIFEST)
     for relative in encoded:
         path = out_dir / relative
         if path.is_symlink() or (path.exists() and not path.is_file()):

@@ -348,9 +348,9 @@ def _wide_encoding(raw: bytes) -> str:
 
 
 def _too_large(file: str, size: int) -> Diagnostic:
+    """Only the first ``MAX_BYTES + 1`` bytes are ever read, so the size is a lower bound."""
     limit = MAX_BYTES // (1024 * 1024)
-    shown = f"{size / (1024 * 1024):.1f} MiB" if size <= 64 * MAX_BYTES else "larger than that"
-    msg = f"file is {shown}; lines.yaml may be at most {limit} MiB"
+    msg = f"file is larger than {limit} MiB; lines.yaml may be at most {limit} MiB"
     return Diagnostic(SourceRef(file, 1, 1), Level.ERROR, msg)
 
 
