@@ -8,6 +8,7 @@ Must not import: twilio, pulumi, jsonschema, infra.render, infra.providers, infr
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -153,6 +154,7 @@ def check_unique_numbers(ctx: Context) -> Iterator[Diagnostic]:
             seen[same] = (str(line.get("id", f"#{index + 1}")), number)
 
 
+@functools.lru_cache(maxsize=65536)
 def _number_type(number: str) -> tuple[int, int]:
     """(country code, phonenumbers type); type UNKNOWN means not a valid number."""
     parsed = numbers.parsed(number)
