@@ -38,7 +38,7 @@ from bench.generate import generate
 from infra.lines.load import load_bytes
 from infra.model import LinesConfig
 from infra.program import StackSettings
-from infra.providers import twiml_documents
+from infra.twilio import serverless
 from tests.harness.program_engine import ProgramEngine
 from tests.twilio_double import RecordedRequest, TwilioDouble
 
@@ -182,9 +182,9 @@ def p4_apply(workdir: Path) -> list[str]:
     docs, tail = by_stage["documents"], by_stage["flows"] + by_stage["numbers"]
     pairs = sum(1 for r in docs if r.host == "serverless-upload.twilio.com")
     polls = sum(1 for r in docs if r.method == "GET" and r.path.endswith("/Status"))
-    concurrency = twiml_documents.UPLOAD_CONCURRENCY
+    concurrency = serverless.UPLOAD_CONCURRENCY
     d_seq = len(docs) - 2 * pairs
-    sleeps = sum(twiml_documents.POLL_DELAYS_S[: max(polls - 1, 0)])
+    sleeps = sum(serverless.POLL_DELAYS_S[: max(polls - 1, 0)])
     docs_bound = d_seq + 2 * math.ceil(pairs / concurrency)
     tail_bound = max(5, math.ceil(len(tail) / HOST_WORKERS))
     bound = LATENCY_S * (docs_bound + tail_bound) + sleeps

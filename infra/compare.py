@@ -86,7 +86,7 @@ def _route(line: Line, severity: Severity) -> tuple[tuple[object, ...], ...]:
 
 
 def _added(line: Line, severity: Severity) -> LineChange:
-    warnings = ()
+    warnings: tuple[str, ...] = ()
     if line.test:
         warnings = (_early_test_warning(line),)
     return LineChange(

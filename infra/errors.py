@@ -101,7 +101,3 @@ class ProviderError(InfraError):
         if code:
             parts.append(f"see https://www.twilio.com/docs/errors/{code}")
         super().__init__(" ".join(parts))
-
-
-class UnsafePlanError(InfraError):
-    """A change crosses a safety limit (too many lines changed, lines removed) without consent."""

@@ -18,46 +18,28 @@ Must not import: twilio.rest, infra.lines.load (except in ``main``), infra.cli.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 
+from infra import stack
+from infra.errors import InfraError
 from infra.model import Line, LinesConfig, Severity
+from infra.naming import ASSIGNMENT_PATH, service_unique_name, workflow_name, workspace_name
 from infra.providers.call_queue import CallQueue, CallQueueArgs
 from infra.providers.line_ledger import LineLedger
 from infra.providers.phone_number import PhoneNumberFailover, PhoneNumberFailoverArgs
 from infra.providers.studio_flow import StudioFlow, StudioFlowArgs
 from infra.providers.twiml_documents import TwimlDocuments, TwimlDocumentsArgs
 from infra.render.artifacts import canonical_json, render_assets
-from infra.render.entry import (
-    ASSIGNMENT_PATH,
-    Bindings,
-    Entry,
-    EntryKind,
-    fallback_entry,
-    service_unique_name,
-    workflow_name,
-    workspace_name,
-)
+from infra.render.bindings import Bindings
 from infra.render.functions import render_functions
 from infra.render.studio import FlowSpec, flow_specs, render_flow
 from infra.render.taskrouter import target_workers, worker_attributes
-from infra.safety import DEFAULT_MAX_CHANGE_SHARE
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StackSettings:
-    """What the stack config says about this run (``failover:*`` keys)."""
-
-    stack: str
-    severity: Severity = Severity.MINOR
-    max_change_share: float = DEFAULT_MAX_CHANGE_SHARE
-    allow_removals: bool = False
-    force: bool = False
+from infra.routing import Entry, EntryKind, fallback_entry, route_fingerprint
+from infra.stack import StackSettings
 
 
 @dataclass(slots=True)
@@ -69,27 +51,6 @@ class Deployment:
     queue: CallQueue | None
     flows: dict[str, StudioFlow] = field(default_factory=dict)
     numbers: dict[str, PhoneNumberFailover] = field(default_factory=dict)
-
-
-def route_fingerprint(line: Line, config: LinesConfig) -> str:
-    """Who answers when this line's primary fails, at either severity; not the words spoken.
-
-    The ledger compares these between runs; a greeting edit leaves it unchanged, as in
-    ``failover diff``.
-    """
-    shape = {
-        "number": line.number,
-        "primary": line.primary,
-        "test": line.test,
-        "routes": {
-            severity.value: {
-                "entry": fallback_entry(line, severity, config=config).as_dict(),
-                "chain": [[s.kind.value, s.to, s.timeout_s] for s in line.failover_chain(severity)],
-            }
-            for severity in Severity
-        },
-    }
-    return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def build(config: LinesConfig, settings: StackSettings) -> Deployment:
@@ -242,56 +203,36 @@ def export(config: LinesConfig, settings: StackSettings, deployment: Deployment)
         )
 
 
-def read_settings(config: pulumi.Config | None = None) -> StackSettings:
-    """Stack settings from ``failover:*`` config, with the documented defaults."""
-    config = config or pulumi.Config("failover")
-    severity = config.get("severity") or Severity.MINOR.value
-    if severity not in {s.value for s in Severity}:
-        raise pulumi.RunError(f"failover:severity must be minor or severe, not {severity!r}")
-    return StackSettings(
-        stack=pulumi.get_stack(),
-        severity=Severity(severity),
-        max_change_share=config.get_float("maxChangeShare") or DEFAULT_MAX_CHANGE_SHARE,
-        allow_removals=bool(config.get_bool("allowRemovals")),
-        force=bool(config.get_bool("force")),
-    )
+def read_settings() -> StackSettings:
+    """Stack settings from ``failover:*`` config (``infra.stack``, the one reader)."""
+    failover = pulumi.Config("failover")
+    try:
+        return stack.stack_settings(pulumi.get_stack(), lambda key: failover.get(key.split(":")[1]))
+    except InfraError as exc:
+        raise pulumi.RunError(str(exc)) from None
 
 
-def check_credentials(
-    twilio: pulumi.Config | None = None, environ: Mapping[str, str] | None = None
-) -> None:
+def check_credentials(environ: Mapping[str, str] | None = None) -> None:
     """Fail early when the providers could not log in; checks presence only, never values.
 
-    The providers read the credentials themselves in ``configure()``; the program never
-    touches the secret (``get_secret`` only tells whether the key is set).
+    The same rule the providers and the CLI apply (``infra.stack.credential_problem``). The
+    providers read the credentials themselves in ``configure()``; the program never touches
+    the secret (``get_secret`` only tells whether the key is set).
     """
     import os
 
-    twilio = twilio or pulumi.Config("twilio")
-    environ = os.environ if environ is None else environ
-    has = {
-        key: twilio.get_secret(key) is not None
-        for key in ("accountSid", "authToken", "apiKeySid", "apiKeySecret")
-    }
-    if has["apiKeySid"] or has["apiKeySecret"]:
-        if not (has["apiKeySid"] and has["apiKeySecret"]):
-            raise pulumi.RunError(
-                "incomplete API key: set both twilio:apiKeySid and twilio:apiKeySecret (secret)"
-            )
-        missing = [] if has["accountSid"] else ["twilio:accountSid"]
-    else:
-        missing = [
-            key
-            for key, env in (
-                ("accountSid", "TWILIO_ACCOUNT_SID"),
-                ("authToken", "TWILIO_AUTH_TOKEN"),
-            )
-            if not has[key] and not environ.get(env)
-        ]
-        missing = [f"twilio:{key}" for key in missing]
-    if missing:
+    twilio = pulumi.Config("twilio")
+    problem = stack.credential_problem(
+        lambda key: twilio.get_secret(key.split(":")[1]), os.environ if environ is None else environ
+    )
+    if problem == "half-key":
         raise pulumi.RunError(
-            f"missing Twilio credentials: {', '.join(missing)}. Set them with "
+            "incomplete API key: set both twilio:apiKeySid and twilio:apiKeySecret (secret)"
+        )
+    if problem is not None:
+        missing = "twilio:accountSid" if problem == "no-account" else "twilio:authToken"
+        raise pulumi.RunError(
+            f"missing Twilio credentials: {missing}. Set them with "
             "`pulumi config set twilio:accountSid AC...` and `pulumi config set --secret twilio:authToken`"
         )
 
@@ -303,7 +244,8 @@ def main() -> None:
     from infra.errors import ConfigError
     from infra.lines.load import load_config
 
-    lines_file = pulumi.Config("failover").get("linesFile") or "lines.yaml"
+    settings = read_settings()
+    lines_file = settings.lines_file
     try:
         config, warnings = load_config(Path(lines_file), lines_file)
     except ConfigError as exc:
@@ -311,5 +253,4 @@ def main() -> None:
     for warning in warnings:
         pulumi.log.warn(str(warning))
     check_credentials()
-    settings = read_settings()
     export(config, settings, build(config, settings))

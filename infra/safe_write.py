@@ -103,11 +103,11 @@ def _write_owned(out_dir: Path, files: dict[str, str], *, force: bool) -> list[P
     for relative, digest in sorted(owned.items()):
         if relative in encoded:
             continue
-        path = _inside(out_dir, relative)
-        if path is None or _current(path) != digest:
+        stale = _inside(out_dir, relative)
+        if stale is None or _current(stale) != digest:
             continue  # not ours any more: someone changed or replaced it
-        path.unlink()
-        _prune(path.parent, out_dir)
+        stale.unlink()
+        _prune(stale.parent, out_dir)
     (out_dir / MANIFEST).write_text(
         json.dumps({"files": manifest}, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )

@@ -326,8 +326,34 @@ def test_a_rejected_token_is_one_line_with_the_code_and_no_secret(twilio_double:
 def test_drift_reads_the_environment_the_program_deploys_into() -> None:
     from dataclasses import fields
 
-    from infra import live
+    from infra.account import live
     from infra.providers.twiml_documents import TwimlDocumentsArgs
 
     (default,) = [f.default for f in fields(TwimlDocumentsArgs) if f.name == "environment"]
     assert live.ENVIRONMENT == default
+
+
+def test_stack_file_gives_the_severity_and_lines_file(account: Any, tmp_path: Path) -> None:
+    """`--stack hot` reads Pulumi.hot.yaml like the program does: run by hand without
+    --severity, drift checks the severity the stack is deployed with."""
+    (tmp_path / "lines-hot.yaml").write_text((ROOT / "lines.yaml").read_text())
+    (tmp_path / "Pulumi.hot.yaml").write_text(
+        "config:\n  failover:linesFile: lines-hot.yaml\n  failover:severity: severe\n"
+    )
+    result = failover(
+        "drift", "--stack", "hot", "--format", "json", cwd=tmp_path, environ=credentials(account)
+    )
+    report = json.loads(result.stdout)
+    assert report["file"] == "lines-hot.yaml" and report["severity"] == "severe"
+    explicit = failover(
+        "drift",
+        "--stack",
+        "hot",
+        "--severity",
+        "minor",
+        "--format",
+        "json",
+        cwd=tmp_path,
+        environ=credentials(account),
+    )
+    assert json.loads(explicit.stdout)["severity"] == "minor"  # the flag wins over the file

@@ -199,7 +199,7 @@ def test_dependencies_order_documents_queue_flows_numbers(monitor: CapturingMoni
 
 
 def test_flow_definitions_are_bound_no_placeholder_left(monitor: CapturingMonitor) -> None:
-    from infra.render.entry import find_placeholders
+    from infra.render.bindings import find_placeholders
 
     run_program(shipped())
     for name, flow in monitor.by_type("StudioFlow").items():

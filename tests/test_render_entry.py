@@ -5,17 +5,10 @@ from __future__ import annotations
 import pytest
 
 from infra.model import Line, Severity
+from infra.naming import flow_name, service_unique_name
 from infra.render.artifacts import render_assets
-from infra.render.entry import (
-    Entry,
-    EntryKind,
-    fallback_entries,
-    fallback_entry,
-    flow_name,
-    primary_entry,
-    service_unique_name,
-)
 from infra.render.studio import flow_specs
+from infra.routing import Entry, EntryKind, fallback_entries, fallback_entry, primary_entry
 from tests.harness.golden import (
     AGENTS,
     config,

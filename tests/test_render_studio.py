@@ -8,14 +8,9 @@ from typing import Any
 import pytest
 
 from infra.model import Severity
+from infra.naming import ALERT_PATH, queue_wait_path, voicemail_path
 from infra.render.artifacts import canonical_json
-from infra.render.entry import (
-    ALERT_PATH,
-    Bindings,
-    find_placeholders,
-    queue_wait_path,
-    voicemail_path,
-)
+from infra.render.bindings import Bindings, find_placeholders
 from infra.render.studio import flow_specs, render_flow, render_flows
 from tests.harness.golden import (
     config,

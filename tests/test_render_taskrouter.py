@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from infra.model import Severity
-from infra.render.entry import ASSIGNMENT_PATH, Bindings, find_placeholders
+from infra.naming import ASSIGNMENT_PATH
+from infra.render.bindings import Bindings, find_placeholders
 from infra.render.functions import (
     ALERT_TIMEOUT_MS,
     render_alert_function,

@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from infra.model import Line, Voicemail
+from infra.naming import goodbye_path, message_path, queue_wait_path, voicemail_path
 from infra.render.artifacts import render_assets
-from infra.render.entry import goodbye_path, message_path, queue_wait_path, voicemail_path
 from infra.render.twiml import HOLD_CHUNK_S, render_documents
 from tests.harness.golden import (
     every_kind_config,

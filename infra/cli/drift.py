@@ -1,7 +1,7 @@
 """``failover drift [FILE]``: does the live Twilio account still do what lines.yaml says?
 
-For scheduled CI. Reads the account with the fewest requests (``infra.live``), compares it
-with what the deployed stack should hold (``infra.drift``) and prints every difference
+For scheduled CI. Reads the account with the fewest requests (``infra.account.live``), compares it
+with what the deployed stack should hold (``infra.account.drift``) and prints every difference
 naming the line and the field. Also lists, without changing the exit code, the numbers no
 line declares: this tool gives them no failover. A terminal gets a progress indicator on
 stderr while numbers are read.
@@ -9,7 +9,7 @@ stderr while numbers are read.
 Exit 0 clean, 3 differences, 1 error. Credentials: ``TWILIO_ACCOUNT_SID`` with
 ``TWILIO_AUTH_TOKEN`` (or ``TWILIO_API_KEY``/``TWILIO_API_SECRET``) from the environment;
 never printed.
-Must not import: twilio (the account is read through infra.live only).
+Must not import: twilio (the account is read through infra.account.live only).
 """
 
 from __future__ import annotations
@@ -19,50 +19,61 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from infra.account.drift import Finding, Snapshot, compare, read_snapshot
+from infra.account.live import LiveNumber
 from infra.cli.env import Env
-from infra.cli.options import add_file, add_format, add_severity
+from infra.cli.options import add_format
 from infra.cli.status import ExitCode
-from infra.drift import Finding, Snapshot, compare
-from infra.errors import InfraError
 from infra.lines.load import load_config
-from infra.live import (
-    LiveNumber,
-    connect,
-    domain_of,
-    find_services,
-    read_flows,
-    read_numbers,
-    read_taskrouter,
-)
 from infra.model import LinesConfig, Severity
-from infra.providers._client import Twilio
-from infra.render.entry import service_unique_name, workflow_name, workspace_name
 from infra.render.studio import flow_specs
+from infra.stack import DEFAULT_LINES_FILE, read_stack_file
+from infra.twilio.client import connect
 
 HELP = "compare the live Twilio account with lines.yaml: fallbacks, primaries, flows, queues"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_file(parser)
+    parser.add_argument(
+        "file",
+        nargs="?",
+        default=None,
+        help="the lines file (default: the stack's, else lines.yaml)",
+    )
     parser.add_argument(
         "--stack",
         metavar="NAME",
-        help="Pulumi stack to check (default: the only stack of the account name deployed)",
+        help=(
+            "Pulumi stack to check; its Pulumi.NAME.yaml gives the lines file and severity "
+            "(default: the only stack of the account name deployed)"
+        ),
     )
-    add_severity(parser, "the severity the stack is deployed with (failover:severity)")
+    parser.add_argument(
+        "--severity",
+        choices=[s.value for s in Severity],
+        default=None,
+        help="the severity the stack is deployed with (default: the stack's failover:severity, else minor)",
+    )
     add_format(parser)
 
 
 def run(args: argparse.Namespace, env: Env) -> ExitCode:
-    config, warnings = load_config(env.path(args.file), args.file)
+    stack = read_stack_file(env.cwd, args.stack) if args.stack else None
+    settings = stack.settings() if stack else None
+    file = args.file or (settings.lines_file if settings else DEFAULT_LINES_FILE)
+    config, warnings = load_config(env.path(file), file)
     for warning in warnings:
         env.err(str(warning))
-    severity = Severity(args.severity)
+    severity = (
+        Severity(args.severity)
+        if args.severity
+        else (settings.severity if settings else Severity.MINOR)
+    )
     snapshot = read(config, args.stack, env)
     findings = compare(config, severity, snapshot)
     declared = {line.number for line in config.lines}
     undeclared = [n for n in snapshot.numbers if n.phone_number not in declared]
-    report = Report(args.file, config, severity, snapshot, findings, undeclared)
+    report = Report(file, config, severity, snapshot, findings, undeclared)
     env.out({"json": _json, "markdown": _markdown}.get(args.format, _text)(report))
     return ExitCode.CHANGES if findings else ExitCode.OK
 
@@ -90,52 +101,13 @@ class _Progress:
 
 
 def read(config: LinesConfig, stack: str | None, env: Env) -> Snapshot:
-    """Everything the comparison needs, within the request budget of ``infra.live``."""
+    """Everything the comparison needs (``infra.account.drift.read_snapshot``)."""
     tw = connect(env.environ)
     progress = _Progress(env)
     try:
-        numbers = read_numbers(tw, progress)
-        progress("Studio flows")
-        flows = read_flows(tw, {spec.name: spec.line.id for spec in flow_specs(config)})
-        snapshot = Snapshot(numbers, flows)
-        _read_stack(tw, config, stack, snapshot)
-        if config.queued_lines:
-            progress("TaskRouter")
-            name = workspace_name(config.account)
-            agents = [agent.id for agent in config.agents]
-            snapshot.taskrouter = read_taskrouter(tw, name, workflow_name(config.account), agents)
-            if snapshot.taskrouter is None:
-                missing = Finding("stack", "taskrouter", f"TaskRouter workspace {name} is missing")
-                snapshot.problems.append(missing)
+        return read_snapshot(tw, config, stack, progress)
     finally:
         progress.done()
-    return snapshot
-
-
-def _read_stack(tw: Twilio, config: LinesConfig, stack: str | None, snapshot: Snapshot) -> None:
-    """Find the stack's Serverless service (by name, or the only one of the account name)."""
-    prefix = f"{config.account}-failover-"
-    try:
-        name = service_unique_name(config.account, stack) if stack else ""
-    except ValueError as exc:
-        raise InfraError(f"--stack {stack}: {exc}") from None
-    found = find_services(tw, name, prefix)
-    if len(found) > 1:
-        stacks = ", ".join(unique.removeprefix(prefix) for unique, _ in found)
-        raise InfraError(
-            f"the account holds several stacks of {config.account} ({stacks}); pass --stack NAME"
-        )
-    if not found:
-        message = f"Serverless service {name or prefix + '<stack>'} is missing: nothing is deployed"
-        snapshot.stack = stack or "?"
-        snapshot.problems.append(Finding("stack", "serverless_service", message))
-        return
-    unique, sid = found[0]
-    snapshot.stack = stack or unique.removeprefix(prefix)
-    snapshot.domain = domain_of(tw, sid)
-    if not snapshot.domain:
-        message = f"Serverless service {unique} has no environment to serve documents"
-        snapshot.problems.append(Finding("stack", "serverless_environment", message))
 
 
 # ---- output -------------------------------------------------------------------------------
@@ -195,10 +167,9 @@ def _text(report: Report) -> str:
         n = len(report.undeclared)
         verb = "is" if n == 1 else "are"
         out.append(f"{_count(n, 'number')} {verb} not in {report.file} (no failover from it):")
-        for n in report.undeclared:
-            out.append(
-                f"  {n.phone_number}  {json.dumps(n.friendly_name, ensure_ascii=False)}  {today(n)}"
-            )
+        for number in report.undeclared:
+            name = json.dumps(number.friendly_name, ensure_ascii=False)
+            out.append(f"  {number.phone_number}  {name}  {today(number)}")
     return "\n".join(out)
 
 

@@ -16,7 +16,7 @@ https and requested with POST, and the fallback:
 Numbers Twilio would route without their own fallback (bound to a TwiML Application or SIP
 Trunk) and numbers the validator rejects are written commented out, with the reason, so
 the draft validates as it is. The output is deterministic: no dates, Twilio's order.
-Must not import: twilio, yaml (the account is read through infra.live; YAML is written as
+Must not import: twilio, yaml (the account is read through infra.account.live; YAML is written as
 text with JSON-quoted scalars, so ``infra.lines.load`` stays the only YAML reader).
 """
 
@@ -29,26 +29,25 @@ from typing import NamedTuple
 
 import phonenumbers
 
+from infra.account.live import LiveFlow, LiveNumber, read_flows, read_numbers
 from infra.cli.env import Env
 from infra.cli.status import ExitCode
 from infra.errors import InfraError
+from infra.lines.load import schema_pattern
 from infra.lines.text import FORBIDDEN, quoted
 from infra.lines.urls import problem as url_problem
 from infra.lines.urls import redact
-from infra.live import LiveFlow, LiveNumber, connect, read_flows, read_numbers
+from infra.naming import document_in, flow_sid_in, parse_flow_name
+from infra.twilio.client import connect
 
 HELP = "write a draft lines.yaml from the numbers already in the Twilio account"
-ACCOUNT_NAME = re.compile(r"[a-z][a-z0-9-]{1,29}")
-"""``account.name`` in the schema."""
-ID = re.compile(r"[a-z][a-z0-9-]{0,39}")
-"""A line id in the schema."""
+ACCOUNT_NAME = re.compile(schema_pattern("accountName"))
+"""``account.name`` as the schema defines it."""
+ID = re.compile(schema_pattern("id"))
+"""A line id as the schema defines it."""
 DEFAULT_ACCOUNT = "imported"
 ID_MAX = 40
 NAME_MAX = 64
-_FLOW_SID = re.compile(r"/Flows/(FW[0-9a-fA-F]{32})\Z")
-_DOCUMENT = re.compile(r"https://[^/]+\.twil\.io(/lines/[a-z][a-z0-9-]*/[a-z-]+\.xml)")
-_OURS = "-failover-"
-"""Infix of this tool's Studio flow names (``infra.render.entry.flow_name``)."""
 
 Recognise = Callable[[str], "Seen"]
 """What a voice URL points at."""
@@ -110,8 +109,8 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
 
 def _guess_account(flows: dict[str, LiveFlow]) -> str:
     """The account name of this tool's flows, when they all agree; else the default."""
-    names = {n.split(_OURS, 1)[0] for n in flows if _OURS in n}
-    names = {n for n in names if ACCOUNT_NAME.fullmatch(n)}
+    parsed = (parse_flow_name(n) for n in flows)
+    names = {p[0] for p in parsed if p is not None and ACCOUNT_NAME.fullmatch(p[0])}
     return names.pop() if len(names) == 1 else DEFAULT_ACCOUNT
 
 
@@ -119,19 +118,19 @@ def _recogniser(flows: dict[str, LiveFlow]) -> Recognise:
     by_sid = {flow.sid: flow for flow in flows.values()}
 
     def recognise(url: str) -> Seen:
-        flow_sid = _FLOW_SID.search(url) if "webhooks.twilio.com/" in url else None
+        flow_sid = flow_sid_in(url)
         if flow_sid:
-            flow = by_sid.get(flow_sid.group(1))
+            flow = by_sid.get(flow_sid)
             if flow is None:
-                return Seen(False, f"Studio flow {flow_sid.group(1)}, not in this account")
-            if _OURS in flow.friendly_name:
-                line = flow.friendly_name.split(_OURS, 1)[1].removesuffix(".queue")
-                return Seen(True, f"this tool's Studio flow {flow.friendly_name}", line)
+                return Seen(False, f"Studio flow {flow_sid}, not in this account")
+            ours = parse_flow_name(flow.friendly_name)
+            if ours:
+                return Seen(True, f"this tool's Studio flow {flow.friendly_name}", ours[1])
             return Seen(False, f"Studio flow {flow.friendly_name}")
-        document = _DOCUMENT.fullmatch(url)
+        document = document_in(url)
         if document:
-            path = document.group(1)
-            return Seen(True, f"this tool's TwiML document {path}", path.split("/")[2])
+            path, line = document
+            return Seen(True, f"this tool's TwiML document {path}", line)
         return Seen(False)
 
     return recognise

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
+from typing import NoReturn
 
 from infra import __version__
-from infra.cli import diff, drift, import_, plan, validate, voicemails
+from infra.cli import diff, drift, import_, plan, stack_config, validate, voicemails
 from infra.cli.env import Env
 from infra.cli.status import ExitCode
 from infra.errors import ConfigError, InfraError, summarize
@@ -25,22 +28,68 @@ SUBCOMMANDS: dict[str, ModuleType] = {
     "drift": drift,
     "import": import_,
     "voicemails": voicemails,
+    "stack-config": stack_config,
 }
 """Each module has HELP (one line), add_arguments(parser) and run(args, env) -> ExitCode."""
 
 
+EXIT_CODES = """exit codes:
+  0  done; for diff and drift: no differences
+  1  invalid input, or a Twilio failure (nothing is half-written by read-only commands)
+  2  bad arguments
+  3  diff or drift found differences
+  4  diff: the change crosses the safety brake
+  130  interrupted"""
+
+ENVIRONMENT = """environment (drift, import, voicemails; validate, plan and diff need none):
+  TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or with TWILIO_API_KEY and TWILIO_API_SECRET
+  (values are never printed)"""
+
+EXAMPLES = """examples:
+  failover validate lines.yaml
+  failover plan --format markdown --severity severe
+  failover diff --base origin/main
+  failover drift --stack prod --format markdown"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with typo suggestions for subcommands and no abbreviated options.
+
+    Abbreviations (``--sev``) break scripts as soon as a second option shares the prefix, so
+    every option must be spelled out (``allow_abbrev=False``).
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def error(self, message: str) -> NoReturn:
+        if "invalid choice" in message and "argument COMMAND" in message:
+            typed = message.split("'")[1] if "'" in message else ""
+            close = difflib.get_close_matches(typed, list(SUBCOMMANDS), n=1)
+            if close:
+                message += f" (did you mean {close[0]!r}?)"
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="failover",
         description="Twilio voice failover as code: check lines.yaml and show what each line does when its call server fails.",
+        epilog=f"{EXAMPLES}\n\n{EXIT_CODES}\n\n{ENVIRONMENT}",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--traceback", action="store_true", help="show the Python traceback of unexpected errors"
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
     for name, module in SUBCOMMANDS.items():
-        sub = commands.add_parser(name, help=module.HELP, description=module.HELP)
+        examples = getattr(module, "EXAMPLES", "")
+        epilog = (f"examples:\n{examples}\n\n" if examples else "") + EXIT_CODES
+        sub = commands.add_parser(name, help=module.HELP, description=module.HELP, epilog=epilog)
         sub.add_argument("--traceback", action="store_true", help=argparse.SUPPRESS)
         module.add_arguments(sub)
     return parser
@@ -58,7 +107,14 @@ def _parse(argv: Sequence[str], env: Env) -> argparse.Namespace | ExitCode:
 def main(argv: Sequence[str] | None = None, env: Env | None = None) -> ExitCode:
     """Run one command; return its exit code (never raises, unless --traceback)."""
     env = env or Env()
-    parsed = _parse(sys.argv[1:] if argv is None else argv, env)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:  # bare `failover`: show what it can do rather than a usage error
+        try:
+            env.out(build_parser().format_help().rstrip())
+        except BrokenPipeError:
+            _silence_stdout(env)
+        return ExitCode.OK
+    parsed = _parse(args, env)
     if isinstance(parsed, ExitCode):
         return parsed
     runner: Callable[[argparse.Namespace, Env], ExitCode] = SUBCOMMANDS[parsed.command].run
@@ -67,6 +123,10 @@ def main(argv: Sequence[str] | None = None, env: Env | None = None) -> ExitCode:
     except KeyboardInterrupt:
         env.err("failover: interrupted")
         return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # `failover plan | head`: the reader left; not an error of ours (exit 141 like a shell).
+        _silence_stdout(env)
+        return ExitCode.OK
     except ConfigError as exc:
         print_diagnostics(exc, env)
         return ExitCode.ERROR
@@ -85,6 +145,14 @@ def print_diagnostics(exc: ConfigError, env: Env) -> None:
     for diagnostic in exc.diagnostics:
         env.err(str(diagnostic))
     env.err(summarize(exc.diagnostics))
+
+
+def _silence_stdout(env: Env) -> None:
+    """Point a closed stdout at devnull so the interpreter's final flush stays quiet."""
+    if env.stdout is sys.stdout:
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
 
 
 def run() -> None:

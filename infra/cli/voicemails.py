@@ -4,32 +4,32 @@ Like a voicemail box per impacted line: for each line, the recordings made by ``
 on calls to the line's number, newest first, with caller, time (UTC), duration and the
 recording's address. Reads the Recordings list (one request per 1,000, filtered by date)
 and the calls those recordings belong to: one fetch per call, or, with ``--since`` and more
-messages than lines, one Calls list per line number (``infra.live.read_calls``). Which
+messages than lines, one Calls list per line number (``infra.account.live.read_calls``). Which
 Twilio fields are relied on, and which of them are unconfirmed, is written in
-``infra.live`` next to ``read_recordings``.
+``infra.account.live`` next to ``read_recordings``.
 
 Limit (unconfirmed how often it matters): Twilio does not say which TwiML document made a
 recording, so a primary server that itself records calls with ``<Record>`` on a line's
 number shows up here too.
-Must not import: twilio (the account is read through infra.live only).
+Must not import: twilio (the account is read through infra.account.live only).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
+from infra.account.voicemails import Voicemail, collect
 from infra.cli.env import Env
 from infra.cli.options import add_file, add_format
 from infra.cli.status import ExitCode
 from infra.describe import pretty_number
 from infra.errors import InfraError
 from infra.lines.load import load_config
-from infra.live import LiveRecording, connect, read_calls, read_recordings
 from infra.model import Line
+from infra.twilio.client import connect
 
 HELP = "list the voicemails callers left through failover, per line (caller, time, duration, link)"
 
@@ -53,24 +53,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_format(parser)
 
 
-@dataclass(frozen=True, slots=True)
-class Voicemail:
-    """One message: the recording and who left it."""
-
-    line: Line
-    caller: str
-    recording: LiveRecording
-
-    @property
-    def time(self) -> str:
-        created = self.recording.created
-        return created.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if created else "?"
-
-    @property
-    def duration(self) -> str:
-        return f"{self.recording.duration_s // 60}:{self.recording.duration_s % 60:02d}"
-
-
 def run(args: argparse.Namespace, env: Env) -> ExitCode:
     config, warnings = load_config(env.path(args.file), args.file)
     for warning in warnings:
@@ -82,27 +64,10 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
         except KeyError:
             known = ", ".join(line.id for line in config.lines)
             raise InfraError(f"--line {args.line}: no such line in {args.file} ({known})") from None
-    messages = collect(lines, args.since, env)
+    messages = collect(connect(env.environ), lines, args.since)
     render = {"json": _json, "markdown": _markdown}.get(args.format, _text)
     env.out(render(lines, messages, args.since))
     return ExitCode.OK
-
-
-def collect(lines: list[Line], since: date | None, env: Env) -> list[Voicemail]:
-    """Voicemails on calls to the lines' numbers, newest first."""
-    tw = connect(env.environ)
-    recordings = read_recordings(tw, since)
-    by_number = {line.number: line for line in lines}
-    calls = read_calls(tw, {r.call_sid for r in recordings}, list(by_number), since)
-    found = [
-        Voicemail(by_number[calls[r.call_sid][0]], calls[r.call_sid][1], r)
-        for r in recordings
-        if r.call_sid in calls and calls[r.call_sid][0] in by_number
-    ]
-    oldest = datetime.min.replace(tzinfo=UTC)
-    return sorted(
-        found, key=lambda v: (v.recording.created or oldest, v.recording.sid), reverse=True
-    )
 
 
 def _heading(lines: list[Line], messages: list[Voicemail], since: date | None) -> str:

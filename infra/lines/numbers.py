@@ -53,7 +53,7 @@ def emergency(number: str) -> str | None:
     if found is None:
         return None
     national = phonenumbers.national_significant_number(found)
-    regions = phonenumbers.region_codes_for_country_code(found.country_code)
+    regions = phonenumbers.region_codes_for_country_code(found.country_code or 0)
     valid = phonenumbers.is_valid_number(found)
     for region in regions:
         if phonenumbers.is_emergency_number(national, region) or (

@@ -5,38 +5,46 @@ while positions are only needed for the few values that have a problem. The comp
 tree already holds every start mark, so ``Document.where(path)`` walks it when asked.
 
 Contract: ``read_document`` never raises for bad input; it returns diagnostics instead
-(not UTF-8, binary, too large, not YAML, several documents, duplicate keys, unknown tags,
-merge keys, nesting too deep, alias bombs). Positions are 1-based.
+(not a regular file, too large, not UTF-8, binary, not YAML, several documents, duplicate
+keys, unknown tags, merge keys, nesting too deep, alias bombs, control characters).
+Positions are 1-based, as editors count lines (``infra.lines.parsing``); bytes are read and
+decoded by ``infra.lines.raw``.
 Must not import: twilio, pulumi, jsonschema, infra.model, infra.render, infra.providers.
 """
 
 from __future__ import annotations
 
-import bisect
 import errno
-import os
-import re
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.composer import Composer
 
 from infra.errors import Diagnostic, Level, SourceRef
+from infra.lines.parsing import (
+    BOOL,
+    DECIMAL,
+    DECIMAL_FLOAT,
+    FLOAT,
+    INT,
+    TIMESTAMP,
+    AliasAwareLoader,
+    BaseLoader,
+    breaks_in_values,
+    editor_lines,
+    yaml_problem,
+)
+from infra.lines.raw import MAX_BYTES, decode, read_regular, too_large
 from infra.lines.text import FORBIDDEN, char_name, one_line, quoted
 from infra.lines.urls import redact
 
-MAX_BYTES = 8 * 1024 * 1024
-"""Larger files are refused before parsing (a 10,000-line lines.yaml is about 300 KB)."""
 MAX_DEPTH = 64
 """Deeper nesting is refused; lines.yaml needs six levels."""
 MAX_NODES = 2_000_000
 """Guards against alias expansion bombs ("billion laughs")."""
 
-_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 PathItem = str | int
 JsonPath = tuple[PathItem, ...]
@@ -112,52 +120,6 @@ class _Rejected(Exception):
         self.message = message
 
 
-_BOOL = "tag:yaml.org,2002:bool"
-_INT = "tag:yaml.org,2002:int"
-_FLOAT = "tag:yaml.org,2002:float"
-_TIMESTAMP = "tag:yaml.org,2002:timestamp"
-_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
-_DECIMAL_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
-
-
-def yaml11_reading(node: yaml.Node) -> str:
-    """What YAML 1.1 would have made of a plain scalar this reader keeps as text, in words.
-
-    ``""`` for anything else. Used to explain why e.g. ``timeout: 030`` is not a number here.
-    """
-    if not isinstance(node, yaml.ScalarNode) or node.style not in (None, ""):
-        return ""
-    text = node.value
-    if node.tag == _BOOL:
-        meaning = "true" if text.lower() in ("yes", "y", "on") else "false"
-        return (
-            f"YAML 1.1 reads {text} as {meaning}, so this file keeps it as text; "
-            f'write {meaning} for the boolean, or "{text}" in quotes for the text'
-        )
-    if node.tag == _INT:
-        digits = text.lstrip("+-")
-        if "_" in text:
-            return (
-                f"{text} has an underscore; write the number without it ({text.replace('_', '')})"
-            )
-        if ":" in text:
-            return f"YAML 1.1 reads {text} as a base-60 number; write the plain number, or quote it"
-        if digits[:2].lower() in ("0x", "0b"):
-            return f"{text} is not a decimal number; write it in decimal digits"
-        if digits.startswith("0"):
-            value = int(digits, 8) if set(digits) <= set("01234567") else None
-            octal = f" as the octal number {value}" if value is not None else ""
-            return (
-                f"{text} has a leading zero, which YAML 1.1 reads{octal}; "
-                f"write {int(digits, 10)} without the leading zero"
-            )
-    if node.tag == _FLOAT:
-        return f"YAML 1.1 reads {text} as a number in an unusual form; write a plain number"
-    if node.tag == _TIMESTAMP:
-        return f'YAML 1.1 reads {text} as a date; this file keeps it as the text "{text}"'
-    return ""
-
-
 class _Builder:
     """Turn composed nodes into dicts, lists and scalars, enforcing the rules above.
 
@@ -194,6 +156,7 @@ class _Builder:
                 self._path.pop()
             return items
         self._plain_tag(node, "tag:yaml.org,2002:map")
+        assert isinstance(node, yaml.MappingNode)  # the composer yields only these three
         return self._mapping(node, depth)
 
     def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[Any, Any]:
@@ -222,7 +185,7 @@ class _Builder:
         tag = node.tag
         if tag == "tag:yaml.org,2002:str":  # most values: skip the constructor machinery
             return self._text(node, node.value)
-        if node.style in (None, "") and tag in (_BOOL, _INT, _FLOAT, _TIMESTAMP):  # plain
+        if node.style in (None, "") and tag in (BOOL, INT, FLOAT, TIMESTAMP):  # plain
             return self._plain(node)
         try:
             value = self._loader.construct_object(node)
@@ -234,13 +197,13 @@ class _Builder:
 
     def _plain(self, node: yaml.ScalarNode) -> Any:
         text, tag = node.value, node.tag
-        if tag == _BOOL:
+        if tag == BOOL:
             lowered = text.lower()
             return lowered == "true" if lowered in ("true", "false") else text
-        if tag == _INT:
-            return int(text) if _DECIMAL.fullmatch(text) else text
-        if tag == _FLOAT:
-            if not _DECIMAL_FLOAT.fullmatch(text):
+        if tag == INT:
+            return int(text) if DECIMAL.fullmatch(text) else text
+        if tag == FLOAT:
+            if not DECIMAL_FLOAT.fullmatch(text):
                 special = text.lstrip("+-").lower()
                 return self._loader.construct_object(node) if special in (".inf", ".nan") else text
             value = float(text)
@@ -273,139 +236,9 @@ class _Builder:
             raise _Rejected(node.start_mark, f"unsupported YAML tag {node.tag!r}")
 
 
-class _AliasAwareLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """The same parser, composed in Python so each alias keeps its own position.
-
-    libyaml's composer returns the anchored node itself for ``*name``, so a line repeated
-    through an alias would be reported at the anchor. Here an alias yields a shallow copy
-    of the anchored node that starts at the alias (``alias_of`` points at the original).
-    Used only for texts that contain ``*``; the C composer is faster.
-    """
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.anchors: dict[str, yaml.Node] = {}
-
-    get_single_node = Composer.get_single_node
-    compose_document = Composer.compose_document
-    compose_scalar_node = Composer.compose_scalar_node
-    compose_sequence_node = Composer.compose_sequence_node
-    compose_mapping_node = Composer.compose_mapping_node
-
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            node = self.anchors.get(event.anchor)
-            if node is not None:
-                self.get_event()
-                if isinstance(node, yaml.ScalarNode):
-                    copy: yaml.Node = yaml.ScalarNode(
-                        node.tag, node.value, event.start_mark, event.end_mark, node.style
-                    )
-                else:
-                    copy = type(node)(
-                        node.tag, node.value, event.start_mark, event.end_mark, node.flow_style
-                    )
-                copy.alias_of = node  # type: ignore[attr-defined]
-                return copy
-        return Composer.compose_node(self, parent, index)
-
-
 def _diag(file: str, mark: yaml.Mark | None, message: str) -> Diagnostic:
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     return Diagnostic(SourceRef(file, line, column), Level.ERROR, message)
-
-
-_BOMS = (
-    (b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"),
-    (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
-    (b"\xff\xfe", "UTF-16 (little-endian)"),
-    (b"\xfe\xff", "UTF-16 (big-endian)"),
-)
-
-
-def _wide_encoding(raw: bytes) -> str:
-    """The UTF-16/32 flavour of ``raw`` by its byte-order mark or its NUL pattern, else ""."""
-    for bom, name in _BOMS:
-        if raw.startswith(bom):
-            return name
-    sample = raw[:4096]
-    sample = sample[: len(sample) - len(sample) % 4]
-    if len(sample) < 8:
-        return ""
-    columns = [sample[offset::4].count(0) * 4 / len(sample) for offset in range(4)]
-    nul = [share > 0.9 for share in columns]
-    some = [share < 0.5 for share in columns]
-    if some[0] and nul[1] and nul[2] and nul[3]:
-        return "UTF-32 (little-endian)"
-    if nul[0] and nul[1] and nul[2] and some[3]:
-        return "UTF-32 (big-endian)"
-    if some[0] and some[2] and nul[1] and nul[3]:
-        return "UTF-16 (little-endian)"
-    if nul[0] and nul[2] and some[1] and some[3]:
-        return "UTF-16 (big-endian)"
-    return ""
-
-
-def _too_large(file: str, size: int) -> Diagnostic:
-    """Only the first ``MAX_BYTES + 1`` bytes are ever read, so the size is a lower bound."""
-    limit = MAX_BYTES // (1024 * 1024)
-    msg = f"file is larger than {limit} MiB; lines.yaml may be at most {limit} MiB"
-    return Diagnostic(SourceRef(file, 1, 1), Level.ERROR, msg)
-
-
-def _decode(file: str, raw: bytes) -> tuple[str | None, list[Diagnostic]]:
-    if len(raw) > MAX_BYTES:
-        return None, [_too_large(file, len(raw))]
-    wide = _wide_encoding(raw)
-    if wide:
-        msg = f"file is {wide} text, not UTF-8; save it as UTF-8 (without a byte-order mark)"
-        return None, [Diagnostic(SourceRef(file, 1, 1), Level.ERROR, msg)]
-    if b"\x00" in raw:
-        line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
-        msg = "file contains NUL bytes: this looks like a binary file, not YAML text"
-        return None, [Diagnostic(SourceRef(file, line, 1), Level.ERROR, msg)]
-    try:
-        return raw.decode("utf-8-sig"), []
-    except UnicodeDecodeError as exc:
-        before = raw[: exc.start]
-        line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
-        msg = f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8"
-        return None, [Diagnostic(SourceRef(file, line, column), Level.ERROR, msg)]
-
-
-_KINDS = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a named pipe (FIFO)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
-def _read_regular(path: Path) -> bytes:
-    """At most ``MAX_BYTES + 1`` bytes of a regular file; never blocks on a FIFO or device.
-
-    Raises OSError, or ValueError naming what the path is when it is not a regular file.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    fd = os.open(path, flags)
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
-            raise ValueError(kind)
-        chunks, left = [], MAX_BYTES + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, 1024 * 1024))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
 
 
 def read_document(
@@ -418,7 +251,7 @@ def read_document(
     """
     name = display_name or str(path)
     try:
-        raw = _read_regular(Path(path))
+        raw = read_regular(Path(path))
     except ValueError as exc:
         msg = (
             f"cannot read file: it is {exc}, not a regular file; give the path of a lines.yaml file"
@@ -432,108 +265,22 @@ def read_document(
             Diagnostic(SourceRef(name, 1, 1), Level.ERROR, f"cannot read file: {reason}")
         ]
     if len(raw) > MAX_BYTES:
-        return Document(name, None), [_too_large(name, len(raw))]
+        return Document(name, None), [too_large(name, len(raw))]
     return parse_document(raw, name)
-
-
-_UNICODE_BREAKS = re.compile("[\x85\u2028\u2029]")
-"""Line breaks to YAML 1.1 (and libyaml), but not to editors, which count only LF, CRLF, CR."""
-
-
-def _editor_lines(text: str) -> tuple[str, list[tuple[int, int, str]]]:
-    """``text`` with NEL, LS and PS replaced by spaces, and where each was (line, column).
-
-    So every later position is the one an editor shows, and such a character in a comment
-    is harmless; one inside a value is reported (see ``_breaks_in_values``).
-    """
-    found = [m.start() for m in _UNICODE_BREAKS.finditer(text)]
-    if not found:
-        return text, []
-    starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
-    where = []
-    for index in found:
-        row = bisect.bisect_right(starts, index) - 1
-        where.append((row, index - starts[row], text[index]))
-    return _UNICODE_BREAKS.sub(" ", text), where
-
-
-def _breaks_in_values(
-    name: str, root: yaml.Node, breaks: list[tuple[int, int, str]]
-) -> list[Diagnostic]:
-    """A diagnostic for each replaced line separator that sat inside a scalar (key or value)."""
-    spans: list[tuple[tuple[int, int], tuple[int, int]]] = []
-    stack, seen = [root], set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.ScalarNode):
-            spans.append(
-                (
-                    (node.start_mark.line, node.start_mark.column),
-                    (node.end_mark.line, node.end_mark.column),
-                )
-            )
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack.extend((key, value))
-    spans.sort()
-    starts = [span[0] for span in spans]
-    out = []
-    for row, column, char in breaks:
-        at = bisect.bisect_right(starts, (row, column)) - 1
-        if at >= 0 and spans[at][0] <= (row, column) < spans[at][1]:
-            out.append(
-                Diagnostic(
-                    SourceRef(name, row + 1, column + 1),
-                    Level.ERROR,
-                    f"{char_name(char)} inside a value: an invisible line break that editors "
-                    "do not show; remove it (write \\n in a double-quoted string for a real one)",
-                )
-            )
-    return out
-
-
-_INDENT_HINTS = (
-    "mapping values are not allowed",
-    "did not find expected key",
-    "did not find expected '-' indicator",
-    "could not find expected ':'",
-    "block sequence entries are not allowed",
-    "did not find expected <document start>",
-)
-
-
-def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
-    problem = exc.problem or "invalid YAML"
-    if exc.context and exc.context.startswith("expected"):
-        problem = f"{exc.context}, {problem}"
-    if "tab character" in problem or "'\\t'" in problem or "\t" in problem:
-        return f"not valid YAML: {problem}; YAML cannot indent with tabs: use spaces"
-    if any(hint in problem for hint in _INDENT_HINTS):
-        return (
-            f"not valid YAML: {problem}; check the indentation here and on the line above "
-            "(keys of one mapping line up; list items start with '- ' at the same column), "
-            "or quote a value that contains ': '"
-        )
-    return f"not valid YAML: {problem}"
 
 
 def parse_document(raw: bytes, name: str) -> tuple[Document, list[Diagnostic]]:
     """Parse bytes already in memory (used by ``read_document`` and by ``diff`` on git blobs)."""
-    text, problems = _decode(name, raw)
+    text, problems = decode(name, raw)
     if text is None:
         return Document(name, None), problems
-    text, breaks = _editor_lines(text)
-    loader = (_AliasAwareLoader if "*" in text else _BaseLoader)(text)
+    text, breaks = editor_lines(text)
+    loader = (AliasAwareLoader if "*" in text else BaseLoader)(text)
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        return Document(name, None), [_diag(name, mark, _yaml_problem(exc))]
+        return Document(name, None), [_diag(name, mark, yaml_problem(exc))]
     except (yaml.YAMLError, RecursionError) as exc:
         return Document(name, None), [_diag(name, None, f"not valid YAML: {type(exc).__name__}")]
     finally:
@@ -541,7 +288,7 @@ def parse_document(raw: bytes, name: str) -> tuple[Document, list[Diagnostic]]:
     if root is None:
         msg = "file is empty; expected a mapping with version, account and lines"
         return Document(name, None), [_diag(name, None, msg)]
-    separators = _breaks_in_values(name, root, breaks) if breaks else []
+    separators = breaks_in_values(name, root, breaks) if breaks else []
     builder = _Builder(loader, name)
     try:
         data = builder.build(root)

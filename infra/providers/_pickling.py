@@ -26,7 +26,7 @@ _PATCHED = ("_batch_setitems", "save_dict")
 @contextmanager
 def pickler_restored() -> Iterator[None]:
     """Undo, on exit, what ``serialize_provider`` leaves patched on ``pickle._Pickler``."""
-    pickler = pickle._Pickler  # type: ignore[attr-defined]
+    pickler = pickle._Pickler  # type: ignore[attr-defined,unused-ignore]
     saved = {name: pickler.__dict__[name] for name in _PATCHED}
     try:
         yield

@@ -37,7 +37,6 @@ Must not import: infra.model, infra.lines.load, infra.render, infra.program, inf
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -53,20 +52,29 @@ from pulumi.dynamic import (
 )
 
 from infra.errors import ProviderError
-from infra.providers._client import (
-    NotFoundError,
-    Twilio,
-    TwilioProvider,
-    canonical_json,
-    integral,
-    is_unknown,
-    text,
-)
+from infra.naming import OFF_DUTY, ON_DUTY
 from infra.providers._pickling import init_resource
+from infra.providers.base import TwilioProvider, checked_inputs, has_unknowns, is_unknown
+from infra.render.taskrouter import TASK_QUEUE_ATTRIBUTE
+from infra.twilio.client import NotFoundError
+from infra.twilio.taskrouter import (
+    ACTIVITIES,
+    activity_sid,
+    attributes_of,
+    fetch_worker,
+    fetch_workspace,
+    find_or_create_workspace,
+    list_all,
+    queue_out,
+    reconcile,
+    routing_of,
+    worker_out,
+    workflow_out,
+)
+from infra.twilio.values import integral, text
 
-ON_DUTY, OFF_DUTY = "On Duty", "Off Duty"
-ACTIVITIES = {"on_duty": ON_DUTY, "off_duty": OFF_DUTY}
-ROUTE_ATTRIBUTE = "queue"
+ROUTE_ATTRIBUTE = TASK_QUEUE_ATTRIBUTE
+"""Task attribute the workflow routes on (rendered by ``infra.render.taskrouter``)."""
 INPUTS = (
     "workspace_name",
     "queues",
@@ -114,13 +122,12 @@ class CallQueueProvider(TwilioProvider):
     """Converges one TaskRouter workspace on the declared queues and workers."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs = {k: news[k] for k in INPUTS if news.get(k) is not None}
-        inputs.setdefault("workflow_name", "failover")
-        inputs.setdefault("task_reservation_timeout", 20)
-        failures = [
-            CheckFailure(k, "unknown input") for k in news if k not in INPUTS and k != "__provider"
-        ]
-        failures += [CheckFailure(k, "required") for k in INPUTS[:4] if k not in inputs]
+        inputs, failures = checked_inputs(
+            news,
+            INPUTS,
+            required=INPUTS[:4],
+            defaults={"workflow_name": "failover", "task_reservation_timeout": 20},
+        )
         queues, workers = inputs.get("queues"), inputs.get("workers")
         if isinstance(queues, dict):
             if not queues:
@@ -152,7 +159,7 @@ class CallQueueProvider(TwilioProvider):
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        if _has_unknowns(news):
+        if has_unknowns(news):
             return DiffResult(changes=True)
         live = _view(olds)
         changed = (
@@ -167,67 +174,47 @@ class CallQueueProvider(TwilioProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         name = props["workspace_name"]
         tw = self._twilio(name)
-        workspaces = tw.rest.taskrouter.v1.workspaces
-        with tw.errors(name, f"look up TaskRouter workspace {name!r}"):
-            found = [
-                w
-                for w in workspaces.list(friendly_name=name, page_size=100)
-                if w.friendly_name == name
-            ]
-        if len(found) > 1:
-            raise ProviderError(
-                name,
-                (
-                    f"{len(found)} TaskRouter workspaces are named {name!r}; delete the extra ones "
-                    "in the Twilio console so the tool knows which one to manage"
-                ),
-            )
-        if found:
-            workspace = found[0]
-        else:
-            with tw.errors(name, f"create TaskRouter workspace {name!r}"):
-                workspace = workspaces.create(friendly_name=name, multi_task_enabled=True)
-        return CreateResult(workspace.sid, _reconcile(tw, props, workspace, previous={}))
+        workspace = find_or_create_workspace(tw, name)
+        outs = reconcile(tw, props, workspace, previous={})
+        return CreateResult(workspace.sid, {**outs, "applied_inputs": _applied(props)})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         name = text(props.get("workspace_name")) or id_
         tw = self._twilio(name)
         try:
-            workspace = _fetch_workspace(tw, name, id_)
+            workspace = fetch_workspace(tw, name, id_)
         except NotFoundError:
             return ReadResult(None, {})
         ws = tw.rest.taskrouter.v1.workspaces(id_)
-        activities = _list(tw, name, "activities", ws.activities)
-        queues = {q.friendly_name: q for q in _list(tw, name, "task queues", ws.task_queues)}
-        workflows = _list(tw, name, "workflows", ws.workflows)
-        workers = {w.friendly_name.lower(): w for w in _list(tw, name, "workers", ws.workers)}
+        activities = list_all(tw, name, "activities", ws.activities)
+        queues = {q.friendly_name: q for q in list_all(tw, name, "task queues", ws.task_queues)}
+        workflows = list_all(tw, name, "workflows", ws.workflows)
+        workers = {w.friendly_name.lower(): w for w in list_all(tw, name, "workers", ws.workers)}
         applied = props.get("applied_inputs") or {}
         outs: dict[str, Any] = {
             "workspace_sid": workspace.sid,
             "workspace_name": workspace.friendly_name,
-            "on_duty_activity_sid": _activity_sid(activities, ON_DUTY, True),
-            "off_duty_activity_sid": _activity_sid(activities, OFF_DUTY, False),
-            "queues": {
-                k: _queue_out(queues[k]) for k in (props.get("queues") or {}) if k in queues
-            },
+            "on_duty_activity_sid": activity_sid(activities, ON_DUTY, True),
+            "off_duty_activity_sid": activity_sid(activities, OFF_DUTY, False),
+            "queues": {k: queue_out(queues[k]) for k in (props.get("queues") or {}) if k in queues},
             "applied_inputs": applied,
         }
         workflow = next(
             (w for w in workflows if w.friendly_name == applied.get("workflow_name")), None
         )
-        outs.update(_workflow_out(workflow, queues))
+        outs.update(workflow_out(workflow, queues))
         outs["workers"] = {}
         for key in props.get("workers") or {}:
             if key.lower() in workers:
-                worker = _fetch_worker(tw, name, ws, workers[key.lower()].sid)
-                outs["workers"][key] = _worker_out(worker)
+                worker = fetch_worker(tw, name, ws, workers[key.lower()].sid)
+                outs["workers"][key] = worker_out(worker)
         return ReadResult(workspace.sid, outs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         name = news["workspace_name"]
         tw = self._twilio(name)
         try:
-            workspace = _fetch_workspace(tw, name, id_)
+            workspace = fetch_workspace(tw, name, id_)
         except NotFoundError:
             raise ProviderError(
                 name,
@@ -239,7 +226,8 @@ class CallQueueProvider(TwilioProvider):
         if workspace.friendly_name != name:
             with tw.errors(name, f"rename TaskRouter workspace {id_}"):
                 workspace = tw.rest.taskrouter.v1.workspaces(id_).update(friendly_name=name)
-        return UpdateResult(_reconcile(tw, news, workspace, previous=olds))
+        outs = reconcile(tw, news, workspace, previous=olds)
+        return UpdateResult({**outs, "applied_inputs": _applied(news)})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete the workspace with its queues, workflow and workers."""
@@ -257,6 +245,7 @@ class CallQueue(pulumi.dynamic.Resource, module="twilio", name="CallQueue"):
 
     workspace_sid: pulumi.Output[str]
     workflow_sid: pulumi.Output[str]
+    on_duty_activity_sid: pulumi.Output[str]
     queues: pulumi.Output[dict[str, Any]]
     workers: pulumi.Output[dict[str, Any]]
 
@@ -287,36 +276,12 @@ def _worker_failures(key: str, worker: object) -> list[CheckFailure]:
     return failures
 
 
-def _has_unknowns(value: object) -> bool:
-    if isinstance(value, dict):
-        return any(_has_unknowns(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_unknowns(v) for v in value)
-    return is_unknown(value)
-
-
-def _attributes(worker: dict[str, Any]) -> str:
-    return canonical_json(worker.get("attributes") or {})
-
-
-def _routing(inputs: dict[str, Any]) -> dict[str, Any]:
-    """The workflow in queue keys: what the live configuration must mean."""
-    queues = inputs["queues"]
-    timeouts = {k: queues[k].get("timeout_s") for k in queues}
-    return {
-        "filters": [
-            [k, None if t is None else int(integral(t))] for k, t in sorted(timeouts.items())
-        ],
-        "default": inputs.get("default_queue"),
-    }
-
-
 def _desired_view(inputs: dict[str, Any]) -> dict[str, Any]:
     return {
         "workspace_name": inputs["workspace_name"],
         "queues": {k: q["target_workers"] for k, q in inputs["queues"].items()},
-        "workers": {k: _attributes(w) for k, w in inputs["workers"].items()},
-        "routing": _routing(inputs),
+        "workers": {k: attributes_of(w) for k, w in inputs["workers"].items()},
+        "routing": routing_of(inputs),
         "assignment_callback_url": inputs["assignment_callback_url"],
         "task_reservation_timeout": int(integral(inputs["task_reservation_timeout"])),
     }
@@ -343,242 +308,3 @@ def _routing_view(routing: object) -> dict[str, Any] | None:
 
 def _applied(inputs: dict[str, Any]) -> dict[str, Any]:
     return {k: integral(inputs[k]) for k in INPUTS if inputs.get(k) is not None}
-
-
-# ---- converge -------------------------------------------------------------------------------
-
-
-def _reconcile(
-    tw: Twilio, props: dict[str, Any], workspace: Any, previous: dict[str, Any]
-) -> dict[str, Any]:
-    name = props["workspace_name"]
-    ws = tw.rest.taskrouter.v1.workspaces(workspace.sid)
-    on_duty, off_duty = _ensure_activities(tw, name, ws)
-    if (workspace.default_activity_sid, workspace.timeout_activity_sid) != (off_duty, off_duty):
-        with tw.errors(name, "set the workspace's default activity to Off Duty"):
-            workspace = ws.update(default_activity_sid=off_duty, timeout_activity_sid=off_duty)
-    queues = _ensure_queues(tw, props, ws)
-    workflow = _ensure_workflow(tw, props, ws, queues, text(previous.get("workflow_sid")))
-    workers = _ensure_workers(
-        tw,
-        props,
-        ws,
-        {ACTIVITIES["on_duty"]: on_duty, ACTIVITIES["off_duty"]: off_duty},
-        previous.get("workers") or {},
-    )
-    for key in sorted(set(previous.get("queues") or {}) - set(queues)):
-        sid = previous["queues"][key].get("sid")
-        try:
-            with tw.errors(name, f"delete task queue {key!r}"):
-                ws.task_queues(sid).delete()
-        except NotFoundError:
-            pass
-    outs = {
-        "workspace_sid": workspace.sid,
-        "workspace_name": workspace.friendly_name,
-        "on_duty_activity_sid": on_duty,
-        "off_duty_activity_sid": off_duty,
-        "queues": {k: _queue_out(q) for k, q in queues.items()},
-        "workers": workers,
-        "applied_inputs": _applied(props),
-    }
-    outs.update(_workflow_out(workflow, queues))
-    return outs
-
-
-def _list(tw: Twilio, name: str, what: str, collection: Any) -> list[Any]:
-    with tw.errors(name, f"list {what}"):
-        return list(collection.list(page_size=1000))
-
-
-def _fetch_workspace(tw: Twilio, name: str, sid: str) -> Any:
-    with tw.errors(name, f"fetch TaskRouter workspace {sid}"):
-        return tw.rest.taskrouter.v1.workspaces(sid).fetch()
-
-
-def _fetch_worker(tw: Twilio, name: str, ws: Any, sid: str) -> Any:
-    with tw.errors(name, f"fetch worker {sid}"):
-        return ws.workers(sid).fetch()
-
-
-def _activity_sid(activities: list[Any], label: str, available: bool) -> str:
-    for activity in activities:
-        if activity.friendly_name == label and bool(activity.available) == available:
-            return str(activity.sid)
-    return ""
-
-
-def _ensure_activities(tw: Twilio, name: str, ws: Any) -> tuple[str, str]:
-    activities = _list(tw, name, "activities", ws.activities)
-    sids = []
-    for label, available in ((ON_DUTY, True), (OFF_DUTY, False)):
-        sid = _activity_sid(activities, label, available)
-        if not sid and any(a.friendly_name == label for a in activities):
-            raise ProviderError(
-                name,
-                (
-                    f"activity {label!r} exists with available={not available}; TaskRouter cannot "
-                    "change that. Rename or delete it in the Twilio console"
-                ),
-            )
-        if not sid:
-            with tw.errors(name, f"create activity {label!r}"):
-                sid = ws.activities.create(friendly_name=label, available=available).sid
-        sids.append(sid)
-    return sids[0], sids[1]
-
-
-def _ensure_queues(tw: Twilio, props: dict[str, Any], ws: Any) -> dict[str, Any]:
-    name = props["workspace_name"]
-    live = {q.friendly_name: q for q in _list(tw, name, "task queues", ws.task_queues)}
-    queues = {}
-    for key, spec in sorted(props["queues"].items()):
-        queue = live.get(key)
-        if queue is None:
-            with tw.errors(key, f"create task queue {key!r}"):
-                queue = ws.task_queues.create(
-                    friendly_name=key, target_workers=spec["target_workers"]
-                )
-        elif queue.target_workers != spec["target_workers"]:
-            with tw.errors(key, f"update task queue {key!r}"):
-                queue = ws.task_queues(queue.sid).update(target_workers=spec["target_workers"])
-        queues[key] = queue
-    return queues
-
-
-def _configuration(props: dict[str, Any], queues: dict[str, Any]) -> str:
-    """One filter per queue key (``queue == "<key>"``) targeting only that queue."""
-    routing = _routing(props)
-    filters = []
-    for key, timeout in routing["filters"]:
-        target = {"queue": queues[key].sid}
-        if timeout is not None:
-            target["timeout"] = timeout
-        filters.append(
-            {
-                "filter_friendly_name": key,
-                "expression": f'{ROUTE_ATTRIBUTE} == "{key}"',
-                "targets": [target],
-            }
-        )
-    task_routing: dict[str, Any] = {"filters": filters}
-    if routing["default"]:
-        task_routing["default_filter"] = {"queue": queues[routing["default"]].sid}
-    return canonical_json({"task_routing": task_routing})
-
-
-def _ensure_workflow(
-    tw: Twilio, props: dict[str, Any], ws: Any, queues: dict[str, Any], previous_sid: str
-) -> Any:
-    """Find the workflow by name (or, after a rename, by its previous SID); converge it."""
-    name, label = props["workspace_name"], props["workflow_name"]
-    desired = {
-        "configuration": _configuration(props, queues),
-        "assignment_callback_url": props["assignment_callback_url"],
-        "task_reservation_timeout": int(integral(props["task_reservation_timeout"])),
-    }
-    workflows = _list(tw, name, "workflows", ws.workflows)
-    found = [w for w in workflows if w.friendly_name == label]
-    found = found or [w for w in workflows if previous_sid and w.sid == previous_sid]
-    if not found:
-        with tw.errors(name, f"create workflow {label!r}"):
-            return ws.workflows.create(friendly_name=label, **desired)
-    workflow = found[0]
-    live = {
-        "configuration": _canonical_text(workflow.configuration),
-        "assignment_callback_url": workflow.assignment_callback_url,
-        "task_reservation_timeout": integral(workflow.task_reservation_timeout),
-    }
-    if live == desired and workflow.friendly_name == label:
-        return workflow
-    with tw.errors(name, f"update workflow {label!r}"):
-        return ws.workflows(workflow.sid).update(friendly_name=label, **desired)
-
-
-def _ensure_workers(
-    tw: Twilio, props: dict[str, Any], ws: Any, activity: dict[str, str], previous: dict[str, Any]
-) -> dict[str, Any]:
-    """Create missing workers with their initial activity; update attributes only."""
-    name = props["workspace_name"]
-    live = {w.friendly_name.lower(): w for w in _list(tw, name, "workers", ws.workers)}
-    workers = {}
-    for key, spec in sorted(props["workers"].items()):
-        attributes = _attributes(spec)
-        found = live.pop(key.lower(), None)
-        if found is None:
-            initial = ACTIVITIES[spec.get("initial_activity", "on_duty")]
-            with tw.errors(key, f"create worker {key!r}"):
-                worker = ws.workers.create(
-                    friendly_name=key, attributes=attributes, activity_sid=activity[initial]
-                )
-        else:
-            known = (previous.get(key) or {}).get("attributes")
-            if known is None or (previous.get(key) or {}).get("sid") != found.sid:
-                known = _canonical_text(_fetch_worker(tw, name, ws, found.sid).attributes)
-            worker = found
-            if known != attributes:
-                with tw.errors(key, f"update worker {key!r}"):
-                    worker = ws.workers(found.sid).update(attributes=attributes)
-        workers[key] = _worker_out(worker, attributes)
-    for key in sorted(set(previous) - set(props["workers"])):
-        if key.lower() in live:  # only workers this resource managed
-            try:
-                with tw.errors(key, f"delete worker {key!r}"):
-                    ws.workers(live[key.lower()].sid).delete()
-            except NotFoundError:
-                pass
-    return workers
-
-
-def _canonical_text(value: object) -> str:
-    try:
-        return canonical_json(json.loads(value) if isinstance(value, str) else value or {})
-    except ValueError:
-        return text(value)
-
-
-def _queue_out(queue: Any) -> dict[str, Any]:
-    return {"sid": queue.sid, "target_workers": queue.target_workers}
-
-
-def _worker_out(worker: Any, attributes: str | None = None) -> dict[str, Any]:
-    return {
-        "sid": worker.sid,
-        "attributes": attributes if attributes is not None else _canonical_text(worker.attributes),
-        "activity_name": text(worker.activity_name),
-    }
-
-
-def _workflow_out(workflow: Any, queues: dict[str, Any]) -> dict[str, Any]:
-    """The workflow's live routing expressed in queue keys (unknown SIDs kept as is)."""
-    if workflow is None:
-        return {
-            "workflow_sid": "",
-            "routing": None,
-            "assignment_callback_url": "",
-            "task_reservation_timeout": None,
-        }
-    names = {q.sid: key for key, q in queues.items()}
-    try:
-        config = json.loads(workflow.configuration or "{}").get("task_routing", {})
-        filters = []
-        for entry in config.get("filters", []):
-            target = entry["targets"][0]
-            key = names.get(target["queue"], target["queue"])
-            timeout = target.get("timeout")
-            filters.append([key, None if timeout is None else int(timeout)])
-            if entry.get("expression") != f'{ROUTE_ATTRIBUTE} == "{key}"':
-                filters[-1].append(entry.get("expression"))  # edited elsewhere: drift
-        default = (config.get("default_filter") or {}).get("queue")
-        routing: dict[str, Any] | None = {
-            "filters": filters,
-            "default": names.get(default, default),
-        }
-    except (ValueError, AttributeError, KeyError, TypeError):
-        routing = None
-    return {
-        "workflow_sid": workflow.sid,
-        "routing": routing,
-        "assignment_callback_url": text(workflow.assignment_callback_url),
-        "task_reservation_timeout": integral(workflow.task_reservation_timeout),
-    }

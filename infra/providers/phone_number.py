@@ -46,8 +46,16 @@ from pulumi.dynamic import (
 )
 
 from infra.errors import ProviderError
-from infra.providers._client import NotFoundError, Twilio, TwilioProvider, is_unknown, text
 from infra.providers._pickling import init_resource
+from infra.providers.base import TwilioProvider, checked_inputs, is_unknown
+from infra.twilio.client import NotFoundError, Twilio
+from infra.twilio.numbers import (
+    fetch_number,
+    fetch_number_for_change,
+    refuse_unusable,
+    update_number,
+)
+from infra.twilio.values import text
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 METHODS = ("GET", "POST")
@@ -96,16 +104,12 @@ class PhoneNumberFailoverProvider(TwilioProvider):
     """Adopts a number by E.164 and manages its voice fallback; never releases it."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs = {k: news[k] for k in INPUTS if news.get(k) is not None}
-        inputs.setdefault("fallback_method", "POST")
-        inputs.setdefault("primary_method", "POST")
-        inputs.setdefault("test_mode", False)
-        failures = [
-            CheckFailure(k, "unknown input") for k in news if k not in INPUTS and k != "__provider"
-        ]
-        for key in ("line", "phone_number", "fallback_url"):
-            if key not in inputs:
-                failures.append(CheckFailure(key, "required"))
+        inputs, failures = checked_inputs(
+            news,
+            INPUTS,
+            required=("line", "phone_number", "fallback_url"),
+            defaults={"fallback_method": "POST", "primary_method": "POST", "test_mode": False},
+        )
         for key, value in inputs.items():
             if is_unknown(value):
                 continue
@@ -157,7 +161,7 @@ class PhoneNumberFailoverProvider(TwilioProvider):
             )
         number = matches[0]
         desired = _desired(props)
-        _refuse_unusable(line, number, desired)
+        refuse_unusable(line, number, desired.get(PRIMARY[0], text(number.voice_url)))
         adopted = {k: text(getattr(number, k)) for k in _owned(desired)}
         number = _apply(tw, line, number, desired)
         return CreateResult(number.sid, _outputs(props, number, adopted))
@@ -166,7 +170,7 @@ class PhoneNumberFailoverProvider(TwilioProvider):
         line = props.get("line") or (props.get("applied_inputs") or {}).get("line") or id_
         tw = self._twilio(line)
         try:
-            number = _fetch(tw, line, id_)
+            number = fetch_number(tw, line, id_)
         except NotFoundError:
             return ReadResult(None, {})
         applied = props.get("applied_inputs") or {}
@@ -175,7 +179,7 @@ class PhoneNumberFailoverProvider(TwilioProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         line = news["line"]
         tw = self._twilio(line)
-        number = _fetch_for_change(tw, line, id_)
+        number = fetch_number_for_change(tw, line, id_)
         desired = _desired(news)
         adopted = dict(olds.get("adopted") or {})
         if _manages_primary(news):
@@ -186,7 +190,7 @@ class PhoneNumberFailoverProvider(TwilioProvider):
             desired.update(restored)
             for key in PRIMARY:
                 adopted.pop(key, None)
-        _refuse_unusable(line, number, desired)
+        refuse_unusable(line, number, desired.get(PRIMARY[0], text(number.voice_url)))
         number = _apply(tw, line, number, desired)
         return UpdateResult(_outputs(news, number, adopted))
 
@@ -196,7 +200,7 @@ class PhoneNumberFailoverProvider(TwilioProvider):
         line = applied.get("line") or id_
         tw = self._twilio(line)
         try:
-            number = _fetch(tw, line, id_)
+            number = fetch_number(tw, line, id_)
         except NotFoundError:
             return  # already gone from the account: nothing to restore
         adopted = props.get("adopted") or {}
@@ -290,63 +294,10 @@ def _restore_primary(
     return {}
 
 
-def _refuse_unusable(line: str, number: Any, desired: dict[str, str]) -> None:
-    e164 = number.phone_number
-    if text(number.trunk_sid):
-        raise ProviderError(
-            line,
-            (
-                f"number {e164} is bound to SIP Trunk {number.trunk_sid}; Twilio ignores a "
-                "number-level voice fallback for it. Remove the number from the trunk or remove "
-                "the line from lines.yaml"
-            ),
-        )
-    if text(number.voice_application_sid):
-        raise ProviderError(
-            line,
-            (
-                f"number {e164} is bound to TwiML Application {number.voice_application_sid}; "
-                "Twilio uses the application's fallback, not the number's. Configure the number "
-                "with a voice webhook instead, or remove the line from lines.yaml"
-            ),
-        )
-    if not desired.get(PRIMARY[0], text(number.voice_url)):
-        raise ProviderError(
-            line,
-            (
-                f"number {e164} has no voice URL (primary handler) and the line declares no "
-                "`primary:`; Twilio rejects a fallback without a primary (error 21405). Declare "
-                "`primary:` for the line or set the number's voice URL"
-            ),
-            code=21405,
-        )
-
-
-def _fetch(tw: Twilio, line: str, sid: str) -> Any:
-    with tw.errors(line, f"fetch number {sid}"):
-        return tw.rest.api.v2010.account.incoming_phone_numbers(sid).fetch()
-
-
-def _fetch_for_change(tw: Twilio, line: str, sid: str) -> Any:
-    try:
-        return _fetch(tw, line, sid)
-    except NotFoundError:
-        raise ProviderError(
-            line,
-            (
-                f"number {sid} is no longer in this Twilio account; run `pulumi refresh` so the "
-                "line adopts its number again"
-            ),
-        ) from None
-
-
 def _apply(tw: Twilio, line: str, number: Any, desired: dict[str, str]) -> Any:
     """POST only the owned fields whose live value differs; return the live number."""
     changes = {k: v for k, v in desired.items() if _norm(k, v) != _norm(k, getattr(number, k))}
-    if not changes:
-        return number
-    with tw.errors(line, f"update voice settings of {number.phone_number}"):
-        return tw.rest.api.v2010.account.incoming_phone_numbers(number.sid).update(**changes)
+    return update_number(tw, line, number, changes)
 
 
 def _outputs(applied: dict[str, Any], number: Any, adopted: dict[str, str]) -> dict[str, Any]:

@@ -41,18 +41,16 @@ from pulumi.dynamic import (
 )
 
 from infra.errors import ProviderError
-from infra.providers._client import (
-    NotFoundError,
-    Twilio,
-    TwilioProvider,
-    canonical_json,
+from infra.providers._pickling import init_resource
+from infra.providers.base import TwilioProvider, checked_inputs, is_unknown
+from infra.twilio.client import NotFoundError, Twilio
+from infra.twilio.numbers import numbers_pointing_at
+from infra.twilio.values import (
+    canonical_definition,
     integral,
-    is_unknown,
-    numbers_pointing_at,
     same_url_target,
     text,
 )
-from infra.providers._pickling import init_resource
 
 INPUTS = ("line", "friendly_name", "definition")
 OUTPUTS = (
@@ -81,19 +79,6 @@ class StudioFlowArgs:
     """Flow definition as JSON text (``json.dumps(flow, sort_keys=True)``)."""
 
 
-def canonical_definition(definition: object) -> str:
-    """The comparison form: sorted keys, states sorted by name, UI offsets dropped."""
-    flow = json.loads(definition) if isinstance(definition, str) else integral(definition)
-    states = []
-    for state in flow.get("states") or []:
-        state = dict(state)
-        if isinstance(state.get("properties"), dict):
-            state["properties"] = {k: v for k, v in state["properties"].items() if k != "offset"}
-        states.append(state)
-    flow = {**flow, "states": sorted(states, key=lambda s: str(s.get("name")))}
-    return canonical_json(flow)
-
-
 def definition_hash(definition: object) -> str:
     return hashlib.sha256(canonical_definition(definition).encode()).hexdigest()
 
@@ -102,11 +87,7 @@ class StudioFlowProvider(TwilioProvider):
     """Validates, publishes and reads back one Studio flow."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs = {k: news[k] for k in INPUTS if news.get(k) is not None}
-        failures = [
-            CheckFailure(k, "unknown input") for k in news if k not in INPUTS and k != "__provider"
-        ]
-        failures += [CheckFailure(k, "required") for k in INPUTS if k not in inputs]
+        inputs, failures = checked_inputs(news, INPUTS, required=INPUTS)
         for key in ("line", "friendly_name"):
             value = inputs.get(key)
             if (
@@ -238,7 +219,7 @@ class StudioFlow(pulumi.dynamic.Resource, module="twilio", name="StudioFlow"):
 def _definition_problem(definition: object) -> str:
     try:
         flow = json.loads(definition) if isinstance(definition, str) else definition
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         return f"must be JSON text: {exc.msg} at line {exc.lineno} column {exc.colno}"
     if not isinstance(flow, dict):
         return "must be a JSON object"

@@ -30,11 +30,7 @@ Must not import: infra.model, infra.lines.load, infra.render, infra.program, inf
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,33 +46,23 @@ from pulumi.dynamic import (
 )
 
 from infra.errors import ProviderError
-from infra.providers._client import (
-    NotFoundError,
-    Twilio,
-    TwilioProvider,
-    integral,
-    is_unknown,
-    numbers_pointing_at,
-    text,
-)
 from infra.providers._pickling import init_resource
+from infra.providers.base import TwilioProvider, checked_inputs, has_unknowns, is_unknown
+from infra.twilio.client import NotFoundError
+from infra.twilio.numbers import numbers_pointing_at
+from infra.twilio.serverless import (
+    KINDS,
+    deploy,
+    fetch_environment,
+    find_or_create_service,
+    live_versions,
+    sha256,
+)
+from infra.twilio.values import integral, text
 
-BUILD_TIMEOUT_S = 300.0
-UPLOAD_CONCURRENCY = 10
-"""Paths uploaded at once, as Twilio's serverless toolkit does; a 429 is retried."""
-POLL_DELAYS_S = (0.05, 0.1, 0.2, 0.4, 0.8, 1.0)
-"""Delays between build status polls; the last one repeats until the timeout."""
 VISIBILITIES = ("public", "protected", "private")
 UNIQUE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
 PATH = re.compile(r"^/[A-Za-z0-9._~/-]{1,254}$")
-CONTENT_TYPES = {
-    ".xml": "text/xml",
-    ".js": "application/javascript",
-    ".json": "application/json",
-    ".mp3": "audio/mpeg",
-    ".wav": "audio/wav",
-}
-KINDS = ("documents", "functions")
 INPUTS = (
     "service_name",
     "friendly_name",
@@ -130,24 +116,20 @@ class TwimlDocumentsProvider(TwilioProvider):
     """One Serverless service + environment; assets and functions deployed as one build."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs = {k: news[k] for k in INPUTS if news.get(k) is not None}
-        defaults = {
-            "environment": "failover",
-            "functions": {},
-            "visibility": "protected",
-            "function_visibility": "protected",
-            "runtime": "node22",
-            "dependencies": {},
-            "include_credentials": False,
-        }
-        for key, value in defaults.items():
-            inputs.setdefault(key, value)
-        failures = [
-            CheckFailure(k, "unknown input") for k in news if k not in INPUTS and k != "__provider"
-        ]
-        failures += [
-            CheckFailure(k, "required") for k in ("service_name", "documents") if k not in inputs
-        ]
+        inputs, failures = checked_inputs(
+            news,
+            INPUTS,
+            required=("service_name", "documents"),
+            defaults={
+                "environment": "failover",
+                "functions": {},
+                "visibility": "protected",
+                "function_visibility": "protected",
+                "runtime": "node22",
+                "dependencies": {},
+                "include_credentials": False,
+            },
+        )
         for key in ("service_name", "environment"):
             value = inputs.get(key)
             if value is not None and not is_unknown(value) and not UNIQUE_NAME.match(str(value)):
@@ -181,7 +163,7 @@ class TwimlDocumentsProvider(TwilioProvider):
         ]
         if replaces:
             return DiffResult(changes=True, replaces=replaces)
-        if _has_unknowns(news):
+        if has_unknowns(news):
             return DiffResult(changes=True)
         # Builds are immutable: the same build SID means the same versions are live.
         drifted = not olds.get("environment_sid") or olds.get("live_build_sid") != olds.get(
@@ -192,9 +174,9 @@ class TwimlDocumentsProvider(TwilioProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         name = props["service_name"]
         tw = self._twilio(name)
-        service = _find_or_create_service(tw, props)
-        outs = _deploy(tw, props, service.sid, previous={})
-        return CreateResult(service.sid, outs)
+        service = find_or_create_service(tw, props)
+        outs = deploy(tw, props, service.sid, previous={})
+        return CreateResult(service.sid, {**outs, "applied_inputs": _applied(props)})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         name = (props.get("applied_inputs") or {}).get("service_name") or id_
@@ -205,11 +187,11 @@ class TwimlDocumentsProvider(TwilioProvider):
         except NotFoundError:
             return ReadResult(None, {})
         outs = {k: props.get(k) for k in OUTPUTS}
-        env = _fetch_environment(tw, name, id_, text(props.get("environment_sid")))
+        env = fetch_environment(tw, name, id_, text(props.get("environment_sid")))
         outs["environment_sid"] = env.sid if env else ""
         outs["domain_name"] = env.domain_name if env else ""
         outs["live_build_sid"] = text(env.build_sid) if env else ""
-        outs["live_versions"] = _live_versions(tw, name, id_, outs["live_build_sid"])
+        outs["live_versions"] = live_versions(tw, name, id_, text(outs["live_build_sid"]))
         return ReadResult(id_, outs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -225,7 +207,8 @@ class TwimlDocumentsProvider(TwilioProvider):
                     friendly_name=news.get("friendly_name") or name,
                     include_credentials=bool(news["include_credentials"]),
                 )
-        return UpdateResult(_deploy(tw, news, id_, previous=olds))
+        outs = deploy(tw, news, id_, previous=olds)
+        return UpdateResult({**outs, "applied_inputs": _applied(news)})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete the service (environments, assets, builds with it) unless numbers use it."""
@@ -281,288 +264,9 @@ def _path_failures(kind: str, files: object) -> list[CheckFailure]:
     return failures
 
 
-def _has_unknowns(value: object) -> bool:
-    if isinstance(value, dict):
-        return any(_has_unknowns(v) for v in value.values())
-    return is_unknown(value)
-
-
-def _sha256(content: str) -> str:
-    return hashlib.sha256(content.encode()).hexdigest()
-
-
 def _applied(inputs: dict[str, Any]) -> dict[str, Any]:
     """The inputs as recorded in state: content replaced by its hash."""
     applied = {k: integral(inputs[k]) for k in INPUTS if k not in KINDS and k in inputs}
     for kind in KINDS:
-        applied[kind] = {p: _sha256(c) for p, c in (inputs.get(kind) or {}).items()}
+        applied[kind] = {p: sha256(c) for p, c in (inputs.get(kind) or {}).items()}
     return applied
-
-
-# ---- deploy -------------------------------------------------------------------------------
-
-
-def _find_or_create_service(tw: Twilio, props: dict[str, Any]) -> Any:
-    name = props["service_name"]
-    services = tw.rest.serverless.v1.services
-    with tw.errors(name, f"look up Serverless service {name!r}"):
-        for service in services.list(page_size=100):
-            if service.unique_name == name:
-                return service
-    with tw.errors(name, f"create Serverless service {name!r}"):
-        return services.create(
-            unique_name=name,
-            friendly_name=props.get("friendly_name") or name,
-            include_credentials=bool(props["include_credentials"]),
-            ui_editable=False,
-        )
-
-
-def _fetch_environment(tw: Twilio, name: str, service_sid: str, env_sid: str) -> Any:
-    if not env_sid:
-        return None
-    try:
-        with tw.errors(name, f"fetch environment {env_sid}"):
-            return tw.rest.serverless.v1.services(service_sid).environments(env_sid).fetch()
-    except NotFoundError:
-        return None
-
-
-def _ensure_environment(tw: Twilio, props: dict[str, Any], service_sid: str, env_sid: str) -> Any:
-    name, unique = props["service_name"], props["environment"]
-    env = _fetch_environment(tw, name, service_sid, env_sid)
-    if env is not None:
-        return env
-    environments = tw.rest.serverless.v1.services(service_sid).environments
-    with tw.errors(name, f"look up environment {unique!r}"):
-        for env in environments.list(page_size=100):
-            if env.unique_name == unique:
-                return env
-    with tw.errors(name, f"create environment {unique!r}"):
-        return environments.create(unique_name=unique, domain_suffix=unique[:16])
-
-
-def _deploy(
-    tw: Twilio, props: dict[str, Any], service_sid: str, previous: dict[str, Any]
-) -> dict[str, Any]:
-    """Converge the environment on ``props``: upload changed paths, one build, one deploy."""
-    name = props["service_name"]
-    env = _ensure_environment(tw, props, service_sid, text(previous.get("environment_sid")))
-    entries = {
-        kind: _sync_kind(tw, props, service_sid, kind, previous.get(kind) or {}) for kind in KINDS
-    }
-    build_sid, deployment_sid = text(previous.get("build_sid")), previous.get("deployment_sid")
-    previously = sorted(
-        e["version_sid"] for kind in KINDS for e in (previous.get(kind) or {}).values()
-    )
-    current = sorted(e["version_sid"] for kind in KINDS for e in entries[kind].values())
-    if current != previously or text(env.build_sid) != build_sid or not build_sid:
-        try:
-            build_sid = _build(tw, props, service_sid, entries)
-        except BuildFailedError:
-            if not previously:
-                raise
-            # A reused version may have been deleted out of band (e.g. its asset removed in
-            # the console): upload everything afresh and build once more.
-            entries = {kind: _sync_kind(tw, props, service_sid, kind, {}) for kind in KINDS}
-            build_sid = _build(tw, props, service_sid, entries)
-        with tw.errors(name, f"deploy build {build_sid}"):
-            deployment_sid = (
-                tw.rest.serverless.v1.services(service_sid)
-                .environments(env.sid)
-                .deployments.create(build_sid=build_sid)
-                .sid
-            )
-    for kind in KINDS:
-        _delete_removed(tw, name, service_sid, kind, previous.get(kind) or {}, entries[kind])
-    live = {p: e["version_sid"] for kind in KINDS for p, e in entries[kind].items()}
-    return {
-        "service_sid": service_sid,
-        "environment_sid": env.sid,
-        "domain_name": env.domain_name,
-        "urls": {p: f"https://{env.domain_name}{p}" for p in sorted(live)},
-        "build_sid": build_sid,
-        "deployment_sid": deployment_sid,
-        "live_build_sid": build_sid,
-        "live_versions": live,
-        "documents": entries["documents"],
-        "functions": entries["functions"],
-        "applied_inputs": _applied(props),
-    }
-
-
-def _sync_kind(
-    tw: Twilio, props: dict[str, Any], service_sid: str, kind: str, previous: dict[str, Any]
-) -> dict[str, dict[str, Any]]:
-    """Per path: reuse the previous version when content and visibility match, else upload.
-
-    Changed paths are uploaded ``UPLOAD_CONCURRENCY`` at a time (each: its container, found
-    by name or created, then the version); the first failure is raised once the uploads
-    already under way have finished, and later ones are not started.
-    """
-    name = props["service_name"]
-    visibility = props["visibility" if kind == "documents" else "function_visibility"]
-    files: dict[str, str] = props.get(kind) or {}
-    entries: dict[str, dict[str, Any]] = {}
-    changed = []
-    for path, content in sorted(files.items()):
-        digest, old = _sha256(content), previous.get(path) or {}
-        if old.get("sha256") == digest and old.get("visibility") == visibility:
-            entries[path] = old
-        else:
-            changed.append((path, content, digest))
-    if not changed:
-        return entries
-    containers = _containers(tw, name, service_sid, kind)
-
-    def push(path: str, content: str, digest: str) -> dict[str, Any]:
-        container = containers.get(path) or _create_container(tw, name, service_sid, kind, path)
-        version = _upload(tw, name, service_sid, kind, container, path, content, visibility)
-        return {
-            "sha256": digest,
-            "visibility": visibility,
-            "container_sid": container,
-            "version_sid": version,
-        }
-
-    workers = min(UPLOAD_CONCURRENCY, len(changed))
-    with ThreadPoolExecutor(workers, thread_name_prefix="upload") as pool:
-        futures = {pool.submit(push, *item): item[0] for item in changed}
-        for future in as_completed(futures):
-            if future.exception() is not None:
-                for pending in futures:
-                    pending.cancel()
-                break
-    for future, path in futures.items():  # in path order: the first failure is raised
-        if not future.cancelled():
-            entries[path] = future.result()
-    return dict(sorted(entries.items()))
-
-
-def _collection(tw: Twilio, service_sid: str, kind: str) -> Any:
-    service = tw.rest.serverless.v1.services(service_sid)
-    return service.assets if kind == "documents" else service.functions
-
-
-def _containers(tw: Twilio, name: str, service_sid: str, kind: str) -> dict[str, str]:
-    """Existing asset or function containers by friendly name (= path)."""
-    with tw.errors(name, f"list {'assets' if kind == 'documents' else 'functions'}"):
-        return {
-            c.friendly_name: c.sid for c in _collection(tw, service_sid, kind).list(page_size=100)
-        }
-
-
-def _create_container(tw: Twilio, name: str, service_sid: str, kind: str, path: str) -> str:
-    with tw.errors(name, f"create {'asset' if kind == 'documents' else 'function'} {path}"):
-        return _collection(tw, service_sid, kind).create(friendly_name=path).sid
-
-
-def _upload(
-    tw: Twilio,
-    name: str,
-    service_sid: str,
-    kind: str,
-    container: str,
-    path: str,
-    content: str,
-    visibility: str,
-) -> str:
-    segment = "Assets" if kind == "documents" else "Functions"
-    suffix = path[path.rfind(".") :] if "." in path.rsplit("/", 1)[-1] else ""
-    content_type = CONTENT_TYPES.get(suffix, "text/plain")
-    if kind == "functions":
-        content_type = "application/javascript"
-    with tw.errors(name, f"upload {path}"):
-        body = tw.upload(
-            f"/v1/Services/{service_sid}/{segment}/{container}/Versions",
-            {"Path": path, "Visibility": visibility},
-            path.rsplit("/", 1)[-1] or "index",
-            content.encode(),
-            content_type,
-        )
-    return str(body["sid"])
-
-
-class BuildFailedError(ProviderError):
-    """Twilio reported the build as failed."""
-
-
-def _build(
-    tw: Twilio, props: dict[str, Any], service_sid: str, entries: dict[str, dict[str, Any]]
-) -> str:
-    """Create one build with the complete version set and wait until it completes."""
-    name = props["service_name"]
-    versions = {
-        kind: [e["version_sid"] for _, e in sorted(entries[kind].items())] for kind in KINDS
-    }
-    builds = tw.rest.serverless.v1.services(service_sid).builds
-    options: dict[str, Any] = {}
-    if versions["functions"]:
-        deps = props.get("dependencies") or {}
-        options = {
-            "function_versions": versions["functions"],
-            "runtime": props["runtime"],
-            "dependencies": json.dumps(
-                [{"name": k, "version": v} for k, v in sorted(deps.items())]
-            ),
-        }
-    with tw.errors(name, "create build"):
-        build = builds.create(asset_versions=versions["documents"], **options)
-    deadline = time.monotonic() + BUILD_TIMEOUT_S
-    for attempt in range(10**6):
-        with tw.errors(name, f"poll build {build.sid}"):
-            status = builds(build.sid).build_status().fetch().status
-        if status == "completed":
-            return str(build.sid)
-        if status == "failed":
-            raise BuildFailedError(
-                name,
-                (
-                    f"build {build.sid} failed; see the build logs in the Twilio console "
-                    "(Functions and Assets > Services)"
-                ),
-            )
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(POLL_DELAYS_S[min(attempt, len(POLL_DELAYS_S) - 1)])
-    raise ProviderError(
-        name,
-        (
-            f"build {build.sid} still not completed after {BUILD_TIMEOUT_S:.0f} s; nothing was "
-            "deployed. Run again later"
-        ),
-    )
-
-
-def _live_versions(tw: Twilio, name: str, service_sid: str, build_sid: str) -> dict[str, str]:
-    """Path -> version SID in the environment's live build ({} when nothing is deployed)."""
-    if not build_sid:
-        return {}
-    try:
-        with tw.errors(name, f"fetch build {build_sid}"):
-            build = tw.rest.serverless.v1.services(service_sid).builds(build_sid).fetch()
-    except NotFoundError:
-        return {}
-    live = {}
-    for version in (build.asset_versions or []) + (build.function_versions or []):
-        if isinstance(version, dict) and version.get("path") and version.get("sid"):
-            live[str(version["path"])] = str(version["sid"])
-    return live
-
-
-def _delete_removed(
-    tw: Twilio,
-    name: str,
-    service_sid: str,
-    kind: str,
-    previous: dict[str, Any],
-    current: dict[str, Any],
-) -> None:
-    """Delete containers of paths no longer declared (after the new build is live)."""
-    for path in sorted(set(previous) - set(current)):
-        sid = previous[path].get("container_sid")
-        try:
-            with tw.errors(name, f"delete {path}"):
-                _collection(tw, service_sid, kind)(sid).delete()
-        except NotFoundError:
-            pass

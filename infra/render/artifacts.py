@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from infra.model import LinesConfig, Severity
-from infra.render.entry import PLACEHOLDERS, Bindings, fallback_entry, primary_entry
+from infra.render.bindings import PLACEHOLDERS, Bindings
 from infra.render.functions import render_functions
 from infra.render.studio import flow_specs, render_flow
 from infra.render.taskrouter import render_taskrouter
 from infra.render.twiml import render_documents
+from infra.routing import fallback_entry, primary_entry
 
 OUTPUT_DIRS = ("twiml", "studio", "taskrouter", "functions")
 ENTRIES_FILE = "entries.json"

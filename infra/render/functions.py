@@ -19,7 +19,7 @@ from importlib import resources
 from string import Template
 
 from infra.model import LinesConfig
-from infra.render.entry import ALERT_PATH, ASSIGNMENT_PATH
+from infra.naming import ALERT_PATH, ASSIGNMENT_PATH
 
 ALERT_TIMEOUT_MS = 1500
 """Longest the alert step waits for the webhook; this delay is all a caller can notice."""

@@ -33,18 +33,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.model import FailoverTarget, Line, LinesConfig, Severity, TargetKind
-from infra.render.entry import (
+from infra.naming import (
     ALERT_PATH,
-    PLACEHOLDERS,
-    Bindings,
     flow_key,
     flow_name,
-    is_queued,
     message_path,
-    needs_flow,
     queue_wait_path,
     voicemail_path,
 )
+from infra.render.bindings import PLACEHOLDERS, Bindings
+from infra.routing import is_queued, needs_flow
 
 State = dict[str, Any]
 

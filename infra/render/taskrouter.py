@@ -9,11 +9,11 @@ queue. What the program sends and what ``plan --out`` shows come from these func
   the agents whose ``lines`` attribute lists that line.
 - One worker per agent: ``contact_uri`` is the phone TaskRouter's dequeue dials, ``lines``
   the queued lines the agent serves (file order).
-- One workflow: a filter per queued line on the task attribute ``line`` (set by the
-  Studio enqueue step) with that line's queue as its only target. No ``order_by``: the
-  default already reserves the longest-idle agent first. No target ``timeout``: the task's
-  TTL (the queue timeout, set by the flow) bounds it. No ``default_filter``: every task
-  names a line that has a filter (whether Twilio insists on one is unconfirmed).
+- One workflow: a filter per queued line, sorted by line id, on the task attribute ``queue``
+  (set by the Studio enqueue step) with that line's queue as its only target and the line's
+  queue timeout as the target's ``timeout``. No ``order_by``: the default already reserves
+  the longest-idle agent first. No ``default_filter``: every task names a line that has a
+  filter (whether Twilio insists on one is unconfirmed).
 
 Queue SIDs and the domain come from ``Bindings`` (placeholders until deployed).
 
@@ -23,18 +23,18 @@ Must not import: twilio.rest, pulumi, infra.lines.load, infra.providers, infra.c
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from infra.model import Agent, LinesConfig
-from infra.render.entry import ASSIGNMENT_PATH, PLACEHOLDERS, Bindings, workflow_name
+from infra.naming import ASSIGNMENT_PATH, OFF_DUTY, ON_DUTY, workflow_name
+from infra.render.bindings import PLACEHOLDERS, Bindings
 
-ON_DUTY = "On Duty"
-OFF_DUTY = "Off Duty"
 TASK_LINE_ATTRIBUTE = "line"
 """Task attribute naming the line; the Studio enqueue step sets it (the Function reads it)."""
 TASK_QUEUE_ATTRIBUTE = "queue"
 """Task attribute the workflow routes on; its value is the queue key, which is the line id.
-Must equal ``infra.providers.call_queue.ROUTE_ATTRIBUTE`` (a test holds them together)."""
+The ``CallQueue`` provider deploys ``workflow_document``, so both use it."""
 WORKER_LINES_ATTRIBUTE = "lines"
 """Worker attribute listing the line ids an agent serves (no hyphen: it is an expression key)."""
 
@@ -81,24 +81,46 @@ def workers(config: LinesConfig) -> list[dict[str, Any]]:
     ]
 
 
+def route_expression(queue_key: str) -> str:
+    """The workflow filter expression that sends a task to the queue ``queue_key``."""
+    return f'{TASK_QUEUE_ATTRIBUTE} == "{queue_key}"'
+
+
+def workflow_document(
+    queues: Iterable[tuple[str, int | None]],
+    queue_sid: Callable[[str], str],
+    *,
+    default_queue: str | None = None,
+) -> dict[str, Any]:
+    """The workflow ``Configuration``: one filter per queue key, sorted by key, each routing
+    ``queue == "<key>"`` to that queue with the key's timeout; a ``default_filter`` only when
+    ``default_queue`` is given.
+
+    The one builder of this document: ``plan --out`` renders it with placeholder SIDs and the
+    ``CallQueue`` provider deploys it with the live ones, so the reviewed document is the
+    deployed one (a test compares them after a real apply).
+    """
+    filters = []
+    for key, timeout in sorted(queues, key=lambda item: item[0]):
+        target: dict[str, Any] = {"queue": queue_sid(key)}
+        if timeout is not None:
+            target["timeout"] = timeout
+        filters.append(
+            {"filter_friendly_name": key, "expression": route_expression(key), "targets": [target]}
+        )
+    routing: dict[str, Any] = {"filters": filters}
+    if default_queue:
+        routing["default_filter"] = {"queue": queue_sid(default_queue)}
+    return {"task_routing": routing}
+
+
 def workflow_configuration(
     config: LinesConfig, bindings: Bindings = PLACEHOLDERS
 ) -> dict[str, Any]:
-    """The workflow's ``Configuration`` document: route each task to its line's queue.
-
-    Same shape ``CallQueue`` deploys (one filter per queue, the target's ``timeout`` being the
-    line's queue timeout, no default filter), so the reviewed artifact is what runs.
-    """
-    filters = [
-        {
-            "filter_friendly_name": line.id,
-            "expression": f'{TASK_QUEUE_ATTRIBUTE} == "{line.id}"',
-            "targets": [{"queue": bindings.queue_sid(line.id), "timeout": line.queue.timeout_s}],
-        }
-        for line in config.queued_lines
-        if line.queue is not None
-    ]
-    return {"task_routing": {"filters": filters}}
+    """The workflow's ``Configuration`` for ``config``: every queued line routed to its queue
+    (``workflow_document``), SIDs from ``bindings``."""
+    queues = [(line.id, line.queue.timeout_s) for line in config.queued_lines if line.queue]
+    return workflow_document(queues, bindings.queue_sid)
 
 
 def workflow(config: LinesConfig, bindings: Bindings = PLACEHOLDERS) -> dict[str, Any]:

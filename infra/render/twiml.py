@@ -24,7 +24,7 @@ from __future__ import annotations
 from twilio.twiml.voice_response import VoiceResponse
 
 from infra.model import FailoverTarget, Line, Severity, TargetKind
-from infra.render.entry import goodbye_path, message_path, queue_wait_path, voicemail_path
+from infra.naming import goodbye_path, message_path, queue_wait_path, voicemail_path
 
 GOODBYE_TEXT = "Thank you for your message. Goodbye."
 HOLD_TEXT = "Please hold for the next available agent."
@@ -100,7 +100,7 @@ def _targets(line: Line) -> dict[TargetKind, FailoverTarget]:
     """First target of each kind over the chains of every severity.
 
     Documents for every severity are deployed up front, so switching severity during an
-    outage only re-points numbers (see ``infra.render.entry``).
+    outage only re-points numbers (see ``infra.routing``).
     """
     found: dict[TargetKind, FailoverTarget] = {}
     for severity in Severity:

@@ -13,7 +13,9 @@ from pulumi.dynamic.dynamic import serialize_provider
 from twilio.base.exceptions import TwilioRestException
 
 from infra.errors import ProviderError
-from infra.providers._client import NotFoundError, Settings, Twilio, TwilioProvider, read_settings
+from infra.providers.base import TwilioProvider, read_settings
+from infra.stack import Settings
+from infra.twilio.client import NotFoundError, Twilio
 
 TOKEN = "tok-SECRET-4f1e9c"
 SID = "AC" + "1" * 32
@@ -164,7 +166,7 @@ def test_studio_validation_details_are_listed() -> None:
 
 
 def test_rate_limit_beyond_the_retry_budget_surfaces_as_a_twilio_error(double: object) -> None:
-    from infra.providers._client import Settings as S
+    from infra.stack import Settings as S
 
     d: Any = double
     fault = d.faults.add(status=429, retry_after=0.01, match="GET")

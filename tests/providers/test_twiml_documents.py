@@ -196,11 +196,11 @@ def test_build_polling_is_bounded(twilio_spec_dir: Any, monkeypatch: pytest.Monk
     from pulumi.dynamic import Config, ConfigureRequest
 
     from infra.errors import ProviderError
-    from infra.providers import twiml_documents
+    from infra.twilio import serverless
     from tests.harness.support import twilio_config
     from tests.twilio_double import TwilioDouble
 
-    monkeypatch.setattr(twiml_documents, "BUILD_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(serverless, "BUILD_TIMEOUT_S", 0.3)
     with TwilioDouble(build_reads=10**6, spec_dir=twilio_spec_dir) as double:
         provider = TwimlDocumentsProvider()
         provider.configure(ConfigureRequest(Config(twilio_config(double), "lines")))

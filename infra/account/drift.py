@@ -1,6 +1,6 @@
 """Compare what a deployed stack should hold with what the live Twilio account holds.
 
-Pure: a config and a ``Snapshot`` of the account (read by ``infra.live``) in, a list of
+Pure: a config and a ``Snapshot`` of the account (read by ``infra.account.live``) in, a list of
 ``Finding`` out. Expected values come from the functions the Pulumi program uses
 (``fallback_entry``, ``primary_entry``, ``flow_specs``/``render_flow``, ``target_workers``),
 bound to the live Serverless domain and TaskRouter SIDs, so nothing about a line's failover
@@ -18,7 +18,7 @@ is re-derived here. Compared:
 
 Flow webhook URLs compare by host and path (Twilio's examples use http://, real ones
 https://; twilio.md §1.1); every other value compares exactly, methods case-insensitively.
-Must not import: twilio.rest, infra.lines.load, infra.cli.
+Must not import: pulumi, twilio, infra.lines, infra.providers, infra.cli.
 """
 
 from __future__ import annotations
@@ -27,20 +27,26 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.live import LiveFlow, LiveNumber, LiveTaskRouter
-from infra.model import Line, LinesConfig, Severity
-from infra.providers._client import same_url_target
-from infra.providers.studio_flow import canonical_definition
-from infra.render.entry import (
-    PLACEHOLDERS,
-    Bindings,
-    Entry,
-    EntryKind,
-    fallback_entry,
-    primary_entry,
+from infra.account.live import (
+    LiveFlow,
+    LiveNumber,
+    LiveTaskRouter,
+    Progress,
+    domain_of,
+    find_services,
+    read_flows,
+    read_numbers,
+    read_taskrouter,
 )
+from infra.errors import InfraError
+from infra.model import Line, LinesConfig, Severity
+from infra.naming import service_unique_name, workflow_name, workspace_name
+from infra.render.bindings import PLACEHOLDERS, Bindings
 from infra.render.studio import flow_specs, render_flow
 from infra.render.taskrouter import WORKER_LINES_ATTRIBUTE, target_workers
+from infra.routing import Entry, EntryKind, fallback_entry, primary_entry
+from infra.twilio.client import Twilio
+from infra.twilio.values import canonical_definition, same_url_target
 
 _WORDS = {
     "voice_fallback_url": "fallback URL",
@@ -247,3 +253,52 @@ def _outside_numbers(config: LinesConfig, account: set[str]) -> list[Finding]:
     dialled += [(f"agent {a.id}", "phone", a.phone) for a in config.agents]
     message = "{} is a number of this Twilio account, not an outside PSTN number"
     return [Finding(who, key, message.format(n)) for who, key, n in dialled if n in account]
+
+
+# ---- reading the account ----------------------------------------------------------------
+
+
+def read_snapshot(
+    tw: Twilio, config: LinesConfig, stack: str | None, progress: Progress
+) -> Snapshot:
+    """Everything the comparison needs, within the request budget of ``infra.account.live``."""
+    numbers = read_numbers(tw, progress)
+    progress("Studio flows")
+    flows = read_flows(tw, {spec.name: spec.line.id for spec in flow_specs(config)})
+    snapshot = Snapshot(numbers, flows)
+    _read_stack(tw, config, stack, snapshot)
+    if config.queued_lines:
+        progress("TaskRouter")
+        name = workspace_name(config.account)
+        agents = [agent.id for agent in config.agents]
+        snapshot.taskrouter = read_taskrouter(tw, name, workflow_name(config.account), agents)
+        if snapshot.taskrouter is None:
+            missing = Finding("stack", "taskrouter", f"TaskRouter workspace {name} is missing")
+            snapshot.problems.append(missing)
+    return snapshot
+
+
+def _read_stack(tw: Twilio, config: LinesConfig, stack: str | None, snapshot: Snapshot) -> None:
+    """Find the stack's Serverless service (by name, or the only one of the account name)."""
+    prefix = f"{config.account}-failover-"
+    try:
+        name = service_unique_name(config.account, stack) if stack else ""
+    except ValueError as exc:
+        raise InfraError(f"--stack {stack}: {exc}") from None
+    found = find_services(tw, name, prefix)
+    if len(found) > 1:
+        stacks = ", ".join(unique.removeprefix(prefix) for unique, _ in found)
+        raise InfraError(
+            f"the account holds several stacks of {config.account} ({stacks}); pass --stack NAME"
+        )
+    if not found:
+        message = f"Serverless service {name or prefix + '<stack>'} is missing: nothing is deployed"
+        snapshot.stack = stack or "?"
+        snapshot.problems.append(Finding("stack", "serverless_service", message))
+        return
+    unique, sid = found[0]
+    snapshot.stack = stack or unique.removeprefix(prefix)
+    snapshot.domain = domain_of(tw, sid)
+    if not snapshot.domain:
+        message = f"Serverless service {unique} has no environment to serve documents"
+        snapshot.problems.append(Finding("stack", "serverless_environment", message))

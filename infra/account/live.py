@@ -2,10 +2,9 @@
 
 Used by ``failover drift``, ``import`` and ``voicemails``. Why here and not under
 ``infra/providers``: a provider manages one resource; this reads several kinds at once for a
-report and writes nothing. It goes through the providers' ``Twilio`` wrapper
-(``infra.providers._client``), so it shares their credentials handling, retries (429 and
-connection failures; GETs are safe to repeat) and error translation into ``ProviderError``,
-and it never imports ``twilio`` itself: the providers stay the only importers of twilio.rest.
+report and writes nothing. It goes through ``infra.twilio`` (the one importer of
+``twilio.rest``), so it shares the providers' retries (429 and connection failures; GETs are
+safe to repeat) and error translation into ``ProviderError``.
 
 Request budget (twilio.md §12), N numbers, F of our flows, W of our workers:
 - numbers: ⌈N/1000⌉ list pages (PageSize=1000, following ``next_page_uri``);
@@ -15,68 +14,35 @@ Request budget (twilio.md §12), N numbers, F of our flows, W of our workers:
 - TaskRouter: workspace (by FriendlyName), activities, task queues, workflows, workers lists
   + one fetch per worker we declare (``attributes`` is null in lists).
 
-Credentials come from the environment given (never ``os.environ`` directly) and appear in no
-message. Must not import: twilio, infra.lines.load, infra.program, infra.cli.
+Credentials come from ``infra.stack`` (``infra.twilio.client.connect``) and appear in no
+message. Must not import: pulumi, twilio, infra.lines, infra.program, infra.cli.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from infra.errors import InfraError
-from infra.providers._client import NotFoundError, Settings, Twilio, text
-from infra.render.taskrouter import ON_DUTY
+from infra.naming import ENVIRONMENT, ON_DUTY
+from infra.twilio.client import NotFoundError, Twilio
+from infra.twilio.values import text
 
 PAGE_SIZE = 1000
 """Largest page Twilio serves (twilio.md §1.6): one request per 1,000 numbers."""
-ENVIRONMENT = "failover"
-"""Environment unique name the program deploys into (``TwimlDocumentsArgs.environment``)."""
-
-Progress = Callable[[str, int], None]
-"""Called as ``progress("numbers", records_so_far)`` after each page."""
 
 
-def _no_progress(_stage: str, _count: int) -> None:
+class Progress(Protocol):
+    """Called as ``progress("numbers", records_so_far)`` after each page, or with a stage alone."""
+
+    def __call__(self, stage: str, count: int | None = None, /) -> None: ...
+
+
+def _no_progress(_stage: str, _count: int | None = None, /) -> None:
     pass
-
-
-def settings_from(environ: Mapping[str, str]) -> Settings:
-    """Twilio settings from environment variables; InfraError naming what is missing.
-
-    ``TWILIO_ACCOUNT_SID`` with ``TWILIO_AUTH_TOKEN``, or with ``TWILIO_API_KEY`` and
-    ``TWILIO_API_SECRET``; ``TWILIO_API_BASE_URL`` moves every product under one base URL
-    (the local double in tests).
-    """
-    sid = environ.get("TWILIO_ACCOUNT_SID", "")
-    key, secret = environ.get("TWILIO_API_KEY", ""), environ.get("TWILIO_API_SECRET", "")
-    token = environ.get("TWILIO_AUTH_TOKEN", "")
-    if not sid:
-        raise InfraError(
-            "missing Twilio credentials: set TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN "
-            "(or with TWILIO_API_KEY and TWILIO_API_SECRET)"
-        )
-    if key or secret:
-        if not (key and secret):
-            raise InfraError("incomplete API key: set both TWILIO_API_KEY and TWILIO_API_SECRET")
-        username, password = key, secret
-    elif token:
-        username, password = sid, token
-    else:
-        raise InfraError(
-            "missing Twilio secret: set TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and "
-            "TWILIO_API_SECRET) for TWILIO_ACCOUNT_SID"
-        )
-    base_url = environ.get("TWILIO_API_BASE_URL", "").rstrip("/") or None
-    return Settings(account_sid=sid, username=username, password=password, base_url=base_url)
-
-
-def connect(environ: Mapping[str, str]) -> Twilio:
-    """A Twilio client for one CLI run; no request is made yet."""
-    return Twilio(settings_from(environ))
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +295,8 @@ def read_calls(
     kwargs = {"page_size": PAGE_SIZE, "start_time_after": _midnight(since - timedelta(days=1))}
     found = {}
     for number in numbers:
-        listed = _pages(tw, number, "list calls", lambda n=number: calls.page(to=n, **kwargs))
+        listed = _pages(
+            tw, number, "list calls", functools.partial(calls.page, to=number, **kwargs)
+        )
         found.update({text(c.sid): (text(c.to), text(c._from)) for c in listed if c.sid in wanted})
     return found

@@ -1,53 +1,35 @@
-"""Twilio client plumbing shared by every provider: credentials, HTTP, retries, errors.
+"""The one door to Twilio: a client per call with retries, uploads and error translation.
 
-Why one module: credentials must come only from ``configure()`` (never from ``__init__``,
-module globals or ``pulumi.Config``, which is empty in the provider host), the HTTP
-behaviour (timeouts, which failures are retried) must be the same for every resource, and
-Twilio failures are translated into ``ProviderError`` exactly once, here.
+Why one module: the HTTP behaviour (timeouts, which failures are retried) must be the same for
+every resource and every account read, and Twilio failures are translated into
+``ProviderError`` exactly once, here. Only ``infra.twilio`` imports ``twilio.rest``,
+``twilio.http`` and ``twilio.base`` (an import-linter contract holds it), always inside
+functions, so importing this module stays cheap.
 
-Contract:
-- ``TwilioProvider`` is the base of every provider. It keeps no state except the plain
-  settings read in ``configure()``, and pickles to an empty instance state even after
-  ``configure()`` ran, so no credential can reach ``__provider``.
-- Config keys (the engine sends the whole stack config, namespaces kept)::
-
-      twilio:accountSid    AC...            required with either credential pair
-      twilio:authToken     secret           or
-      twilio:apiKeySid     SK...            + twilio:apiKeySecret (secret)
-      twilio:apiBaseUrl    optional; every product is served at {base}/{real host}
-                           (tests point it at the local Twilio double)
-      twilio:httpTimeout   optional seconds per request (default 30)
-
-  Without ``twilio:accountSid`` the environment variables ``TWILIO_ACCOUNT_SID`` /
-  ``TWILIO_AUTH_TOKEN`` are used.
 - Retries (urllib3 ``Retry``, mounted for https:// and http://): HTTP 429 for every method,
-  honouring ``Retry-After`` (Twilio never processed the request); failed connections for
-  every method (nothing was sent); 5xx and read errors only for GET/HEAD/DELETE, which are
-  safe to repeat. A POST that may have reached Twilio is never sent twice: creates are made
-  safe by looking up the unique name first, in each provider.
+  honouring ``Retry-After`` (Twilio never processed the request; docs: errors/20429); failed
+  connections for every method (nothing was sent); 5xx and read errors only for
+  GET/HEAD/DELETE, which are safe to repeat. A POST that may have reached Twilio is never sent
+  twice: creates are made safe by looking up the unique name first.
 - Errors: ``ProviderError`` naming the subject (the line or stack resource), the action,
   HTTP status, Twilio code and docs link. Never ``str(exc)`` (it adds terminal colours),
   never a credential.
 
-Must not import: infra.model, infra.lines.load, infra.render, infra.program, infra.cli;
-twilio at module level (imported inside functions).
+Must not import: pulumi, infra.model, infra.lines, infra.render, infra.program, infra.cli,
+infra.providers.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from pulumi.dynamic import ConfigureRequest, ResourceProvider
-
 from infra.errors import ProviderError
+from infra.stack import Settings, cli_settings
 
-DEFAULT_TIMEOUT_S = 30.0
 MAX_RETRY_AFTER_S = 60.0
 UPLOAD_HOST = "serverless-upload.twilio.com"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "DELETE"})
@@ -55,80 +37,6 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "DELETE"})
 
 class NotFoundError(ProviderError):
     """Twilio answered 404: the resource is gone (callers decide whether that is fine)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Plain Twilio settings read in ``configure()``; the password never appears in repr."""
-
-    account_sid: str
-    username: str
-    """AC... with an auth token, SK... with an API key."""
-    password: str = field(repr=False)
-    base_url: str | None = None
-    timeout_s: float = DEFAULT_TIMEOUT_S
-
-
-def read_settings(get: Any, environ: Mapping[str, str]) -> Settings | str:
-    """Return settings from a config getter (``Config.get``), or the reason they are incomplete.
-
-    The reason names config keys only, never values.
-    """
-    account_sid = get("twilio:accountSid")
-    token = get("twilio:authToken")
-    key_sid, key_secret = get("twilio:apiKeySid"), get("twilio:apiKeySecret")
-    if not account_sid and not key_sid:
-        account_sid = environ.get("TWILIO_ACCOUNT_SID")
-        token = token or environ.get("TWILIO_AUTH_TOKEN")
-    if not account_sid:
-        return (
-            "missing Twilio credentials: set config twilio:accountSid with twilio:authToken "
-            "(secret) or twilio:apiKeySid with twilio:apiKeySecret (secret), or the "
-            "environment variables TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
-        )
-    if key_sid or key_secret:
-        if not (key_sid and key_secret):
-            return "incomplete API key: set both twilio:apiKeySid and twilio:apiKeySecret"
-        username, password = str(key_sid), str(key_secret)
-    elif token:
-        username, password = str(account_sid), str(token)
-    else:
-        return "missing Twilio secret: set config twilio:authToken (secret) for twilio:accountSid"
-    base_url = get("twilio:apiBaseUrl")
-    timeout = get("twilio:httpTimeout")
-    return Settings(
-        account_sid=str(account_sid),
-        username=username,
-        password=password,
-        base_url=str(base_url).rstrip("/") if base_url else None,
-        timeout_s=float(timeout) if timeout else DEFAULT_TIMEOUT_S,
-    )
-
-
-class TwilioProvider(ResourceProvider):
-    """Base of every provider: reads settings in ``configure()``, builds a client per call."""
-
-    serialize_as_secret_always = False
-    """Nothing secret is pickled, so ``__provider`` stays a small plain string."""
-
-    def configure(self, req: ConfigureRequest) -> None:
-        # Called once per host process, before any other method, under the host's lock.
-        self._settings = read_settings(req.config.get, os.environ)
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Even a configured instance pickles empty: credentials can never reach state.
-        return {}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        pass
-
-    def _twilio(self, subject: str) -> Twilio:
-        settings = getattr(self, "_settings", None)
-        if settings is None:
-            settings = read_settings(lambda _key: None, os.environ)
-        if isinstance(settings, str):
-            raise ProviderError(subject, settings)
-        return Twilio(settings)
 
 
 class Twilio:
@@ -284,7 +192,7 @@ def _make_http_client(settings: Settings) -> Any:
                 return True
             return method.upper() in _SAFE_METHODS and status_code in (500, 502, 503, 504)
 
-        def increment(
+        def increment(  # type: ignore[override]
             self, method: str | None = None, url: str | None = None, *args: Any, **kwargs: Any
         ) -> Retry:
             error = kwargs.get("error")
@@ -347,52 +255,7 @@ def _make_http_client(settings: Settings) -> Any:
     return HttpClient()
 
 
-# ---- small helpers shared by providers ------------------------------------------------
-
-
-def text(value: object) -> str:
-    """Twilio returns unset fields as None or "" inconsistently: compare as strings."""
-    return "" if value is None else str(value)
-
-
-def canonical_json(value: object) -> str:
-    """Byte-stable JSON: sorted keys, no whitespace, integral floats written as ints."""
-    return json.dumps(integral(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def integral(value: object) -> Any:
-    """Undo the engine's number round trip (every number arrives as a float)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: integral(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [integral(v) for v in value]
-    return value
-
-
-def is_unknown(value: object) -> bool:
-    """True for a preview placeholder (a computed value not known yet)."""
-    from pulumi.output import Unknown
-
-    return isinstance(value, Unknown)
-
-
-def same_url_target(a: str, b: str) -> bool:
-    """Compare URLs by host and path, ignoring scheme and a trailing slash (twilio.md §1.1)."""
-    pa, pb = urlsplit(a), urlsplit(b)
-    return bool(pa.netloc) and (pa.netloc.lower(), pa.path.rstrip("/")) == (
-        pb.netloc.lower(),
-        pb.path.rstrip("/"),
-    )
-
-
-def numbers_pointing_at(tw: Twilio, subject: str, match: Any) -> list[str]:
-    """E.164 numbers whose voice URL or voice fallback URL satisfies ``match(url)``."""
-    with tw.errors(subject, "list incoming phone numbers"):
-        numbers = tw.rest.api.v2010.account.incoming_phone_numbers.list(page_size=1000)
-    return sorted(
-        n.phone_number
-        for n in numbers
-        if any(u and match(u) for u in (n.voice_url, n.voice_fallback_url))
-    )
+def connect(environ: Mapping[str, str]) -> Twilio:
+    """A Twilio client for one CLI run (credentials: ``infra.stack.cli_settings``); no request
+    is made yet."""
+    return Twilio(cli_settings(environ))

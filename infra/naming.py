@@ -1,0 +1,135 @@
+"""Every Twilio-side name and path this tool gives, and how to recognise them again.
+
+The renderers, the Pulumi program, the plan, the drift check and ``failover import`` all name
+things through this module, so a name is derived in exactly one place:
+
+- asset paths of the per-line TwiML documents (``/lines/<id>/voicemail.xml`` ...) and the
+  Function paths (``/assignment``, ``/alert``);
+- Studio flow names, the Serverless service unique name and environment, the TaskRouter
+  workspace, workflow and activity names;
+- recognisers for those names (``parse_flow_name``), used when reading an account.
+
+Pure. Must not import: pulumi, twilio, infra.lines, infra.providers, infra.render, infra.cli.
+"""
+
+from __future__ import annotations
+
+import re
+
+ASSIGNMENT_PATH = "/assignment"
+"""Serverless Function answering TaskRouter's assignment callback with a dequeue instruction."""
+ALERT_PATH = "/alert"
+"""Serverless Function that forwards a failover alert to ``alerts.webhook`` (bounded wait)."""
+
+QUEUE_FLOW_SUFFIX = ".queue"
+"""Appended to a line id for its severe-outage queue flow; line ids cannot contain a dot."""
+
+SERVICE_NAME_MAX = 50
+"""Serverless ``UniqueName`` limit; it becomes part of the ``*.twil.io`` domain."""
+
+
+def voicemail_path(line_id: str) -> str:
+    """Asset path of the line's voicemail document (greeting, then ``<Record>``)."""
+    return f"/lines/{line_id}/voicemail.xml"
+
+
+def goodbye_path(line_id: str) -> str:
+    """Asset path of the document the voicemail ``<Record action>`` goes to."""
+    return f"/lines/{line_id}/goodbye.xml"
+
+
+def message_path(line_id: str) -> str:
+    """Asset path of the custom error-message document (``failover.message``)."""
+    return f"/lines/{line_id}/message.xml"
+
+
+def queue_wait_path(line_id: str) -> str:
+    """Asset path of the queue hold document (the enqueue ``wait_url``); ends in ``<Leave/>``."""
+    return f"/lines/{line_id}/queue-wait.xml"
+
+
+def flow_key(line_id: str, *, queued: bool = False) -> str:
+    """Key of one of a line's flows: the line id, or ``<id>.queue`` for its queue flow.
+
+    The key names the artifact (``studio/<key>.json``) and, prefixed, the Studio flow.
+    """
+    return f"{line_id}{QUEUE_FLOW_SUFFIX}" if queued else line_id
+
+
+def flow_name(account: str, line_id: str, *, queued: bool = False) -> str:
+    """Studio FriendlyName of a line's flow, e.g. ``acme-failover-sales``.
+
+    Unique per account (flows are looked up by this name before creating one). The queue
+    flow of a line is ``acme-failover-support.queue``.
+    """
+    return f"{account}-failover-{flow_key(line_id, queued=queued)}"
+
+
+def service_unique_name(account: str, stack: str) -> str:
+    """Serverless service UniqueName for one stack, e.g. ``acme-failover-prod``.
+
+    Twilio allows letters, digits and dashes, fewer than 50 characters, and the name
+    becomes part of the ``*.twil.io`` domain. Other characters of the stack name (``_``,
+    ``.``) become dashes; a name that is still too long is an error, not silently cut.
+    """
+    stack_part = re.sub(r"[^a-z0-9]+", "-", stack.lower()).strip("-")
+    if not stack_part:
+        raise ValueError(f"stack name {stack!r} has no letters or digits to build a service name")
+    name = f"{account}-failover-{stack_part}"
+    if len(name) >= SERVICE_NAME_MAX:
+        raise ValueError(
+            f"Serverless service name {name!r} has {len(name)} characters; Twilio allows fewer "
+            f"than {SERVICE_NAME_MAX}: shorten the account name or the stack name"
+        )
+    return name
+
+
+def workspace_name(account: str) -> str:
+    """TaskRouter workspace FriendlyName, e.g. ``acme-failover``."""
+    return f"{account}-failover"
+
+
+def workflow_name(account: str) -> str:
+    """TaskRouter workflow FriendlyName (one workflow routes every queued line)."""
+    return f"{account}-failover"
+
+
+def asset_url(domain_name: str, path: str) -> str:
+    """Absolute URL of an asset or Function path on the Serverless domain."""
+    return f"https://{domain_name}{path}"
+
+
+ENVIRONMENT = "failover"
+"""Serverless environment unique name every stack deploys into."""
+
+ON_DUTY = "On Duty"
+"""TaskRouter activity (available) of agents who take queued calls."""
+OFF_DUTY = "Off Duty"
+"""TaskRouter activity (unavailable): the workspace default and reservation-timeout activity."""
+
+FLOW_INFIX = "-failover-"
+"""Between the account name and the flow key in every flow name (``flow_name``)."""
+
+_FLOW_SID = re.compile(r"/Flows/(FW[0-9a-fA-F]{32})\Z")
+_DOCUMENT = re.compile(r"https://[^/]+\.twil\.io(/lines/([a-z][a-z0-9-]*)/[a-z-]+\.xml)\Z")
+
+
+def parse_flow_name(name: str) -> tuple[str, str] | None:
+    """``(account, line id)`` of a flow this tool names (``acme-failover-sales.queue`` →
+    ``("acme", "sales")``), else None."""
+    if FLOW_INFIX not in name:
+        return None
+    account, key = name.split(FLOW_INFIX, 1)
+    return account, key.removesuffix(QUEUE_FLOW_SUFFIX)
+
+
+def flow_sid_in(url: str) -> str | None:
+    """The flow SID of a Studio webhook URL (``https://webhooks.twilio.com/v1/.../Flows/FW…``)."""
+    match = _FLOW_SID.search(url) if "webhooks.twilio.com/" in url else None
+    return match.group(1) if match else None
+
+
+def document_in(url: str) -> tuple[str, str] | None:
+    """``(asset path, line id)`` when ``url`` is one of this tool's TwiML documents."""
+    match = _DOCUMENT.fullmatch(url)
+    return (match.group(1), match.group(2)) if match else None

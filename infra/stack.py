@@ -1,0 +1,238 @@
+"""The one reader of stack settings and Twilio credentials, for the program, providers and CLI.
+
+Stack settings (``failover:*`` keys) come from the Pulumi config when the program runs, or
+from ``Pulumi.<stack>.yaml`` (with ``Pulumi.yaml``'s defaults) when the CLI or a workflow
+runs (``failover drift --stack NAME``, ``failover stack-config``)::
+
+    config:
+      failover:linesFile: lines-emea.yaml
+      failover:severity: severe
+
+Twilio credentials resolve **per key: stack config first, then the environment**:
+
+    twilio:accountSid     TWILIO_ACCOUNT_SID
+    twilio:authToken      TWILIO_AUTH_TOKEN      (secret)
+    twilio:apiKeySid      TWILIO_API_KEY         with twilio:apiKeySecret / TWILIO_API_SECRET
+    twilio:apiBaseUrl     TWILIO_API_BASE_URL    (every product under one base URL: tests only)
+    twilio:httpTimeout    -                      seconds per request (default 30)
+
+A complete API key pair is used in preference to the auth token. Every message names keys
+and variables, never values. Importing this module imports neither pulumi nor twilio.
+
+Must not import: pulumi, twilio, infra.providers, infra.render, infra.cli.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.errors import InfraError
+from infra.model import Severity
+from infra.safety import DEFAULT_MAX_CHANGE_SHARE
+
+DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_LINES_FILE = "lines.yaml"
+
+Getter = Callable[[str], Any]
+"""``get("twilio:accountSid")`` → the value, or None when unset."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Plain Twilio settings; the password never appears in repr."""
+
+    account_sid: str
+    username: str
+    """AC... with an auth token, SK... with an API key."""
+    password: str = field(repr=False)
+    base_url: str | None = None
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+
+_CREDENTIALS = {
+    "accountSid": "TWILIO_ACCOUNT_SID",
+    "authToken": "TWILIO_AUTH_TOKEN",
+    "apiKeySid": "TWILIO_API_KEY",
+    "apiKeySecret": "TWILIO_API_SECRET",
+    "apiBaseUrl": "TWILIO_API_BASE_URL",
+}
+
+# What to tell whoever must fix it: stack users get config keys, CLI users variables.
+_PROBLEMS = {
+    "stack": {
+        "no-account": (
+            "missing Twilio credentials: set config twilio:accountSid with twilio:authToken "
+            "(secret) or twilio:apiKeySid with twilio:apiKeySecret (secret), or the "
+            "environment variables TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+        ),
+        "half-key": "incomplete API key: set both twilio:apiKeySid and twilio:apiKeySecret",
+        "no-secret": (
+            "missing Twilio secret: set config twilio:authToken (secret) for twilio:accountSid"
+        ),
+    },
+    "cli": {
+        "no-account": (
+            "missing Twilio credentials: set TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN "
+            "(or with TWILIO_API_KEY and TWILIO_API_SECRET)"
+        ),
+        "half-key": "incomplete API key: set both TWILIO_API_KEY and TWILIO_API_SECRET",
+        "no-secret": (
+            "missing Twilio secret: set TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and "
+            "TWILIO_API_SECRET) for TWILIO_ACCOUNT_SID"
+        ),
+    },
+}
+
+
+def credential_problem(get: Getter, environ: Mapping[str, str]) -> str | None:
+    """Which part of the credentials is missing (``no-account``, ``half-key``,
+    ``no-secret``), or None when complete. Looks at presence only."""
+    has = {key: bool(get(f"twilio:{key}") or environ.get(env)) for key, env in _CREDENTIALS.items()}
+    if has["apiKeySid"] != has["apiKeySecret"]:
+        return "half-key"
+    if not has["accountSid"]:
+        return "no-account"
+    if not has["apiKeySid"] and not has["authToken"]:
+        return "no-secret"
+    return None
+
+
+def twilio_settings(
+    get: Getter, environ: Mapping[str, str], *, audience: str = "stack"
+) -> Settings | str:
+    """Settings from a config getter and the environment, or why they are incomplete.
+
+    ``audience`` picks the wording of the reason: ``stack`` (config keys) or ``cli``
+    (environment variables).
+    """
+    problem = credential_problem(get, environ)
+    if problem is not None:
+        return _PROBLEMS[audience][problem]
+
+    def value(key: str) -> str:
+        return str(get(f"twilio:{key}") or environ.get(_CREDENTIALS[key]) or "")
+
+    if value("apiKeySid"):
+        username, password = value("apiKeySid"), value("apiKeySecret")
+    else:
+        username, password = value("accountSid"), value("authToken")
+    timeout = get("twilio:httpTimeout")
+    return Settings(
+        account_sid=value("accountSid"),
+        username=username,
+        password=password,
+        base_url=value("apiBaseUrl").rstrip("/") or None,
+        timeout_s=float(timeout) if timeout else DEFAULT_TIMEOUT_S,
+    )
+
+
+def cli_settings(environ: Mapping[str, str]) -> Settings:
+    """Credentials for a CLI run, from the environment (a stack file's secrets are encrypted,
+    and its plain ``twilio:accountSid`` is not read, so the account the token belongs to is
+    the one read); InfraError naming what is missing."""
+    settings = twilio_settings(lambda _key: None, environ, audience="cli")
+    if isinstance(settings, str):
+        raise InfraError(settings)
+    return settings
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StackSettings:
+    """What the stack config says about this run (``failover:*`` keys)."""
+
+    stack: str
+    severity: Severity = Severity.MINOR
+    max_change_share: float = DEFAULT_MAX_CHANGE_SHARE
+    allow_removals: bool = False
+    force: bool = False
+    lines_file: str = DEFAULT_LINES_FILE
+
+
+def stack_settings(stack: str, get: Getter) -> StackSettings:
+    """Stack settings from a ``failover:*`` getter, with the documented defaults; InfraError
+    naming the key when a value is not allowed."""
+    severity = str(get("failover:severity") or Severity.MINOR.value)
+    if severity not in {s.value for s in Severity}:
+        raise InfraError(f"failover:severity must be minor or severe, not {severity!r}")
+    lines_file = str(get("failover:linesFile") or DEFAULT_LINES_FILE)
+    if not re.fullmatch(r"[\w./-]+\.ya?ml", lines_file) or ".." in lines_file.split("/"):
+        raise InfraError(f"failover:linesFile must be a relative .yaml path, not {lines_file!r}")
+    share = get("failover:maxChangeShare")
+    try:
+        max_share = float(share) if share not in (None, "") else DEFAULT_MAX_CHANGE_SHARE
+    except (TypeError, ValueError):
+        raise InfraError(f"failover:maxChangeShare must be a number, not {share!r}") from None
+    return StackSettings(
+        stack=stack,
+        severity=Severity(severity),
+        max_change_share=max_share,
+        allow_removals=_flag(get("failover:allowRemovals")),
+        force=_flag(get("failover:force")),
+        lines_file=lines_file,
+    )
+
+
+def _flag(value: object) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+@dataclass(frozen=True, slots=True)
+class StackFile:
+    """The plain (non-secret) config of ``Pulumi.<stack>.yaml`` over ``Pulumi.yaml`` defaults.
+
+    Secrets are encrypted in the file and unreadable without Pulumi: ``get`` returns None for
+    them, so credentials then come from the environment.
+    """
+
+    name: str
+    values: Mapping[str, Any]
+
+    def get(self, key: str) -> Any:
+        value = self.values.get(key)
+        return None if isinstance(value, dict) else value  # {secure: ...} is a secret
+
+    def settings(self) -> StackSettings:
+        return stack_settings(self.name, self.get)
+
+
+def read_stack_file(project_dir: Path, stack: str) -> StackFile:
+    """``Pulumi.<stack>.yaml`` of the project in ``project_dir`` (missing file or empty stack
+    name: the defaults only).
+
+    ``stack`` may be ``org/project/name`` or ``org/name``; the file is named after the last
+    part, as Pulumi names it.
+    """
+    import yaml
+
+    name = stack.rsplit("/", 1)[-1]
+    if name and not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        raise InfraError(f"stack name {stack!r} has characters Pulumi does not allow")
+    values: dict[str, Any] = {}
+    project = _yaml_mapping(project_dir / "Pulumi.yaml", yaml)
+    namespace = str(project.get("name") or "")
+    for key, spec in (project.get("config") or {}).items():
+        if isinstance(spec, dict) and "default" in spec:
+            full = key if ":" in key else f"{namespace}:{key}"
+            values[full.replace(f"{namespace}:", "failover:", 1)] = spec["default"]
+    if name:
+        stack_file = _yaml_mapping(project_dir / f"Pulumi.{name}.yaml", yaml)
+        values.update(stack_file.get("config") or {})
+    return StackFile(name=name, values=values)
+
+
+def _yaml_mapping(path: Path, yaml: Any) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InfraError(f"{path.name}: cannot read it ({type(exc).__name__})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InfraError(f"{path.name}: expected a mapping at the top level")
+    return data

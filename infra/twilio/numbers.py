@@ -1,0 +1,87 @@
+"""IncomingPhoneNumbers operations shared by providers and account reads.
+
+Never releases a number: nothing here (or anywhere in this tool) sends DELETE to
+IncomingPhoneNumbers.
+Must not import: pulumi, infra.providers, infra.cli.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.errors import ProviderError
+from infra.twilio.client import NotFoundError, Twilio
+from infra.twilio.values import text
+
+
+def numbers_pointing_at(tw: Twilio, subject: str, match: Any) -> list[str]:
+    """E.164 numbers whose voice URL or voice fallback URL satisfies ``match(url)``."""
+    with tw.errors(subject, "list incoming phone numbers"):
+        numbers = tw.rest.api.v2010.account.incoming_phone_numbers.list(page_size=1000)
+    return sorted(
+        n.phone_number
+        for n in numbers
+        if any(u and match(u) for u in (n.voice_url, n.voice_fallback_url))
+    )
+
+
+def fetch_number(tw: Twilio, line: str, sid: str) -> Any:
+    with tw.errors(line, f"fetch number {sid}"):
+        return tw.rest.api.v2010.account.incoming_phone_numbers(sid).fetch()
+
+
+def fetch_number_for_change(tw: Twilio, line: str, sid: str) -> Any:
+    try:
+        return fetch_number(tw, line, sid)
+    except NotFoundError:
+        raise ProviderError(
+            line,
+            (
+                f"number {sid} is no longer in this Twilio account; run `pulumi refresh` so the "
+                "line adopts its number again"
+            ),
+        ) from None
+
+
+def update_number(tw: Twilio, line: str, number: Any, changes: dict[str, str]) -> Any:
+    """POST only ``changes`` (a partial update; unsent fields stay as they are); return the live
+    number. Sends nothing when there is nothing to change."""
+    if not changes:
+        return number
+    with tw.errors(line, f"update voice settings of {number.phone_number}"):
+        return tw.rest.api.v2010.account.incoming_phone_numbers(number.sid).update(**changes)
+
+
+def refuse_unusable(line: str, number: Any, primary_after: str) -> None:
+    """ProviderError when a number-level fallback cannot work: the number is bound to a SIP
+    Trunk or a TwiML Application (Twilio then ignores the number's own voice URLs), or it
+    would have no primary voice URL (Twilio refuses that, 21405; twilio.md §2.3)."""
+    e164 = number.phone_number
+    if text(number.trunk_sid):
+        raise ProviderError(
+            line,
+            (
+                f"number {e164} is bound to SIP Trunk {number.trunk_sid}; Twilio ignores a "
+                "number-level voice fallback for it. Remove the number from the trunk or remove "
+                "the line from lines.yaml"
+            ),
+        )
+    if text(number.voice_application_sid):
+        raise ProviderError(
+            line,
+            (
+                f"number {e164} is bound to TwiML Application {number.voice_application_sid}; "
+                "Twilio uses the application's fallback, not the number's. Configure the number "
+                "with a voice webhook instead, or remove the line from lines.yaml"
+            ),
+        )
+    if not primary_after:
+        raise ProviderError(
+            line,
+            (
+                f"number {e164} has no voice URL (primary handler) and the line declares no "
+                "`primary:`; Twilio rejects a fallback without a primary (error 21405). Declare "
+                "`primary:` for the line or set the number's voice URL"
+            ),
+            code=21405,
+        )
