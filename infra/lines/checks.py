@@ -19,7 +19,7 @@ from infra.errors import Diagnostic
 from infra.lines import numbers, urls, voices
 from infra.lines.context import Check, Context
 from infra.lines.source import Document, JsonPath
-from infra.lines.text import one_line
+from infra.lines.text import one_line, quoted
 from infra.model import DEFAULT_GREETING, DEFAULT_LANGUAGE, DEFAULT_VOICE
 
 _NOT_DIALABLE = {
@@ -116,8 +116,9 @@ def _outside_numbers(ctx: Context) -> Iterator[tuple[JsonPath, str, str]]:
             yield ("lines", index, "failover", "forward"), forward, "failover number"
         forwarding = line.get("forwarding")
         for position, number in enumerate(forwarding if isinstance(forwarding, list) else []):
-            if isinstance(number, str):
-                yield ("lines", index, "forwarding", position), number, "forwarding number"
+            path = ("lines", index, "forwarding", position)
+            if isinstance(number, str) and ctx.usable(*path):
+                yield path, number, "forwarding number"
     for index, agent in ctx.items("agents"):
         if isinstance(agent.get("phone"), str):
             yield ("agents", index, "phone"), agent["phone"], "agent phone"
@@ -240,10 +241,13 @@ def check_queues(ctx: Context) -> Iterator[Diagnostic]:
             )
         for position, agent in enumerate(queue["agents"]):
             queued.add(agent)
-            if ctx.usable("agents") and isinstance(agent, str) and agent not in agents:
+            path = ("lines", index, "queue", "agents", position)
+            if not ctx.usable(*path) or not isinstance(agent, str):
+                continue  # the schema already said what is wrong with it
+            if ctx.usable("agents") and agent not in agents:
                 yield ctx.error(
-                    ("lines", index, "queue", "agents", position),
-                    f'agent "{agent}" is not defined; add it under agents or remove it from this queue',
+                    path,
+                    f"agent {quoted(agent)} is not defined; add it under agents or remove it from this queue",
                 )
     for index, agent in ctx.items("agents"):
         if isinstance(agent.get("id"), str) and agent["id"] not in queued:
