@@ -34,6 +34,9 @@ class Level(enum.Enum):
     WARNING = "warning"
 
 
+_ONE_LINE = {ord(c): f"\\u{ord(c):04x}" for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     """One problem found in an input file, in the format editors and CI annotations read."""
@@ -46,7 +49,8 @@ class Diagnostic:
 
     def __str__(self) -> str:
         suffix = f" ({self.path})" if self.path else ""
-        return f"{self.where}: {self.level.value}: {self.message}{suffix}"
+        text = f"{self.where}: {self.level.value}: {self.message}{suffix}"
+        return text.translate(_ONE_LINE)  # one diagnostic, one line, whatever the input held
 
     @property
     def is_error(self) -> bool:

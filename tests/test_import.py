@@ -117,8 +117,8 @@ lines:
     name: "Old PBX"
     type: department   # a guess
     number: "+14155550106"
-    # voice URL http://pbx.shop.example/in is not https, so it is not declared as primary (left alone)
-    # fallback today: http://pbx.shop.example/fallback (not https, so not kept)
+    # voice URL "http://pbx.shop.example/in" is not https, so it is not declared as primary (left alone)
+    # fallback today: "http://pbx.shop.example/fallback" (not https, so not kept)
   - id: eli
     name: "Eli"
     type: department   # a guess

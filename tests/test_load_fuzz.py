@@ -7,6 +7,7 @@ longer search (thousands of examples per property).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import yaml
@@ -18,6 +19,9 @@ from infra.lines.load import load_bytes
 from infra.model import LinesConfig
 
 ROOT = Path(__file__).resolve().parent.parent
+EDITOR_LINE_BREAKS = re.compile(rb"\r\n|\r|\n")
+"""What editors count as line breaks (not U+2028, U+2029 or U+0085)."""
+SECRET = "s3cr3t-in-url"
 SHIPPED = (ROOT / "lines.yaml").read_bytes()
 
 settings.register_profile(
@@ -31,7 +35,7 @@ PROFILE = settings.get_profile(os.environ.get("FUZZ_PROFILE", "ci"))
 
 def assert_model_or_diagnostics(raw: bytes) -> None:
     """The property every test here checks."""
-    total_lines = raw.count(b"\n") + 2
+    total_lines = len(EDITOR_LINE_BREAKS.findall(raw)) + 2
     try:
         config, warnings = load_bytes(raw, "fuzz.yaml")
     except ConfigError as exc:
@@ -41,6 +45,8 @@ def assert_model_or_diagnostics(raw: bytes) -> None:
             assert 1 <= diagnostic.where.line <= total_lines, str(diagnostic)
             assert diagnostic.where.column >= 1
             assert diagnostic.message and "Traceback" not in diagnostic.message
+            assert "\n" not in str(diagnostic) and "\r" not in str(diagnostic), "one line each"
+            assert SECRET not in str(diagnostic)
         assert any(d.is_error for d in exc.diagnostics)
         return
     assert isinstance(config, LinesConfig)
@@ -169,6 +175,44 @@ def test_mutated_shipped_file(data: st.DataObject) -> None:
             end = len(raw) if end < 0 else end + 1
             raw[start:start] = raw[start:end]
     assert_model_or_diagnostics(bytes(raw))
+
+
+HOSTILE = [
+    "\u2028",
+    "\u2029",
+    "\x85",
+    "\u200b",
+    "\ufeff",
+    "\r",
+    "\t",
+    "\uff10",
+    "030",
+    "120.0",
+    "no",
+    "2024-01-01",
+    "*x",
+    "&x ",
+    "- *x\n",
+    '"\\x07"',
+    '"\\uFFFE"',
+    '"\\n"',
+    "https://u:" + SECRET + "@h.example/",
+    "https://localhost:0/",
+    "+4402012345678",
+    "+19110000",
+    "\n  - {id: main, type: user, number: +14155550100}\n",
+]
+
+
+@PROFILE
+@given(st.data())
+def test_shipped_file_with_hostile_text(data: st.DataObject) -> None:
+    """Issue 19's classes, inserted anywhere: still a model or one-line positioned errors."""
+    text = SHIPPED.decode("utf-8")
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, len(text)))
+        text = text[:at] + data.draw(st.sampled_from(HOSTILE)) + text[at:]
+    assert_model_or_diagnostics(text.encode("utf-8"))
 
 
 def test_huge_scalar_and_deep_nesting_and_wide_mapping() -> None:

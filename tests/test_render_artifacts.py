@@ -110,18 +110,47 @@ def test_severity_changes_only_the_entries(tmp_path: Path) -> None:
     assert {path for path in minor if minor[path] != severe[path]} == {"entries.json"}
 
 
-def test_write_artifacts_writes_render_all_and_removes_stale_files(tmp_path: Path) -> None:
+def test_write_artifacts_writes_render_all_and_removes_only_its_own_stale_files(
+    tmp_path: Path,
+) -> None:
     config = every_kind_config(ALERTS)
-    (tmp_path / "twiml" / "gone").mkdir(parents=True)
-    (tmp_path / "twiml" / "gone" / "voicemail.xml").write_text("old")
     (tmp_path / "notes.txt").write_text("not ours")
-    written = write_artifacts(config, Severity.MINOR, tmp_path)
+    (tmp_path / "functions").mkdir()
+    (tmp_path / "functions" / "mine.js").write_text("a Serverless project's own function")
+    first = write_artifacts(config, Severity.MINOR, tmp_path)
     files = render_all(config, Severity.MINOR)
-    assert [path.relative_to(tmp_path).as_posix() for path in written] == list(files)
+    assert [path.relative_to(tmp_path).as_posix() for path in first] == list(files)
     for relative, text in files.items():
         assert (tmp_path / relative).read_bytes() == text.encode("utf-8")
-    assert not (tmp_path / "twiml" / "gone").exists()
+    # A line disappears: its documents, written by the first run, go; nothing else does.
+    fewer = dataclasses.replace(config, lines=config.lines[1:])
+    gone = [p for p in files if p.startswith(f"twiml/{config.lines[0].id}/")]
+    assert gone
+    write_artifacts(fewer, Severity.MINOR, tmp_path)
+    assert not any((tmp_path / relative).exists() for relative in gone)
     assert (tmp_path / "notes.txt").read_text() == "not ours"
+    assert (tmp_path / "functions" / "mine.js").read_text() == "a Serverless project's own function"
+
+
+def test_write_artifacts_never_overwrites_or_removes_a_file_it_did_not_write(
+    tmp_path: Path,
+) -> None:
+    from infra.errors import InfraError
+
+    config = every_kind_config(ALERTS)
+    first_line = f"twiml/{config.lines[0].id}/"
+    target = next(p for p in render_all(config, Severity.MINOR) if p.startswith(first_line))
+    (tmp_path / target).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / target).write_text("hand-written")
+    with pytest.raises(InfraError, match="--force"):
+        write_artifacts(config, Severity.MINOR, tmp_path)
+    assert (tmp_path / target).read_text() == "hand-written"
+    assert not (tmp_path / ".failover-artifacts.json").exists()
+    write_artifacts(config, Severity.MINOR, tmp_path, force=True)
+    # Edited after being written: no longer ours, so a later run that drops it keeps it.
+    (tmp_path / target).write_text("edited")
+    write_artifacts(dataclasses.replace(config, lines=config.lines[1:]), Severity.MINOR, tmp_path)
+    assert (tmp_path / target).read_text() == "edited"
 
 
 def test_the_render_layer_imports_nothing_it_must_not() -> None:

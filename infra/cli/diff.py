@@ -19,6 +19,7 @@ from infra.compare import ChangeKind, LineChange, compare
 from infra.diagram import flowchart
 from infra.errors import ConfigError, Diagnostic, InfraError, Level, SourceRef
 from infra.lines.load import load_bytes, load_config
+from infra.lines.source import MAX_BYTES
 from infra.model import LinesConfig, Severity
 from infra.safety import DEFAULT_MAX_CHANGE_SHARE, Brake, brake_reasons
 
@@ -63,18 +64,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _git_show(env: Env, ref: str, file: str) -> bytes | None:
     """The file's bytes at ``ref``, or None when it did not exist there."""
+    from infra.git_refs import ref_problem
+
+    problem = ref_problem(ref)
+    if problem:
+        raise InfraError(f"--base/--head {problem}")
     path = env.path(file)
     try:
-        proc = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            ["git", "-C", str(path.parent), "show", f"{ref}:./{path.name}"],  # noqa: S607
-            capture_output=True,
-            check=False,
+        proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            # The ref is checked above and, after --end-of-options, can never be an option.
+            ["git", "-C", str(path.parent), "show", "--end-of-options", f"{ref}:./{path.name}"],  # noqa: S607
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
     except FileNotFoundError as exc:
         raise InfraError("git is not installed; diff needs it to read the base version") from exc
+    with proc:
+        blob = proc.stdout.read(MAX_BYTES + 1) if proc.stdout else b""
+        if len(blob) > MAX_BYTES:  # never read more than a lines file may hold
+            proc.kill()
+            return blob
+        stderr = proc.stderr.read() if proc.stderr else b""
     if proc.returncode == 0:
-        return proc.stdout
-    message = proc.stderr.decode("utf-8", "replace").strip()
+        return blob
+    message = stderr.decode("utf-8", "replace").strip()
     if "exists on disk, but not in" in message or "does not exist in" in message:
         return None
     raise InfraError(

@@ -23,7 +23,6 @@ text with JSON-quoted scalars, so ``infra.lines.load`` stays the only YAML reade
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from collections.abc import Callable
 from typing import NamedTuple
@@ -35,6 +34,9 @@ from infra.cli.env import Env
 from infra.cli.status import ExitCode
 from infra.errors import InfraError
 from infra.lines.load import schema_pattern
+from infra.lines.text import FORBIDDEN, quoted
+from infra.lines.urls import problem as url_problem
+from infra.lines.urls import redact
 from infra.naming import document_in, flow_sid_in, parse_flow_name
 from infra.twilio.client import connect
 
@@ -231,8 +233,11 @@ def _primary(number: LiveNumber, recognise: Recognise) -> list[str]:
         ]
     if not url.startswith("https://"):
         return [
-            f"    # voice URL {url} is not https, so it is not declared as primary (left alone)"
+            f"    # voice URL {_quote(redact(url))} is not https, so it is not declared as primary (left alone)"
         ]
+    problem = url_problem(url)
+    if problem:
+        return [f"    # voice URL {_quote(redact(url))} {problem}; not declared as primary"]
     if number.voice_method == "GET":
         return [f"    # primary: {_quote(url)}   # requested with GET today; a primary gets POST"]
     return [f"    primary: {_quote(url)}   # the number's voice URL today"]
@@ -248,7 +253,10 @@ def _failover(number: LiveNumber, recognise: Recognise) -> list[str]:
             f"    # fallback today: {seen.words}; copy its failover from the file that deployed it"
         ]
     if not url.startswith("https://"):
-        return [f"    # fallback today: {url} (not https, so not kept)"]
+        return [f"    # fallback today: {_quote(redact(url))} (not https, so not kept)"]
+    problem = url_problem(url)
+    if problem:
+        return [f"    # fallback today: {_quote(redact(url))} {problem}; not kept"]
     note = f"{seen.words}, " if seen.words else ""
     if number.voice_fallback_method == "GET":
         note += "requested with GET today (a failover url gets POST), "
@@ -256,5 +264,9 @@ def _failover(number: LiveNumber, recognise: Recognise) -> list[str]:
 
 
 def _quote(text: str) -> str:
-    """A YAML double-quoted scalar (JSON strings are valid YAML); safe for any text."""
-    return json.dumps(text, ensure_ascii=False)
+    """A YAML double-quoted scalar (JSON strings are valid YAML); safe for any text.
+
+    Line separators and invisible characters are escaped too, so a comment or value
+    always stays on its one line.
+    """
+    return quoted(FORBIDDEN.sub("", text), limit=len(text))

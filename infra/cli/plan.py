@@ -38,6 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="also write every rendered artifact (TwiML, Studio JSON, TaskRouter, Functions) under DIR",
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="with --out: overwrite files in DIR that an earlier plan --out did not write",
+    )
 
 
 def run(args: argparse.Namespace, env: Env) -> ExitCode:
@@ -57,7 +62,7 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
             write_artifacts,
         )  # the render layer is optional for plain plans
 
-        written = write_artifacts(config, severity, env.path(args.out))
+        written = write_artifacts(config, severity, env.path(args.out), force=args.force)
         env.err(f"wrote {len(written)} artifacts under {args.out}")
     return ExitCode.OK
 

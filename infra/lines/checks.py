@@ -9,16 +9,17 @@ Must not import: twilio, pulumi, jsonschema, infra.render, infra.providers, infr
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-from infra.errors import Diagnostic, Level, SourceRef
-from infra.lines import voices
-from infra.lines.source import Document, JsonPath, format_path
+from infra.errors import Diagnostic
+from infra.lines import numbers, urls, voices
+from infra.lines.context import Check, Context
+from infra.lines.source import Document, JsonPath
+from infra.lines.text import one_line, quoted
 from infra.model import DEFAULT_GREETING, DEFAULT_LANGUAGE, DEFAULT_VOICE
 
 _NOT_DIALABLE = {
@@ -29,57 +30,6 @@ _NOT_DIALABLE = {
     PhoneNumberType.PAGER: "a pager number",
 }
 _SHARED_TYPES = {"main_line", "department", "contact_center"}
-
-
-@dataclass(slots=True)
-class Context:
-    """The parsed document plus the subtrees the schema already rejected."""
-
-    document: Document
-    broken: set[tuple[str | int, ...]]
-
-    def usable(self, *path: str | int) -> bool:
-        return not any(path[: len(b)] == b for b in self.broken if len(b) <= len(path))
-
-    def items(self, key: str) -> Iterator[tuple[int, dict[str, Any]]]:
-        data = self.document.data
-        if (
-            not isinstance(data, dict)
-            or not self.usable(key)
-            or not isinstance(data.get(key), list)
-        ):
-            return
-        for index, item in enumerate(data[key]):
-            if isinstance(item, dict) and self.usable(key, index):
-                yield index, item
-
-    def lines(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        return self.items("lines")
-
-    def mapping(self, *path: str) -> dict[str, Any]:
-        """The mapping at ``path`` when it passed the schema; ``{}`` when absent or broken."""
-        value: Any = self.document.data
-        for depth, key in enumerate(path, 1):
-            if not isinstance(value, dict) or not self.usable(*path[:depth]):
-                return {}
-            value = value.get(key)
-        return value if isinstance(value, dict) else {}
-
-    def error(self, path: JsonPath, message: str, *, key: bool = False) -> Diagnostic:
-        return Diagnostic(
-            self.document.where(path, key=key), Level.ERROR, message, format_path(path)
-        )
-
-    def warning(self, path: JsonPath, message: str, *, key: bool = False) -> Diagnostic:
-        return Diagnostic(
-            self.document.where(path, key=key), Level.WARNING, message, format_path(path)
-        )
-
-    def at(self, path: JsonPath) -> SourceRef:
-        return self.document.where(path)
-
-
-Check = Callable[[Context], Iterator[Diagnostic]]
 
 
 def run_all(document: Document, broken: set[tuple[str | int, ...]]) -> list[Diagnostic]:
@@ -94,7 +44,9 @@ def check_unique_ids(ctx: Context) -> Iterator[Diagnostic]:
     for section, noun in (("lines", "line"), ("agents", "agent")):
         seen: dict[str, int] = {}
         for index, item in ctx.items(section):
-            ident = item["id"]
+            ident = item.get("id")
+            if not isinstance(ident, str):
+                continue
             if ident in seen:
                 first = ctx.at((section, seen[ident], "id"))
                 yield ctx.error(
@@ -105,28 +57,34 @@ def check_unique_ids(ctx: Context) -> Iterator[Diagnostic]:
                 seen[ident] = index
 
 
-def check_unique_numbers(ctx: Context) -> Iterator[Diagnostic]:
-    seen: dict[str, str] = {}
+def _line_numbers(ctx: Context) -> Iterator[tuple[int, dict[str, Any], str]]:
     for index, line in ctx.lines():
-        number = line["number"]
-        if number in seen:
-            message = f'number {number} is already the number of line "{seen[number]}"; each Twilio number belongs to one line'
+        number = line.get("number")
+        if isinstance(number, str):
+            yield index, line, number
+
+
+def check_unique_numbers(ctx: Context) -> Iterator[Diagnostic]:
+    seen: dict[str, tuple[str, str]] = {}
+    for index, line, number in _line_numbers(ctx):
+        same = numbers.canonical(number)
+        if same in seen:
+            owner, written = seen[same]
+            spelled = "" if written == number else f" (written {written} there)"
+            message = (
+                f'number {number} is already the number of line "{owner}"{spelled}; '
+                "each Twilio number belongs to one line"
+            )
             yield ctx.error(("lines", index, "number"), message)
         else:
-            seen[number] = line["id"]
+            seen[same] = (str(line.get("id", f"#{index + 1}")), number)
 
 
 @functools.lru_cache(maxsize=65536)
 def _number_type(number: str) -> tuple[int, int]:
-    """(country code, phonenumbers type); type UNKNOWN means not a valid number.
-
-    One ``number_type`` call decides both validity and kind: ``is_valid_number`` is exactly
-    ``number_type != UNKNOWN`` for the number's region, and the region lookup (25 regions
-    share +1) is the expensive part, so it is done once per distinct number.
-    """
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
+    """(country code, phonenumbers type); type UNKNOWN means not a valid number."""
+    parsed = numbers.parsed(number)
+    if parsed is None:
         return 0, PhoneNumberType.UNKNOWN
     return parsed.country_code or 0, phonenumbers.number_type(parsed)
 
@@ -139,12 +97,12 @@ def _validity(number: str) -> str | None:
         return (
             f"{number} is not a valid phone number{where} (check the digits and the country code)"
         )
-    return None
+    return numbers.written_problem(number)
 
 
 def check_line_numbers(ctx: Context) -> Iterator[Diagnostic]:
-    for index, line in ctx.lines():
-        problem = _validity(line["number"])
+    for index, _, number in _line_numbers(ctx):
+        problem = _validity(number)
         if problem:
             yield ctx.error(("lines", index, "number"), problem)
 
@@ -152,39 +110,86 @@ def check_line_numbers(ctx: Context) -> Iterator[Diagnostic]:
 def _outside_numbers(ctx: Context) -> Iterator[tuple[JsonPath, str, str]]:
     """(path, number, what) for every number the tool would dial out to."""
     for index, line in ctx.lines():
-        forward = line.get("failover", {}).get("forward")
-        if forward:
+        failover = line.get("failover")
+        forward = failover.get("forward") if isinstance(failover, dict) else None
+        if isinstance(forward, str):
             yield ("lines", index, "failover", "forward"), forward, "failover number"
-        for position, number in enumerate(line.get("forwarding", [])):
-            yield ("lines", index, "forwarding", position), number, "forwarding number"
+        forwarding = line.get("forwarding")
+        for position, number in enumerate(forwarding if isinstance(forwarding, list) else []):
+            path = ("lines", index, "forwarding", position)
+            if isinstance(number, str) and ctx.usable(*path):
+                yield path, number, "forwarding number"
     for index, agent in ctx.items("agents"):
-        yield ("agents", index, "phone"), agent["phone"], "agent phone"
+        if isinstance(agent.get("phone"), str):
+            yield ("agents", index, "phone"), agent["phone"], "agent phone"
 
 
 def check_outside_numbers(ctx: Context) -> Iterator[Diagnostic]:
-    ours = {line["number"]: line["id"] for _, line in ctx.lines()}
+    ours = {
+        numbers.canonical(number): str(line.get("id", f"#{index + 1}"))
+        for index, line, number in _line_numbers(ctx)
+    }
     for path, number, what in _outside_numbers(ctx):
+        emergency = numbers.emergency(number)
+        if emergency:
+            yield ctx.error(
+                path,
+                f"{what} {number} dials the emergency number {emergency}; "
+                "failover must never send calls to emergency services: use an ordinary number",
+            )
+            continue
         problem = _validity(number)
         if problem:
             yield ctx.error(path, f"{what} {problem}")
             continue
         kind = _number_type(number)[1]
+        canonical = numbers.canonical(number)
         if kind in _NOT_DIALABLE:
             yield ctx.error(
                 path,
                 f"{what} {number} is {_NOT_DIALABLE[kind]}; failover must dial an ordinary PSTN number",
             )
-        elif number in ours:
+        elif canonical in ours:
             yield ctx.error(
                 path,
-                f'{what} {number} is the Twilio number of line "{ours[number]}"; '
+                f'{what} {number} is the Twilio number of line "{ours[canonical]}"; '
                 "it must be an outside PSTN number, not one of this account's numbers",
             )
 
 
+def _urls(ctx: Context) -> Iterator[tuple[JsonPath, str]]:
+    """(path, url) for every URL in the file."""
+    webhook = ctx.mapping("alerts").get("webhook")
+    if isinstance(webhook, str):
+        yield ("alerts", "webhook"), webhook
+    callback = ctx.mapping("defaults", "voicemail").get("recording_callback")
+    if isinstance(callback, str):
+        yield ("defaults", "voicemail", "recording_callback"), callback
+    for index, line in ctx.lines():
+        if isinstance(line.get("primary"), str):
+            yield ("lines", index, "primary"), line["primary"]
+        failover = line.get("failover")
+        if not isinstance(failover, dict):
+            continue
+        if isinstance(failover.get("url"), str):
+            yield ("lines", index, "failover", "url"), failover["url"]
+        voicemail = failover.get("voicemail")
+        if isinstance(voicemail, dict) and isinstance(voicemail.get("recording_callback"), str):
+            path = ("lines", index, "failover", "voicemail", "recording_callback")
+            yield path, voicemail["recording_callback"]
+
+
+def check_urls(ctx: Context) -> Iterator[Diagnostic]:
+    for path, url in _urls(ctx):
+        problem = urls.problem(url)
+        if problem:
+            yield ctx.error(path, f"{path[-1]} {problem}")
+
+
 def check_failover_shape(ctx: Context) -> Iterator[Diagnostic]:
     for index, line in ctx.lines():
-        failover = line.get("failover", {})
+        failover = line.get("failover")
+        failover = failover if isinstance(failover, dict) else {}
         base = ("lines", index, "failover")
         for alone in ("url", "message"):
             if alone in failover and len(failover) > 1:
@@ -200,28 +205,35 @@ def check_failover_shape(ctx: Context) -> Iterator[Diagnostic]:
                 "failover.timeout applies to forwarding; add failover.forward or remove the timeout",
                 key=True,
             )
-        if line["type"] == "user" and "forward" in failover and line.get("forwarding"):
+        kind = line.get("type")
+        if kind == "user" and "forward" in failover and line.get("forwarding"):
             yield ctx.error(
                 (*base, "forward"),
                 "a user line's failover number is the last of its forwarding numbers; "
                 "remove failover.forward or add it to forwarding",
             )
-        if line["type"] != "user" and "forwarding" in line:
+        if kind in _SHARED_TYPES and "forwarding" in line:
             yield ctx.error(
                 ("lines", index, "forwarding"),
-                f"forwarding is for user lines only; use failover.forward on a {line['type']} line",
+                f"forwarding is for user lines only; use failover.forward on a {kind} line",
                 key=True,
             )
 
 
 def check_queues(ctx: Context) -> Iterator[Diagnostic]:
-    agents = {agent["id"] for _, agent in ctx.items("agents")}
+    # An agent with a wrong phone is still defined: name only the phone as wrong.
+    raw_agents = ctx.document.data.get("agents")
+    agents = {
+        agent.get("id")
+        for agent in (raw_agents if isinstance(raw_agents, list) else [])
+        if isinstance(agent, dict)
+    }
     queued: set[str] = set()
     for index, line in ctx.lines():
         queue = line.get("queue")
-        if queue is None:
+        if not isinstance(queue, dict) or not isinstance(queue.get("agents"), list):
             continue
-        if line["type"] not in _SHARED_TYPES:
+        if line.get("type") == "user":
             yield ctx.error(
                 ("lines", index, "queue"),
                 "a call queue is for shared lines only (main_line, department, contact_center), not user lines",
@@ -229,13 +241,16 @@ def check_queues(ctx: Context) -> Iterator[Diagnostic]:
             )
         for position, agent in enumerate(queue["agents"]):
             queued.add(agent)
+            path = ("lines", index, "queue", "agents", position)
+            if not ctx.usable(*path) or not isinstance(agent, str):
+                continue  # the schema already said what is wrong with it
             if ctx.usable("agents") and agent not in agents:
                 yield ctx.error(
-                    ("lines", index, "queue", "agents", position),
-                    f'agent "{agent}" is not defined; add it under agents or remove it from this queue',
+                    path,
+                    f"agent {quoted(agent)} is not defined; add it under agents or remove it from this queue",
                 )
     for index, agent in ctx.items("agents"):
-        if agent["id"] not in queued:
+        if isinstance(agent.get("id"), str) and agent["id"] not in queued:
             yield ctx.warning(
                 ("agents", index, "id"),
                 f'agent "{agent["id"]}" answers no queue; add it to a line\'s queue.agents or remove it',
@@ -251,7 +266,8 @@ def check_test_mode(ctx: Context) -> Iterator[Diagnostic]:
                 "what to restore; add primary or remove test",
                 key=True,
             )
-        failover_url = line.get("failover", {}).get("url")
+        failover = line.get("failover")
+        failover_url = failover.get("url") if isinstance(failover, dict) else None
         if failover_url and failover_url == line.get("primary"):
             yield ctx.warning(
                 ("lines", index, "failover", "url"),
@@ -259,32 +275,43 @@ def check_test_mode(ctx: Context) -> Iterator[Diagnostic]:
             )
 
 
-def _voicemails(ctx: Context) -> Iterator[tuple[JsonPath, dict[str, Any]]]:
+def _voicemails(ctx: Context) -> Iterator[tuple[JsonPath, dict[str, Any], dict[str, Any]]]:
+    """(path, settings after merging defaults, the keys set right there)."""
     base = ctx.mapping("defaults", "voicemail")
     if base:
-        yield ("defaults", "voicemail"), base
+        yield ("defaults", "voicemail"), base, base
     for index, line in ctx.lines():
-        own = line.get("failover", {}).get("voicemail")
-        if own is not None:
-            yield ("lines", index, "failover", "voicemail"), {**base, **own, "_own": own}
+        failover = line.get("failover")
+        own = failover.get("voicemail") if isinstance(failover, dict) else None
+        if isinstance(own, dict):
+            yield ("lines", index, "failover", "voicemail"), {**base, **own}, own
 
 
 def check_speech(ctx: Context) -> Iterator[Diagnostic]:
-    for path, settings in _voicemails(ctx):
-        own = settings.pop("_own", settings)
+    for path, settings, own in _voicemails(ctx):
         voice = settings.get("voice", DEFAULT_VOICE)
         language = settings.get("language", DEFAULT_LANGUAGE)
         greeting = settings.get("greeting", DEFAULT_GREETING)
+        if not isinstance(voice, str) or not isinstance(greeting, str):
+            continue
         if "greeting" in own:
             yield from _say_text(ctx, (*path, "greeting"), greeting, voice, "greeting")
-        if "voice" in own or "language" in own:
+        elif "voice" in own:
+            # The inherited greeting is spoken with this line's voice: check it against that
+            # voice's limit, and say so at the voice.
+            yield from _say_text(
+                ctx, (*path, "voice"), greeting, voice, "the greeting inherited from defaults"
+            )
+        if ("voice" in own or "language" in own) and isinstance(language, str):
             problem = voices.voice_problem(voice, language)
             if problem:
-                yield ctx.warning((*path, "voice" if "voice" in own else "language"), problem)
+                where = (*path, "voice" if "voice" in own else "language")
+                yield ctx.warning(where, one_line(problem))
     default_voice = ctx.mapping("defaults", "voicemail").get("voice", DEFAULT_VOICE)
     for index, line in ctx.lines():
-        message = line.get("failover", {}).get("message")
-        if message is not None:
+        failover = line.get("failover")
+        message = failover.get("message") if isinstance(failover, dict) else None
+        if isinstance(message, str) and isinstance(default_voice, str):
             yield from _say_text(
                 ctx, ("lines", index, "failover", "message"), message, default_voice, "message"
             )
@@ -300,7 +327,8 @@ def _say_text(
     if size > limit:
         yield ctx.error(
             path,
-            f"{what} is {size} bytes; Twilio's <Say> with {voice} speaks at most {limit} (error 13521): shorten it",
+            f"{what} is {size} bytes; Twilio's <Say> with {one_line(voice)} speaks at most {limit} "
+            "(error 13521): shorten it",
         )
 
 
@@ -313,4 +341,5 @@ CHECKS: tuple[Check, ...] = (
     check_queues,
     check_test_mode,
     check_speech,
+    check_urls,
 )

@@ -11,7 +11,6 @@ Must not import: twilio, pulumi, infra.render, infra.providers, infra.cli.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 from importlib import resources
@@ -20,11 +19,11 @@ from typing import Any
 
 import fastjsonschema
 import jsonschema
-import yaml
 
 from infra.errors import ConfigError, Diagnostic, Level
 from infra.lines import checks
-from infra.lines.source import Document, format_path, parse_document, read_document
+from infra.lines.messages import translate
+from infra.lines.source import Document, parse_document, read_document
 from infra.model import (
     DEFAULT_FORWARD_TIMEOUT_S,
     DEFAULT_QUEUE_TIMEOUT_S,
@@ -38,15 +37,6 @@ from infra.model import (
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "lines.schema.json"
 
-_TYPE_WORDS = {
-    "object": "a mapping (key: value)",
-    "array": "a list",
-    "string": "a string",
-    "integer": "a whole number",
-    "boolean": "true or false",
-    "number": "a number",
-}
-
 
 def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
     """Replace local ``{"$ref": "#/$defs/x", ...}`` with the definition merged with siblings.
@@ -59,11 +49,26 @@ def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
     if not isinstance(node, dict):
         return node
     out = {key: _inline_refs(value, defs) for key, value in node.items() if key != "$defs"}
+    if isinstance(out.get("pattern"), str):
+        out["pattern"] = _python_pattern(out["pattern"])
     ref = out.pop("$ref", None)
     if isinstance(ref, str) and ref.startswith("#/$defs/"):
         target = _inline_refs(defs[ref.removeprefix("#/$defs/")], defs)
         out = {**target, **out}
     return out
+
+
+def _python_pattern(pattern: str) -> str:
+    """An ECMA ``pattern`` as Python's ``re.search`` must see it to mean the same.
+
+    In ECMA-262 (what JSON Schema specifies, and what editors run) ``$`` matches only at the
+    very end; in Python it also matches before a final newline, so ``"main\\n"`` passed
+    ``^[a-z]+$``. jsonschema uses ``re.search`` as is; fastjsonschema already rewrites
+    ``$`` as ``\\Z``. Both now see ``\\Z``.
+    """
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        return pattern[:-1] + "\\Z"
+    return pattern
 
 
 @functools.cache
@@ -158,7 +163,7 @@ def _finish(
     if document.data is not None:
         errors = _schema_errors(document.data)
         for error in errors:
-            diagnostics.extend(_translate(error, document))
+            diagnostics.extend(translate(error, document))
         diagnostics.extend(checks.run_all(document, _broken_subtrees(errors)))
     elif not diagnostics:  # a document that is only `null` or `~`
         where = document.where(())
@@ -175,108 +180,26 @@ def _finish(
     return build_model(document), diagnostics
 
 
+_KEY_ERRORS = ("required", "additionalProperties")
+"""Schema errors about a mapping's keys: the values it does hold are still well typed."""
+
+
 def _broken_subtrees(errors: list[jsonschema.ValidationError]) -> set[tuple[str | int, ...]]:
-    """Paths (at most two levels, e.g. ``("lines", 3)``) that failed the schema.
+    """Paths of the values that failed the schema (e.g. ``("lines", 3, "number")``).
 
     Semantic checks skip these, so they never trip over a value of the wrong type, yet
-    still report problems everywhere else in the same run.
+    still report problems everywhere else in the same run, the rest of the same line
+    included: a typo'd or missing key breaks nothing but itself.
     """
-    return {tuple(error.absolute_path)[:2] for error in errors}
+    return {tuple(error.absolute_path) for error in errors if error.validator not in _KEY_ERRORS}
 
 
 def schema_diagnostics(document: Document) -> list[Diagnostic]:
     """One diagnostic per schema violation, positioned at the offending key or value."""
     out: list[Diagnostic] = []
     for error in _validator().iter_errors(document.data):
-        out.extend(_translate(error, document))
+        out.extend(translate(error, document))
     return out
-
-
-def _translate(error: jsonschema.ValidationError, document: Document) -> list[Diagnostic]:
-    path = tuple(error.absolute_path)
-    subject = _subject(path)
-    where = document.where(path)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        return _unknown_keys(error, path, document)
-    if error.validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else "a key"
-        message = f'{subject} is missing required key "{missing}"'
-        return [Diagnostic(where, Level.ERROR, message, format_path(path))]
-    if error.validator == "type":
-        message = f"{subject} {_type_message(error)}"
-        return [Diagnostic(where, Level.ERROR, message, format_path(path))]
-    custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
-    if custom:
-        message = f"{subject} {custom}"
-    elif error.validator in ("minLength", "maxLength"):
-        limit = error.validator_value
-        message = f"{subject} must be {'at least' if error.validator == 'minLength' else 'at most'} {limit} characters long"
-    else:
-        message = f"{subject}: {error.message}"
-    return [Diagnostic(where, Level.ERROR, message, format_path(path))]
-
-
-MAX_UNKNOWN_KEYS_SHOWN = 20
-"""Per mapping; past this a single line counts the rest (a pasted file can have thousands)."""
-
-
-def _unknown_keys(
-    error: jsonschema.ValidationError, path: tuple[Any, ...], document: Document
-) -> list[Diagnostic]:
-    allowed = sorted(error.schema.get("properties", {}) if isinstance(error.schema, dict) else {})
-    node = document.node(path)
-    key_nodes = [k for k, _ in node.value] if isinstance(node, yaml.MappingNode) else []
-    unknown = [k for k in key_nodes if isinstance(k, yaml.ScalarNode) and k.value not in allowed]
-    out = []
-    for key_node in unknown[:MAX_UNKNOWN_KEYS_SHOWN]:
-        key = key_node.value
-        close = difflib.get_close_matches(str(key), allowed, n=1)
-        hint = f'; did you mean "{close[0]}"?' if close else f"; allowed keys: {', '.join(allowed)}"
-        message = f'unknown key "{key}" in {_subject(path)}{hint}'
-        out.append(
-            Diagnostic(
-                document.ref(key_node.start_mark),
-                Level.ERROR,
-                message,
-                format_path((*path, str(key))),
-            )
-        )
-    if len(unknown) > MAX_UNKNOWN_KEYS_SHOWN:
-        rest = len(unknown) - MAX_UNKNOWN_KEYS_SHOWN
-        message = f"…and {rest} more unknown keys in {_subject(path)}"
-        out.append(
-            Diagnostic(
-                document.ref(unknown[MAX_UNKNOWN_KEYS_SHOWN].start_mark),
-                Level.ERROR,
-                message,
-                format_path(path),
-            )
-        )
-    return out
-
-
-def _type_message(error: jsonschema.ValidationError) -> str:
-    expected = error.validator_value
-    word = _TYPE_WORDS.get(expected, str(expected)) if isinstance(expected, str) else str(expected)
-    got = error.instance
-    if expected == "string" and isinstance(got, int) and not isinstance(got, bool):
-        return f'must be a string; put numbers in quotes, e.g. "+{got}" (unquoted, YAML reads {got} as an integer)'
-    if got is None:
-        shown = "nothing (null)"
-    elif isinstance(got, dict | list):
-        shown = "a mapping" if isinstance(got, dict) else "a list"
-    else:
-        shown = json.dumps(got, default=str)[:40]
-    return f"must be {word}, not {shown}"
-
-
-def _subject(path: tuple[Any, ...]) -> str:
-    """The name a user knows the value by: its key, with the index for list items."""
-    if not path:
-        return "the file"
-    if isinstance(path[-1], int):
-        return format_path(path[-2:]) if len(path) >= 2 else f"item {path[-1]}"
-    return str(path[-1])
 
 
 # ---------------------------------------------------------------- model building

@@ -5,13 +5,16 @@ while positions are only needed for the few values that have a problem. The comp
 tree already holds every start mark, so ``Document.where(path)`` walks it when asked.
 
 Contract: ``read_document`` never raises for bad input; it returns diagnostics instead
-(not UTF-8, binary, too large, not YAML, several documents, duplicate keys, unknown tags,
-merge keys, nesting too deep, alias bombs). Positions are 1-based.
+(not a regular file, too large, not UTF-8, binary, not YAML, several documents, duplicate
+keys, unknown tags, merge keys, nesting too deep, alias bombs, control characters).
+Positions are 1-based, as editors count lines (``infra.lines.parsing``); bytes are read and
+decoded by ``infra.lines.raw``.
 Must not import: twilio, pulumi, jsonschema, infra.model, infra.render, infra.providers.
 """
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,15 +23,28 @@ from typing import Any
 import yaml
 
 from infra.errors import Diagnostic, Level, SourceRef
+from infra.lines.parsing import (
+    BOOL,
+    DECIMAL,
+    DECIMAL_FLOAT,
+    FLOAT,
+    INT,
+    TIMESTAMP,
+    AliasAwareLoader,
+    BaseLoader,
+    breaks_in_values,
+    editor_lines,
+    yaml_problem,
+)
+from infra.lines.raw import MAX_BYTES, decode, read_regular, too_large
+from infra.lines.text import FORBIDDEN, char_name, one_line, quoted
+from infra.lines.urls import redact
 
-MAX_BYTES = 8 * 1024 * 1024
-"""Larger files are refused before parsing (a 10,000-line lines.yaml is about 300 KB)."""
 MAX_DEPTH = 64
 """Deeper nesting is refused; lines.yaml needs six levels."""
 MAX_NODES = 2_000_000
 """Guards against alias expansion bombs ("billion laughs")."""
 
-_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 PathItem = str | int
 JsonPath = tuple[PathItem, ...]
@@ -39,7 +55,7 @@ def format_path(path: Sequence[PathItem]) -> str:
     out = ""
     for item in path:
         out += f"[{item}]" if isinstance(item, int) else (f".{item}" if out else str(item))
-    return out
+    return one_line(out)
 
 
 @dataclass(slots=True)
@@ -78,6 +94,8 @@ class Document:
             mark = (
                 key_node.start_mark if (key and last and key_node is not None) else node.start_mark
             )
+            if getattr(node, "alias_of", None) is not None:
+                break  # this occurrence is the alias: point there, not into the anchor
         return SourceRef(self.file, mark.line + 1, mark.column + 1)
 
 
@@ -103,12 +121,21 @@ class _Rejected(Exception):
 
 
 class _Builder:
-    """Turn composed nodes into dicts, lists and scalars, enforcing the rules above."""
+    """Turn composed nodes into dicts, lists and scalars, enforcing the rules above.
 
-    def __init__(self, loader: Any) -> None:
+    Plain scalars are read the way YAML 1.2 and JSON read them, not as YAML 1.1 does:
+    only ``true``/``false`` are booleans (``no`` stays text), only plain decimal digits are
+    integers (``030`` stays text instead of becoming octal 24), dates stay text, and a
+    float that is a whole number (``120.0``) becomes that integer.
+    """
+
+    def __init__(self, loader: Any, file: str) -> None:
         self._loader = loader
+        self._file = file
         self._nodes = 0
         self.duplicates: list[tuple[yaml.Mark, str, yaml.Mark]] = []
+        self.problems: list[Diagnostic] = []
+        self._path: list[PathItem] = []
 
     def build(self, node: yaml.Node, depth: int = 0) -> Any:
         self._nodes += 1
@@ -122,7 +149,12 @@ class _Builder:
             return self._scalar(node)
         if isinstance(node, yaml.SequenceNode):
             self._plain_tag(node, "tag:yaml.org,2002:seq")
-            return [self.build(child, depth + 1) for child in node.value]
+            items = []
+            for index, child in enumerate(node.value):
+                self._path.append(index)
+                items.append(self.build(child, depth + 1))
+                self._path.pop()
+            return items
         self._plain_tag(node, "tag:yaml.org,2002:map")
         assert isinstance(node, yaml.MappingNode)  # the composer yields only these three
         return self._mapping(node, depth)
@@ -144,16 +176,59 @@ class _Builder:
                 self.duplicates.append((key_node.start_mark, str(key), first_seen[key]))
                 continue
             first_seen[key] = key_node.start_mark
+            self._path.append(key if isinstance(key, str) else str(key))
             result[key] = self.build(value_node, depth + 1)
+            self._path.pop()
         return result
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
-        if node.tag == "tag:yaml.org,2002:str":  # most values: skip the constructor machinery
-            return node.value
+        tag = node.tag
+        if tag == "tag:yaml.org,2002:str":  # most values: skip the constructor machinery
+            return self._text(node, node.value)
+        if node.style in (None, "") and tag in (BOOL, INT, FLOAT, TIMESTAMP):  # plain
+            return self._plain(node)
         try:
-            return self._loader.construct_object(node)
+            value = self._loader.construct_object(node)
         except yaml.constructor.ConstructorError as exc:
             raise _Rejected(node.start_mark, f"unsupported YAML tag {node.tag!r}") from exc
+        except (ValueError, OverflowError) as exc:
+            raise _Rejected(node.start_mark, f"{node.value!r} is not a valid {node.tag}") from exc
+        return self._text(node, value) if isinstance(value, str) else value
+
+    def _plain(self, node: yaml.ScalarNode) -> Any:
+        text, tag = node.value, node.tag
+        if tag == BOOL:
+            lowered = text.lower()
+            return lowered == "true" if lowered in ("true", "false") else text
+        if tag == INT:
+            return int(text) if DECIMAL.fullmatch(text) else text
+        if tag == FLOAT:
+            if not DECIMAL_FLOAT.fullmatch(text):
+                special = text.lstrip("+-").lower()
+                return self._loader.construct_object(node) if special in (".inf", ".nan") else text
+            value = float(text)
+            return int(value) if value.is_integer() and abs(value) < 2**53 else value
+        return text  # timestamps stay the text that was written
+
+    def _text(self, node: yaml.ScalarNode, value: str) -> str:
+        bad = FORBIDDEN.search(value)
+        if bad is None:
+            return value
+        char = bad.group()
+        subject = "the text"
+        if self._path:
+            last = self._path[-1]
+            subject = format_path(self._path[-2:]) if isinstance(last, int) else str(last)
+        self.problems.append(
+            Diagnostic(
+                SourceRef(self._file, node.start_mark.line + 1, node.start_mark.column + 1),
+                Level.ERROR,
+                f"{one_line(subject)} {quoted(redact(value), 40)} contains {char_name(char)} at "
+                f"character {bad.start() + 1}, which TwiML (XML) cannot carry; remove it",
+                format_path(self._path),
+            )
+        )
+        return FORBIDDEN.sub("\ufffd", value)
 
     @staticmethod
     def _plain_tag(node: yaml.Node, expected: str) -> None:
@@ -166,55 +241,46 @@ def _diag(file: str, mark: yaml.Mark | None, message: str) -> Diagnostic:
     return Diagnostic(SourceRef(file, line, column), Level.ERROR, message)
 
 
-def _decode(file: str, raw: bytes) -> tuple[str | None, list[Diagnostic]]:
-    if len(raw) > MAX_BYTES:
-        size = len(raw) / (1024 * 1024)
-        limit = MAX_BYTES // (1024 * 1024)
-        msg = f"file is {size:.1f} MiB; lines.yaml may be at most {limit} MiB"
-        return None, [Diagnostic(SourceRef(file, 1, 1), Level.ERROR, msg)]
-    if b"\x00" in raw:
-        line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
-        msg = "file contains NUL bytes: this looks like a binary file, not YAML text"
-        return None, [Diagnostic(SourceRef(file, line, 1), Level.ERROR, msg)]
-    try:
-        return raw.decode("utf-8-sig"), []
-    except UnicodeDecodeError as exc:
-        before = raw[: exc.start]
-        line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
-        msg = f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8"
-        return None, [Diagnostic(SourceRef(file, line, column), Level.ERROR, msg)]
-
-
 def read_document(
     path: str | Path, display_name: str | None = None
 ) -> tuple[Document, list[Diagnostic]]:
-    """Read and parse ``path``; diagnostics are non-empty when the data is unusable."""
+    """Read and parse ``path``; diagnostics are non-empty when the data is unusable.
+
+    Only regular files are read, and never more than the size limit allows: a FIFO,
+    ``/dev/zero`` or a directory is refused without reading it.
+    """
     name = display_name or str(path)
     try:
-        raw = Path(path).read_bytes()
+        raw = read_regular(Path(path))
+    except ValueError as exc:
+        msg = (
+            f"cannot read file: it is {exc}, not a regular file; give the path of a lines.yaml file"
+        )
+        return Document(name, None), [Diagnostic(SourceRef(name, 1, 1), Level.ERROR, msg)]
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
+        if exc.errno == errno.EISDIR:
+            reason = "it is a directory, not a regular file; give the path of a lines.yaml file"
         return Document(name, None), [
             Diagnostic(SourceRef(name, 1, 1), Level.ERROR, f"cannot read file: {reason}")
         ]
+    if len(raw) > MAX_BYTES:
+        return Document(name, None), [too_large(name, len(raw))]
     return parse_document(raw, name)
 
 
 def parse_document(raw: bytes, name: str) -> tuple[Document, list[Diagnostic]]:
     """Parse bytes already in memory (used by ``read_document`` and by ``diff`` on git blobs)."""
-    text, problems = _decode(name, raw)
+    text, problems = decode(name, raw)
     if text is None:
         return Document(name, None), problems
-    loader = _BaseLoader(text)
+    text, breaks = editor_lines(text)
+    loader = (AliasAwareLoader if "*" in text else BaseLoader)(text)
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or "invalid YAML"
-        if exc.context and exc.context.startswith("expected"):
-            problem = f"{exc.context}, {problem}"
-        return Document(name, None), [_diag(name, mark, f"not valid YAML: {problem}")]
+        return Document(name, None), [_diag(name, mark, yaml_problem(exc))]
     except (yaml.YAMLError, RecursionError) as exc:
         return Document(name, None), [_diag(name, None, f"not valid YAML: {type(exc).__name__}")]
     finally:
@@ -222,19 +288,20 @@ def parse_document(raw: bytes, name: str) -> tuple[Document, list[Diagnostic]]:
     if root is None:
         msg = "file is empty; expected a mapping with version, account and lines"
         return Document(name, None), [_diag(name, None, msg)]
-    builder = _Builder(loader)
+    separators = breaks_in_values(name, root, breaks) if breaks else []
+    builder = _Builder(loader, name)
     try:
         data = builder.build(root)
     except _Rejected as exc:
-        return Document(name, None, root), [_diag(name, exc.mark, exc.message)]
+        return Document(name, None, root), [*separators, _diag(name, exc.mark, exc.message)]
     except RecursionError:
         return Document(name, None, root), [_diag(name, root.start_mark, "nesting is too deep")]
     duplicates = [
         _diag(
             name,
             mark,
-            f'duplicate key "{key}" (first at line {first.line + 1}); remove one of them',
+            f"duplicate key {quoted(key)} (first at line {first.line + 1}); remove one of them",
         )
         for mark, key, first in builder.duplicates
     ]
-    return Document(name, data, root), duplicates
+    return Document(name, data, root), [*separators, *builder.problems, *duplicates]

@@ -83,33 +83,19 @@ def render_all(
 
 
 def write_artifacts(
-    config: LinesConfig, severity: Severity, out_dir: Path, bindings: Bindings = PLACEHOLDERS
+    config: LinesConfig,
+    severity: Severity,
+    out_dir: Path,
+    bindings: Bindings = PLACEHOLDERS,
+    *,
+    force: bool = False,
 ) -> list[Path]:
     """Write ``render_all`` under ``out_dir`` and return the written paths, sorted.
 
-    Files left in the artifact folders (``twiml/``, ``studio/``, ``taskrouter/``,
-    ``functions/``) by an earlier run that no longer exist in the config are removed, so
-    the directory diffs cleanly; nothing else under ``out_dir`` is touched.
+    Files an earlier run wrote that no longer exist in the config are removed, so the
+    directory diffs cleanly; only files this command wrote (listed in its manifest, bytes
+    unchanged) are ever removed or overwritten; see ``infra.safe_write``.
     """
-    out_dir = Path(out_dir)
-    files = render_all(config, severity, bindings)
-    written: list[Path] = []
-    for relative, text in files.items():
-        path = out_dir / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="\n")
-        written.append(path)
-    _remove_stale(out_dir, set(files))
-    return written
+    from infra.safe_write import write_owned
 
-
-def _remove_stale(out_dir: Path, keep: set[str]) -> None:
-    for folder in OUTPUT_DIRS:
-        root = out_dir / folder
-        if not root.is_dir():
-            continue
-        for path in sorted(root.rglob("*"), reverse=True):
-            if path.is_file() and path.relative_to(out_dir).as_posix() not in keep:
-                path.unlink()
-            elif path.is_dir() and not any(path.iterdir()):
-                path.rmdir()
+    return write_owned(Path(out_dir), render_all(config, severity, bindings), force=force)

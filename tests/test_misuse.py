@@ -1,0 +1,255 @@
+"""Issue 19: misuse and slow paths. Validation is linear in invalid lines and in URL length
+(measured as ratios, never absolute times); special files are refused without reading them;
+``plan --out`` never deletes or overwrites a file it did not write; ``diff`` never hands user
+text to git as an option; ``import`` never writes credentials found in live URLs."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.cli.status import ExitCode
+from infra.errors import ConfigError
+from infra.lines import load
+from infra.lines.load import load_bytes
+from tests.harness.cli_runner import failover
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAD = b"version: 1\naccount: {name: acme}\nlines:\n"
+
+
+def _best_of(run: Callable[[], Any], repeat: int = 3) -> float:
+    """Least CPU time of ``repeat`` runs: CPU time, not wall time, so other jobs on a shared
+    CI machine disturb the ratio as little as possible."""
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        gc.disable()  # a full collection landing in one run but not the other is not growth
+        try:
+            start = time.process_time()
+            run()
+            best = min(best, time.process_time() - start)
+        finally:
+            gc.enable()
+    return best
+
+
+def _ratio(small: Callable[[], Any], large: Callable[[], Any], rounds: int = 3) -> float:
+    """time(large) / time(small), each the best of interleaved runs."""
+    small()  # warm caches (schema compilation, phonenumbers metadata)
+    best_small = best_large = float("inf")
+    for _ in range(rounds):
+        best_small = min(best_small, _best_of(small, 2))
+        best_large = min(best_large, _best_of(large, 1))
+    return best_large / max(best_small, 1e-9)
+
+
+def _rejected(raw: bytes) -> Callable[[], None]:
+    def run() -> None:
+        with pytest.raises(ConfigError):
+            load_bytes(raw, "big.yaml")
+
+    return run
+
+
+INVALID_LINES = {
+    "unquoted number": b"  - {id: l%d, type: department, number: +1415555%04d}\n",
+    "duplicate id": b'  - {id: main, name: n%d, type: department, number: "+1415555%04d"}\n',
+    "typo'd keys": b'  - {id: l%d, tpye: department, number: "+1415555%04d", failover: {forwrd: x}}\n',
+    "unusable url": b'  - {id: l%d, type: department, number: "+1415555%04d", primary: "https://u:p@localhost/ x"}\n',
+    "forward to own number": b'  - {id: l%d, type: department, number: "+1415555%04d", failover: {forward: "+14155550000"}}\n',
+}
+
+
+def _invalid_lines(template: bytes, count: int) -> bytes:
+    return HEAD + b"".join(template % (i, i % 10_000) for i in range(count))
+
+
+@pytest.mark.parametrize("kind", list(INVALID_LINES))
+def test_validation_time_is_linear_in_the_number_of_invalid_lines(kind: str) -> None:
+    template = INVALID_LINES[kind]
+    small, large = _invalid_lines(template, 500), _invalid_lines(template, 2000)
+    ratio = _ratio(_rejected(small), _rejected(large))
+    assert ratio < 6, f"4x the invalid lines ({kind}) took {ratio:.1f}x the time"
+
+
+def _long_url(length: int) -> bytes:
+    url = "https://" + "a" * length + ".example/ x"  # the space makes it invalid at the end
+    return HEAD + b'  - {id: main, type: main_line, number: "+14155550100", primary: "%s"}\n' % (
+        url.encode()
+    )
+
+
+def test_url_checking_is_linear_in_url_length() -> None:
+    from infra.lines import urls
+
+    short, long = 10_000, 40_000
+    ratio = _ratio(_rejected(_long_url(short)), _rejected(_long_url(long)))
+    assert ratio < 6, f"4x the URL length took {ratio:.1f}x the time"
+    # The schema's own pattern, as both validators run it, on URLs far over the limit.
+    for text in ("https://" + "a" * short + " x", "https://" + "a" * long + " x"):
+        list(load._validator().iter_errors({"alerts": {"webhook": text}}))
+    # The URL check itself, with the length limit lifted so it reads every character.
+    texts = {n: "https://" + "a" * n + ".example/ x" for n in (200_000, 800_000)}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(urls, "MAX_LENGTH", 10**9)
+        small, large = (lambda text=text: urls.problem(text) for text in texts.values())
+        ratio = _ratio(small, large, rounds=5)
+    assert ratio < 6, f"4x the URL length took {ratio:.1f}x the time (URL check alone)"
+
+
+def test_every_schema_pattern_rejects_a_trailing_newline() -> None:
+    """``$`` in Python matches before a final newline; the validators must not let it pass."""
+    data = {
+        "version": 1,
+        "account": {"name": "acme"},
+        "lines": [{"id": "main", "type": "main_line", "number": "+14155550100"}],
+    }
+    variants = [
+        ("account", "name", "acme\n"),
+        ("lines", "id", "main\n"),
+        ("lines", "number", "+14155550100\n"),
+    ]
+    for section, key, value in variants:
+        broken = json.loads(json.dumps(data))
+        target = broken[section][0] if section == "lines" else broken[section]
+        target[key] = value
+        assert list(load._validator().iter_errors(broken)), (section, key)
+        assert load._schema_errors(broken), (section, key)
+
+
+def test_yaml_1_1_surprises_are_read_as_yaml_1_2_does() -> None:
+    raw = HEAD.replace(b"lines:\n", b"defaults: {voicemail: {max_length: 120.0}}\nlines:\n") + (
+        b'  - {id: no, name: 2024-01-01, type: main_line, number: "+14155550100"}\n'
+    )
+    config, _ = load_bytes(raw, "y.yaml")
+    line = config.lines[0]
+    assert (line.id, line.name, line.voicemail.max_length_s) == ("no", "2024-01-01", 120)
+    assert type(line.voicemail.max_length_s) is int
+    from infra.model import Severity
+    from infra.render.artifacts import render_all
+
+    voicemail = render_all(config, Severity.MINOR)["twiml/no/voicemail.xml"]
+    assert 'maxLength="120"' in voicemail
+
+
+def test_greetings_and_messages_always_render_well_formed_xml() -> None:
+    import xml.dom.minidom
+
+    from infra.model import Severity
+    from infra.render.artifacts import render_all
+
+    raw = HEAD + (
+        b'  - {id: main, type: main_line, number: "+14155550100",'
+        b' failover: {voicemail: {greeting: "a < b & \\"c\\" \\u00e9 \\U0001F600"}}}\n'
+    )
+    config, _ = load_bytes(raw, "x.yaml")
+    for path, text in render_all(config, Severity.MINOR).items():
+        if path.endswith(".xml"):
+            xml.dom.minidom.parseString(text.encode("utf-8"))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_validate_refuses_a_fifo_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "lines.yaml"
+    os.mkfifo(fifo)
+    done = subprocess.run(
+        [sys.executable, "-m", "infra", "validate", "lines.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "lines.yaml:1:1: error: cannot read file: it is a named pipe (FIFO)" in done.stderr
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_devices_are_refused_without_reading_them(device: str) -> None:
+    if not Path(device).exists():
+        pytest.skip(f"no {device}")
+    result = failover("validate", device)
+    assert result.code == 1
+    assert f"{device}:1:1: error: cannot read file: it is a character device" in result.stderr
+
+
+def test_a_directory_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "lines.yaml").mkdir()
+    result = failover("validate", "lines.yaml", cwd=tmp_path)
+    assert result.code == 1
+    assert "lines.yaml:1:1: error: cannot read file: it is a directory" in result.stderr
+
+
+def test_plan_out_never_deletes_or_overwrites_files_it_did_not_write(tmp_path: Path) -> None:
+    (tmp_path / "lines.yaml").write_bytes((ROOT / "lines.yaml").read_bytes())
+    own = tmp_path / "out" / "functions" / "mine.js"
+    own.parent.mkdir(parents=True)
+    own.write_text("exports.handler = () => {};\n")
+    first = failover("plan", "--out", "out", cwd=tmp_path)
+    assert first.code == ExitCode.OK, first.stderr
+    assert own.read_text() == "exports.handler = () => {};\n"
+    # A second run replaces its own files and still leaves the project's alone.
+    again = failover("plan", "--out", "out", cwd=tmp_path)
+    assert again.code == ExitCode.OK, again.stderr
+    assert own.read_text() == "exports.handler = () => {};\n"
+    # A file it would write, but did not write itself: refused, nothing written, unless --force.
+    alert = tmp_path / "out" / "functions" / "alert.js"
+    alert.write_text("my own alert\n")
+    refused = failover("plan", "--out", "out", cwd=tmp_path)
+    assert refused.code != ExitCode.OK
+    assert "--force" in refused.stderr and "Traceback" not in refused.stderr
+    assert alert.read_text() == "my own alert\n"
+    forced = failover("plan", "--out", "out", "--force", cwd=tmp_path)
+    assert forced.code == ExitCode.OK, forced.stderr
+    assert alert.read_text() != "my own alert\n"
+    assert own.read_text() == "exports.handler = () => {};\n"
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)  # noqa: S603, S607
+
+
+@pytest.mark.parametrize("base", ["--output=written.txt", "", "-p", "HEAD:lines.yaml"])
+def test_diff_base_is_never_an_option_nor_the_index(tmp_path: Path, base: str) -> None:
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "config", "user.email", "t@example.com")
+    _git(tmp_path, "config", "user.name", "t")
+    (tmp_path / "lines.yaml").write_bytes((ROOT / "lines.yaml").read_bytes())
+    _git(tmp_path, "add", "lines.yaml")
+    _git(tmp_path, "commit", "-qm", "x")
+    result = failover("diff", f"--base={base}", cwd=tmp_path)
+    assert result.code != ExitCode.OK
+    assert "Traceback" not in result.stderr
+    assert "--base/--head" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".git", "lines.yaml"]
+
+
+def test_import_never_writes_credentials_and_its_draft_validates(
+    twilio_double: Any, tmp_path: Path
+) -> None:
+    from tests.test_drift import credentials
+
+    seed = twilio_double.seed_number
+    seed("+14155550100", friendly_name="Main", voice_url="https://ops:hunter2@voice.shop.example/main",
+         voice_fallback_url="https://ops:hunter2@backup.shop.example/main")  # fmt: skip
+    seed("+14155550101", friendly_name="Sales", voice_url="https://voice.shop.example/sa les",
+         voice_fallback_url="https://backup.shop.example/sales\n")  # fmt: skip
+    seed("+14155550102", friendly_name="Desk", voice_url="http://ops:hunter2@pbx.shop.example/in")
+    result = failover("import", cwd=tmp_path, environ=credentials(twilio_double))
+    assert result.code == ExitCode.OK, result.stderr
+    assert "hunter2" not in result.stdout + result.stderr
+    assert "ops:" not in result.stdout
+    (tmp_path / "lines.yaml").write_text(result.stdout)
+    checked = failover("validate", cwd=tmp_path)
+    assert checked.code == ExitCode.OK, checked.stderr
