@@ -153,8 +153,14 @@ def converge(
     double.faults.clear()
     state = engine.up(config, SETTINGS, state).state
     assert duplicate_names(double.state) == []
-    assert normalised(double.state) == clean.state, _difference(
-        normalised(double.state), clean.state, error
+    assert normalised(double.state) == clean.state, (
+        _difference(normalised(double.state), clean.state, error)
+        + "\n"
+        + "\n".join(
+            f"  {r.method} {r.path} {r.form} -> {r.status} {r.kind}"
+            for r in double.requests
+            if r.host == "taskrouter.twilio.com" and r.method == "POST"
+        )
     )
     before = sum(double.writes().values())
     again = engine.up(config, SETTINGS, state)
