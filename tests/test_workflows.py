@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -480,3 +481,22 @@ def test_schema_check_rejects_a_bad_file() -> None:
     )
     assert result.returncode == 1
     assert "$.lines[0].type: 'mainline' is not one of" in result.stdout
+
+
+def test_deploy_and_drift_install_runtime_dependencies_only_from_the_lock() -> None:
+    """No test tools next to the credentials; versions pinned by requirements.lock."""
+    for name in ("deploy.yml", "drift.yml"):
+        text = scripts(workflow(name))
+        assert "script/setup --runtime" in text, name
+    lock = (ROOT / "requirements.lock").read_text()
+    pinned = {
+        line.split("==")[0].lower()
+        for line in lock.splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {
+        re.split(r"[<>=!~ ;\[]", dep, maxsplit=1)[0].lower() for dep in project["dependencies"]
+    }
+    assert wanted <= pinned, f"requirements.lock lacks {sorted(wanted - pinned)}: run script/lock"
+    assert not pinned & {"pytest", "hypothesis", "ruff", "mypy"}  # runtime only
