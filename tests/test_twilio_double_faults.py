@@ -196,3 +196,24 @@ def test_bad_fault_specs_are_refused(twilio_double: TwilioDouble) -> None:
         twilio_double.faults.add(status=500, match="POST nowhere")
     with pytest.raises(ValueError, match="needs"):
         twilio_double.faults.add(times=1)
+
+
+def test_a_request_cut_off_mid_body_is_never_processed(twilio_double: TwilioDouble) -> None:
+    """A client killed while sending (an interrupted `pulumi up`) leaves a truncated request;
+    like any HTTP server, the double drops it instead of applying an empty form."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(twilio_double.base_url)
+    before = len(twilio_double.state.workspaces)
+    with socket.create_connection((parts.hostname, parts.port)) as sock:
+        sock.sendall(
+            b"POST /taskrouter.twilio.com/v1/Workspaces HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 40\r\n\r\n"
+            b"FriendlyName=cut"
+        )
+    twilio_double.client().taskrouter.v1.workspaces.list()  # the double is still serving
+    assert len(twilio_double.state.workspaces) == before
+    assert not any(
+        r.path == "/v1/Workspaces" and r.method == "POST" for r in twilio_double.requests
+    )

@@ -64,6 +64,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            # The client went away mid-body (e.g. `pulumi up` interrupted, its provider host
+            # killed). An HTTP server never processes a truncated request; serving it would
+            # apply a write with an empty form that no client ever sent.
+            self.close_connection = True
+            return
         incoming = Incoming(self.command, self.path, self.headers, body)
         if self.server.control is not None and control.is_control(self.path):
             outcome = self.server.control(incoming)  # the double's own API: no contract check
