@@ -1,12 +1,13 @@
 """Benchmarks printed as ratios and counts measured in one run (no absolute timings asserted).
 
     python -m bench.run            # all figures; a few minutes on 2 cores
-    python -m bench.run --only P1  # one figure (P1, P2, P3, P4, M)
+    python -m bench.run --only P1  # one figure (P1, P1w, P2, P3, P4, M)
 
 Machines here are noisy, so every figure compares two things measured back to back in the
 same process (P1: best of 5 of each side), or counts requests and writes:
 
-- P1 ``validate`` of a generated 10,000-line file vs ``yaml.CSafeLoader`` alone (<= 2x);
+- P1 ``validate`` of a generated 10,000-line file vs ``yaml.CSafeLoader`` alone (<= 2x), in
+  process; P1w the same as users run it: whole processes, at 1,000 and 10,000 lines;
 - P2 Twilio requests of a drift check for N numbers vs the lower bound ceil(N/1000) (1x);
 - P3 writes on a no-change run (0), a one-line change (1, plus a Validate for a flow) and
   50 changed greetings (50 uploads, 1 build, 1 deployment);
@@ -23,6 +24,9 @@ import argparse
 import gc
 import os
 import platform
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -70,6 +74,39 @@ def p1_validate(workdir: Path) -> list[str]:
     ]
 
 
+def _run_seconds(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603 - our own interpreter and module
+    return time.perf_counter() - start
+
+
+def p1_process(workdir: Path) -> list[str]:
+    """P1 as users run it: a whole `failover validate` process against a whole process that
+    only parses the same file with CSafeLoader (interpreter start-up on both sides), in
+    interleaved pairs so machine drift cancels; the median of the pair ratios is the figure."""
+    python = sys.executable
+    rows = []
+    for size in (1_000, 10_000):
+        path = workdir / f"lines-{size}.yaml"
+        path.write_text(generate(size))
+        ours = [python, "-m", "infra", "validate", str(path)]
+        parse = [python, "-c", _PARSE_ONLY, str(path)]
+        _run_seconds(ours), _run_seconds(parse)  # warm the page cache and bytecode
+        pairs = [(_run_seconds(ours), _run_seconds(parse)) for _ in range(7)]
+        ratios = sorted(a / b for a, b in pairs)
+        median_ours = statistics.median(a for a, _ in pairs)
+        median_parse = statistics.median(b for _, b in pairs)
+        rows.append(
+            f"P1 whole process, {size:,} lines: validate vs CSafeLoader parse "
+            f"{statistics.median(ratios):.2f}x (pairs {ratios[0]:.2f}-{ratios[-1]:.2f}; target <= 2x; "
+            f"medians {median_ours * 1000:.0f} ms vs {median_parse * 1000:.0f} ms)"
+        )
+    return rows
+
+
+_PARSE_ONLY = "import sys, yaml; yaml.load(open(sys.argv[1], 'rb'), Loader=yaml.CSafeLoader)"
+
+
 def p2_drift(workdir: Path) -> list[str]:
     try:
         from bench.drift import p2_drift as figure
@@ -98,6 +135,7 @@ def memory(workdir: Path) -> list[str]:
 
 FIGURES: dict[str, Callable[[Path], list[str]]] = {
     "P1": p1_validate,
+    "P1w": p1_process,
     "P2": p2_drift,
     "P3": p3_writes,
     "P4": p4_apply,

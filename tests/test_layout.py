@@ -72,6 +72,11 @@ def test_validate_loads_neither_pulumi_nor_grpc_nor_the_twilio_client() -> None:
         if name.split(".")[0] in ("pulumi", "grpc") or name.startswith(TWILIO_LIBRARY)
     )
     assert heavy == []
+    # Subcommands load lazily: validate brings in no other subcommand or account reads.
+    others = sorted(
+        n for n in loaded if n.startswith(("infra.account", "infra.cli.drift", "infra.cli.diff"))
+    )
+    assert others == []
 
 
 def test_the_deployed_taskrouter_workflow_is_the_reviewed_one(twilio_double: Any) -> None:

@@ -9,39 +9,49 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import importlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import ModuleType
 from typing import NoReturn
 
 from infra import __version__
-from infra.cli import (
-    completion,
-    diff,
-    drift,
-    import_,
-    init,
-    plan,
-    stack_config,
-    validate,
-    voicemails,
-)
 from infra.cli.env import Env
 from infra.cli.status import ExitCode
 from infra.errors import ConfigError, InfraError, summarize
 
-SUBCOMMANDS: dict[str, ModuleType] = {
-    "validate": validate,
-    "plan": plan,
-    "diff": diff,
-    "drift": drift,
-    "import": import_,
-    "voicemails": voicemails,
-    "init": init,
-    "stack-config": stack_config,
-    "completion": completion,
-}
+
+class _Subcommands(Mapping[str, ModuleType]):
+    """Subcommand name → module, imported on first use: `failover validate` never loads the
+    modules (and libraries) of `drift` or `import`."""
+
+    def __init__(self, modules: dict[str, str]) -> None:
+        self._modules = modules
+
+    def __getitem__(self, name: str) -> ModuleType:
+        return importlib.import_module(self._modules[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+
+SUBCOMMANDS = _Subcommands(
+    {
+        "validate": "infra.cli.validate",
+        "plan": "infra.cli.plan",
+        "diff": "infra.cli.diff",
+        "drift": "infra.cli.drift",
+        "import": "infra.cli.import_",
+        "voicemails": "infra.cli.voicemails",
+        "init": "infra.cli.init",
+        "stack-config": "infra.cli.stack_config",
+        "completion": "infra.cli.completion",
+    }
+)
 """Each module has HELP (one line), add_arguments(parser) and run(args, env) -> ExitCode."""
 
 
@@ -85,7 +95,8 @@ class _Parser(argparse.ArgumentParser):
         super().error(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or (``only``) one subcommand's in full and the others by name."""
     parser = _Parser(
         prog="failover",
         description="Twilio voice failover as code: check lines.yaml and show what each line does when its call server fails.",
@@ -98,7 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=_Parser
     )
-    for name, module in SUBCOMMANDS.items():
+    for name in SUBCOMMANDS:
+        if only is not None and name != only:
+            commands.add_parser(name)
+            continue
+        module = SUBCOMMANDS[name]
         examples = getattr(module, "EXAMPLES", "").rstrip()
         epilog = (f"examples:\n{examples}\n\n" if examples else "") + EXIT_CODES
         sub = commands.add_parser(name, help=module.HELP, description=module.HELP, epilog=epilog)
@@ -107,8 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand named by the first argument that is not an option, if it is one."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in SUBCOMMANDS else None
+
+
 def _parse(argv: Sequence[str], env: Env) -> argparse.Namespace | ExitCode:
-    parser = build_parser()
+    parser = build_parser(_command_of(argv))
     with contextlib.redirect_stdout(env.stdout), contextlib.redirect_stderr(env.stderr):
         try:
             return parser.parse_args(list(argv))
