@@ -171,8 +171,11 @@ def test_least_privilege_and_credentials_only_through_env(name: str) -> None:
     data = workflow(name)
     assert data["permissions"] == {"contents": "read"}
     for job in data["jobs"].values():
-        assert set(job["permissions"]) <= {"contents", "pull-requests"}
+        assert set(job["permissions"]) <= {"contents", "pull-requests", "id-token"}
         assert job["permissions"]["contents"] == "read"
+        # id-token only to exchange for a short-lived Pulumi Cloud token (OIDC), nothing else
+        oidc = [s for s in job["steps"] if s.get("uses", "").startswith("pulumi/auth-actions@")]
+        assert ("id-token" in job["permissions"]) == bool(oidc)
     text = scripts(data)
     # A secret never appears in a script (it would be in the rendered command line) ...
     assert "secrets." not in text
@@ -192,7 +195,11 @@ def test_pull_request_workflow() -> None:
     assert "lines*.yaml" in data["on"]["pull_request"]["paths"]
     assert "schemas/**" in data["on"]["pull_request"]["paths"]
     (job,) = data["jobs"].values()
-    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert job["permissions"] == {
+        "contents": "read",
+        "pull-requests": "write",
+        "id-token": "write",
+    }
     checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout@"))
     assert checkout["with"]["fetch-depth"] == 0
     setup = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-python@"))
@@ -208,7 +215,9 @@ def test_pull_request_workflow() -> None:
     preview = next(s for s in job["steps"] if s.get("with", {}).get("command") == "preview")
     assert preview["uses"].startswith("pulumi/actions@")
     assert preview["with"]["stack-name"] == "${{ vars.PULUMI_STACK }}"
-    assert preview["env"] == {"PULUMI_ACCESS_TOKEN": "${{ secrets.PULUMI_ACCESS_TOKEN }}"}
+    assert preview["env"] == {
+        "PULUMI_ACCESS_TOKEN": "${{ steps.pulumi-auth.outputs.pulumi-access-token || secrets.PULUMI_ACCESS_TOKEN }}"
+    }
 
 
 def test_drift_workflow() -> None:
