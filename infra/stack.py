@@ -117,9 +117,24 @@ def twilio_settings(
         return str(get(f"twilio:{key}") or environ.get(_CREDENTIALS[key]) or "")
 
     if value("apiKeySid"):
-        username, password = value("apiKeySid"), value("apiKeySecret")
+        (user_key, username), (secret_key, password) = (
+            ("apiKeySid", value("apiKeySid")),
+            ("apiKeySecret", value("apiKeySecret")),
+        )
     else:
-        username, password = value("accountSid"), value("authToken")
+        (user_key, username), (secret_key, password) = (
+            ("accountSid", value("accountSid")),
+            ("authToken", value("authToken")),
+        )
+    for key, text in ((user_key, username), (secret_key, password)):
+        if not _sendable(text):
+            # HTTP Basic authentication carries Latin-1 only; Twilio's are ASCII. Name the
+            # setting, never the value: a mangled paste is the usual cause.
+            where = f"twilio:{key}" if audience == "stack" else _CREDENTIALS[key]
+            return (
+                f"{where} has characters Twilio credentials never contain (non-ASCII); "
+                "copy it again from the Twilio console"
+            )
     timeout = get("twilio:httpTimeout")
     return Settings(
         account_sid=value("accountSid"),
@@ -128,6 +143,10 @@ def twilio_settings(
         base_url=value("apiBaseUrl").rstrip("/") or None,
         timeout_s=float(timeout) if timeout else DEFAULT_TIMEOUT_S,
     )
+
+
+def _sendable(text: str) -> bool:
+    return text.isascii() and text.isprintable()
 
 
 def cli_settings(environ: Mapping[str, str]) -> Settings:

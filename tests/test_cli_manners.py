@@ -142,3 +142,18 @@ def test_init_starts_a_repository_that_validates_and_never_overwrites(tmp_path: 
     again = failover("init", cwd=tmp_path)
     assert again.code == ExitCode.ERROR and "nothing was written" in again.stderr
     assert (tmp_path / "lines.yaml").read_text() == "mine\n"
+
+
+def test_a_non_ascii_token_is_a_clear_error_naming_the_variable_not_the_value() -> None:
+    environ = {
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": "tøkén✓-secret",
+        "TWILIO_API_BASE_URL": "http://127.0.0.1:9",
+    }
+    result = failover("drift", cwd=ROOT, environ=environ)
+    assert result.code == ExitCode.ERROR
+    assert result.stderr == (
+        "failover: error: TWILIO_AUTH_TOKEN has characters Twilio credentials never contain "
+        "(non-ASCII); copy it again from the Twilio console\n"
+    )
+    assert "secret" not in result.stdout + result.stderr
