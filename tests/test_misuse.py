@@ -43,6 +43,10 @@ def _best_of(run: Callable[[], Any], repeat: int = 3) -> float:
     return best
 
 
+LINEAR_BOUND = 16
+"""For 8x the input: linear growth measures about 8x, quadratic about 64x."""
+
+
 def _ratio(small: Callable[[], Any], large: Callable[[], Any], rounds: int = 3) -> float:
     """time(large) / time(small), each the best of interleaved runs."""
     small()  # warm caches (schema compilation, phonenumbers metadata)
@@ -77,9 +81,11 @@ def _invalid_lines(template: bytes, count: int) -> bytes:
 @pytest.mark.parametrize("kind", list(INVALID_LINES))
 def test_validation_time_is_linear_in_the_number_of_invalid_lines(kind: str) -> None:
     template = INVALID_LINES[kind]
-    small, large = _invalid_lines(template, 500), _invalid_lines(template, 2000)
+    small, large = _invalid_lines(template, 250), _invalid_lines(template, 2000)
     ratio = _ratio(_rejected(small), _rejected(large))
-    assert ratio < 6, f"4x the invalid lines ({kind}) took {ratio:.1f}x the time"
+    # 8x the input: linear work takes about 8x, quadratic 64x. The bound leaves room for a
+    # busy machine (a loaded CI run measured 6.2x for a 4x step that is linear).
+    assert ratio < LINEAR_BOUND, f"8x the invalid lines ({kind}) took {ratio:.1f}x the time"
 
 
 def _long_url(length: int) -> bytes:
@@ -92,19 +98,19 @@ def _long_url(length: int) -> bytes:
 def test_url_checking_is_linear_in_url_length() -> None:
     from infra.lines import urls
 
-    short, long = 10_000, 40_000
+    short, long = 5_000, 40_000
     ratio = _ratio(_rejected(_long_url(short)), _rejected(_long_url(long)))
-    assert ratio < 6, f"4x the URL length took {ratio:.1f}x the time"
+    assert ratio < LINEAR_BOUND, f"8x the URL length took {ratio:.1f}x the time"
     # The schema's own pattern, as both validators run it, on URLs far over the limit.
     for text in ("https://" + "a" * short + " x", "https://" + "a" * long + " x"):
         list(load._validator().iter_errors({"alerts": {"webhook": text}}))
     # The URL check itself, with the length limit lifted so it reads every character.
-    texts = {n: "https://" + "a" * n + ".example/ x" for n in (200_000, 800_000)}
+    texts = {n: "https://" + "a" * n + ".example/ x" for n in (100_000, 800_000)}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(urls, "MAX_LENGTH", 10**9)
         small, large = (lambda text=text: urls.problem(text) for text in texts.values())
         ratio = _ratio(small, large, rounds=5)
-    assert ratio < 6, f"4x the URL length took {ratio:.1f}x the time (URL check alone)"
+    assert ratio < LINEAR_BOUND, f"8x the URL length took {ratio:.1f}x the time (URL check alone)"
 
 
 def test_every_schema_pattern_rejects_a_trailing_newline() -> None:
