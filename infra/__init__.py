@@ -1,3 +1,3 @@
 """Twilio failover as code: declare each line's failover in lines.yaml, reconcile with Pulumi."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -103,3 +103,11 @@ def test_installed_wheel_validates_and_renders_outside_any_checkout(
     )
     assert plan.returncode == 0, plan.stderr
     assert (work / "build" / "functions" / "assignment.js").is_file()
+
+
+def test_the_changelog_describes_the_current_version() -> None:
+    """One version source (infra.__version__) and a changelog section for it."""
+    from infra import __version__
+
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"## [{__version__}] - " in changelog
