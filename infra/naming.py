@@ -18,6 +18,12 @@ import re
 
 ASSIGNMENT_PATH = "/assignment"
 """Serverless Function answering TaskRouter's assignment callback with a dequeue instruction."""
+AGENT_STATUS_PATH = "/agent-status"
+"""Serverless Function receiving the agent leg's status callback: completes the task after a
+call, rejects the reservation after a missed ring (``infra/templates/agent-status.js``)."""
+QUEUE_WAIT_PATH = "/queue-wait"
+"""Serverless Function serving the queue hold document (``?line=<id>``): leaves at once when
+nobody On Duty serves the line (``infra/templates/queue-wait.js``)."""
 ALERT_PATH = "/alert"
 """Serverless Function that forwards a failover alert to ``alerts.webhook`` (bounded wait)."""
 
@@ -41,11 +47,6 @@ def goodbye_path(line_id: str) -> str:
 def message_path(line_id: str) -> str:
     """Asset path of the custom error-message document (``failover.message``)."""
     return f"/lines/{line_id}/message.xml"
-
-
-def queue_wait_path(line_id: str) -> str:
-    """Asset path of the queue hold document (the enqueue ``wait_url``); ends in ``<Leave/>``."""
-    return f"/lines/{line_id}/queue-wait.xml"
 
 
 def flow_key(line_id: str, *, queued: bool = False) -> str:

@@ -37,7 +37,7 @@ from infra.render.artifacts import canonical_json, render_assets
 from infra.render.bindings import Bindings
 from infra.render.functions import render_functions
 from infra.render.studio import FlowSpec, flow_specs, render_flow
-from infra.render.taskrouter import target_workers, worker_attributes
+from infra.render.taskrouter import RESERVATION_TIMEOUT_S, target_workers, worker_attributes
 from infra.routing import Entry, EntryKind, fallback_entry, route_fingerprint
 from infra.stack import StackSettings
 
@@ -100,6 +100,7 @@ def _call_queue(config: LinesConfig, documents: TwimlDocuments) -> CallQueue:
             queues=queues,
             workers=workers,
             assignment_callback_url=documents.urls.apply(lambda urls: urls[ASSIGNMENT_PATH]),
+            task_reservation_timeout=RESERVATION_TIMEOUT_S,
         ),
         pulumi.ResourceOptions(depends_on=[documents]),
     )

@@ -58,7 +58,7 @@ class Applied:
         d = self.double
         for name in _TABLES:
             setattr(d.state, name, copy.deepcopy(self.snapshot[name]))
-        d.voice = VoiceNetwork(d.state, d.auth_token, d._lock, d.limits)  # noqa: SLF001
+        d.voice = VoiceNetwork(d.state, d.auth_token, d._lock, d.limits, d.voice.api)  # noqa: SLF001
         d.limits.reset()
         d.voice.internet.script(ALERTS, Answer(204))
         return d

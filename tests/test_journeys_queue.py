@@ -23,6 +23,7 @@ from tests.twilio_double.voice import CallSpec
 
 ALICE, BOB, CAROL = "+14155550111", "+14155550112", "+14155550113"
 HOLD = "Please hold for the next available agent."
+NOBODY = "Nobody can take your call right now."
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,7 @@ def test_an_agent_answers_the_queued_caller(d: TwilioDouble) -> None:
     assert steps(journey) == [
         ("enqueue", f"workflow {next(iter(d.state.workflows))}"),
         ("say", HOLD),
-        ("pause", "60 s"),
+        ("pause", "20 s"),
         ("bridged", f"to agent alice ({ALICE})"),
         ("answered", f"by agent alice ({ALICE})"),
         ("talk", "60 s"),
@@ -70,8 +71,10 @@ def test_an_agent_answers_the_queued_caller(d: TwilioDouble) -> None:
     assert journey.answered_by == f"agent alice ({ALICE})"
     (task,) = d.voice.taskrouter.tasks.values()
     assert task.attributes["line"] == "main" and task.attributes["call_sid"] == journey.call_sid
-    assert task.status == "wrapping"  # in a multitasking workspace only an API call completes it
-    assert activity(d, "alice") == "On Duty"  # the post-work activity
+    assert task.status == "completed"  # by /agent-status, once alice's leg ended
+    assert "completed by an API call" not in task.history[-1]
+    assert task.history[-1].endswith("AssignmentStatus=completed through the API")
+    assert activity(d, "alice") == "On Duty"
 
 
 def test_the_longest_idle_agents_take_the_first_callers(d: TwilioDouble) -> None:
@@ -80,15 +83,47 @@ def test_the_longest_idle_agents_take_the_first_callers(d: TwilioDouble) -> None
     assert [j.answered_by for j in journeys] == [f"agent alice ({ALICE})", f"agent bob ({BOB})"]
 
 
-def test_with_nobody_on_duty_callers_hold_then_leave_a_voicemail(d: TwilioDouble) -> None:
+def test_with_nobody_on_duty_the_caller_reaches_voicemail_at_once(d: TwilioDouble) -> None:
+    """No caller stranded: the hold document (/queue-wait) finds nobody On Duty for the line
+    on its first request and leaves, instead of holding for the whole queue timeout."""
     on_duty(d)
     journey = d.place_call(NUMBERS["main"], CALLER, primary="http_500")
-    kinds = journey.kinds()
-    assert kinds.count("pause") == 3 and "leave" in kinds
-    assert journey.find("leave")[0].at == pytest.approx(186, abs=1)
+    assert "pause" not in journey.kinds()
+    assert [s.text for s in journey.find("say")][0] == NOBODY
+    assert journey.find("leave")[0].at < 5
     assert journey.outcome == "voicemail"
+    assert journey.recording_sid in d.state.recordings
     (task,) = d.voice.taskrouter.tasks.values()
     assert task.status == "canceled"
+
+
+def test_the_last_agent_going_off_duty_sends_holding_callers_to_voicemail(
+    d: TwilioDouble,
+) -> None:
+    """The hold document checks every HOLD_CHUNK_S (20 s): once nobody On Duty serves the
+    line, the holding caller leaves within one cycle."""
+    on_duty(d, "alice")
+    d.voice.sim.at(30, lambda: d.voice.taskrouter.set_activity("alice", "Off Duty"))
+    journey = d.place_call(
+        NUMBERS["main"], CALLER, primary="http_500", callees={ALICE: "no-answer"}
+    )
+    (leave,) = journey.find("leave")
+    assert 30 < leave.at <= 30 + 20 + 5
+    assert journey.outcome == "voicemail"
+
+
+def test_callers_hold_at_most_the_queue_timeout_then_leave_a_voicemail(d: TwilioDouble) -> None:
+    """Alice is On Duty but misses the call (she is not offered it again): the caller holds,
+    reminded every 20 s, and leaves at the line's queue timeout (180 s)."""
+    on_duty(d, "alice")
+    journey = d.place_call(
+        NUMBERS["main"], CALLER, primary="http_500", callees={ALICE: "no-answer"}
+    )
+    kinds = journey.kinds()
+    assert kinds.count("pause") >= 6 and "leave" in kinds
+    assert journey.find("leave")[0].at == pytest.approx(180, abs=5)
+    assert journey.outcome == "voicemail"
+    assert activity(d, "alice") == "On Duty"
 
 
 def test_an_agent_going_off_duty_gets_no_calls(d: TwilioDouble) -> None:
@@ -97,14 +132,18 @@ def test_an_agent_going_off_duty_gets_no_calls(d: TwilioDouble) -> None:
     journey = d.place_call(NUMBERS["main"], CALLER, primary="http_500", callees={BOB: "answer"})
     assert journey.answered_by == f"agent bob ({BOB})"
     assert [s.text for s in journey.find("agent")] == [
-        f"ringing bob at {BOB} (dequeue timeout 60 s)"
+        f"ringing bob at {BOB} (dequeue timeout 30 s)"
     ]
 
 
 def test_a_caller_hanging_up_in_the_queue_cancels_the_task(d: TwilioDouble) -> None:
-    on_duty(d)
+    on_duty(d, "alice")
     journey = d.place_call(
-        NUMBERS["main"], CALLER, primary="http_500", caller=Caller(hangup_after=40)
+        NUMBERS["main"],
+        CALLER,
+        primary="http_500",
+        callees={ALICE: "no-answer"},
+        caller=Caller(hangup_after=40),
     )
     assert journey.outcome == "caller-hung-up"
     (task,) = d.voice.taskrouter.tasks.values()
@@ -122,28 +161,26 @@ def test_support_queue_reaches_agents_of_support_only(d: TwilioDouble) -> None:
     assert main.outcome == "voicemail"  # carol is not a main-line agent
 
 
-def test_an_agent_missing_the_call_is_moved_off_duty_after_20_s(d: TwilioDouble) -> None:
-    """The dequeue rings up to 60 s, the reservation times out after 20 s (the workflow's
-    TaskReservationTimeout) and TaskRouter moves the agent to the timeout activity."""
+def test_an_agent_missing_the_call_stays_on_duty_and_the_next_agent_rings(
+    d: TwilioDouble,
+) -> None:
+    """The dequeue rings 30 s; the missed leg's status callback rejects the reservation, so
+    bob rings at once (not after the 45 s reservation timeout) and alice stays On Duty."""
     on_duty(d, "alice", "bob")
     journey = d.place_call(
         NUMBERS["main"], CALLER, primary="http_500", callees={ALICE: "no-answer", BOB: "answer:5"}
     )
     agent = [(s.at, s.text) for s in journey.find("agent")]
-    assert agent[:2] == [
-        (0.0, f"ringing alice at {ALICE} (dequeue timeout 60 s)"),
-        (20.0, "reservation of alice timed out after 20 s; alice is now Off Duty"),
+    assert agent == [
+        (0.0, f"ringing alice at {ALICE} (dequeue timeout 30 s)"),
+        (30.0, "alice: no-answer after 30 s"),
+        (30.0, f"ringing bob at {BOB} (dequeue timeout 30 s)"),
     ]
     assert journey.answered_by == f"agent bob ({BOB})"
-    assert activity(d, "alice") == "Off Duty"
-    assert "worker alice -> Off Duty" in journey.changes
+    assert activity(d, "alice") == "On Duty"
+    assert not any("timed out" in change for change in journey.changes)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the dequeue rings 60 s by default but the reservation times out after 20 s: an "
-    "agent who picks up on the 5th ring finds nobody, and is moved Off Duty",
-)
 def test_an_agent_picking_up_after_25_s_gets_the_caller(d: TwilioDouble) -> None:
     on_duty(d, "alice")
     journey = d.place_call(
@@ -153,11 +190,6 @@ def test_an_agent_picking_up_after_25_s_gets_the_caller(d: TwilioDouble) -> None
     assert activity(d, "alice") == "On Duty"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an agent who misses one ring-out is moved Off Duty by the reservation timeout "
-    "and silently stops taking calls until someone puts them back",
-)
 def test_an_agent_who_missed_one_call_answers_the_next(d: TwilioDouble) -> None:
     on_duty(d, "alice")
     first, second = d.voice.place_calls(
@@ -191,40 +223,28 @@ def test_a_caller_is_never_bridged_to_an_agents_voicemail(d: TwilioDouble) -> No
     assert journey.recording_sid in d.state.recordings
 
 
-def test_each_agent_takes_one_queued_call_then_gets_no_reservation(d: TwilioDouble) -> None:
-    """Tasks stay wrapping (nothing completes them), so capacity 1 stays used."""
-    on_duty(d, "alice", "bob")
-    journeys = d.voice.place_calls(callers(4), callees={ALICE: "answer", BOB: "answer"})
-    assert [j.outcome for j in journeys] == ["answered", "answered", "voicemail", "voicemail"]
-    statuses = sorted(t.status for t in d.voice.taskrouter.tasks.values())
-    assert statuses == ["canceled", "canceled", "wrapping", "wrapping"]
-    assert activity(d, "alice") == activity(d, "bob") == "On Duty"
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="tasks are never completed: in a multitasking workspace a task stays wrapping "
-    "until an API call completes it, so each agent answers one queued caller and the next "
-    "callers hold for the whole queue timeout and go to voicemail",
-)
 def test_agents_answer_every_caller_once_free(d: TwilioDouble) -> None:
+    """Each task is completed when the agent's leg ends (/agent-status), which frees the
+    agent's voice capacity for the next caller."""
     on_duty(d, "alice", "bob")
     journeys = d.voice.place_calls(callers(4), callees={ALICE: "answer", BOB: "answer"})
     assert [j.outcome for j in journeys] == ["answered"] * 4
+    assert sorted(t.status for t in d.voice.taskrouter.tasks.values()) == ["completed"] * 4
 
 
-def test_completing_the_task_through_the_api_frees_the_agent(d: TwilioDouble) -> None:
-    """What the fix must do: once the task is completed (TaskRouter's REST API), the agent's
-    voice capacity is free and their next caller is answered."""
+def test_the_task_is_completed_through_the_api_when_the_agents_leg_ends(
+    d: TwilioDouble,
+) -> None:
+    """/agent-status completes the task with TaskRouter's REST API (contract-checked by the
+    double), so the API shows it completed with its reason and alice takes the next caller."""
     on_duty(d, "alice")
     first = d.voice.place_calls(callers(1), callees={ALICE: "answer"})[0]
     assert first.outcome == "answered"
     (workspace,) = d.state.workspaces
     tasks = d.client().taskrouter.v1.workspaces(workspace).tasks
-    (wrapping,) = tasks.list(assignment_status=["wrapping"])
-    assert wrapping.attributes and '"line": "main"' in wrapping.attributes
-    assert (
-        tasks(wrapping.sid).update(assignment_status="completed").assignment_status == "completed"
-    )
+    assert tasks.list(assignment_status=["wrapping"]) == []
+    (completed,) = tasks.list(assignment_status=["completed"])
+    assert completed.attributes and '"line": "main"' in completed.attributes
+    assert completed.reason == "agent call ended"
     second = d.voice.place_calls(callers(1), callees={ALICE: "answer"})[0]
     assert second.answered_by == f"agent alice ({ALICE})"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from infra.model import Severity
-from infra.naming import ALERT_PATH, queue_wait_path, voicemail_path
+from infra.naming import ALERT_PATH, voicemail_path
 from infra.render.artifacts import canonical_json
 from infra.render.bindings import Bindings, find_placeholders
 from infra.render.studio import flow_specs, render_flow, render_flows
@@ -231,7 +231,7 @@ def test_enqueue_names_the_line_and_holds_with_the_bounded_document() -> None:
     assert json.loads(properties["task_attributes"])["line"] == line.id
     assert len(properties["task_attributes"]) <= 1024
     assert properties["timeout"] == 150  # task TTL = the queue timeout
-    assert properties["wait_url"] == "https://acme-1234-prod.twil.io" + queue_wait_path(line.id)
+    assert properties["wait_url"] == f"https://acme-1234-prod.twil.io/queue-wait?line={line.id}"
     assert properties["wait_url_method"] == "GET"
 
 

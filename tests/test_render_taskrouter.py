@@ -24,7 +24,12 @@ from infra.render.functions import (
     render_functions,
 )
 from infra.render.studio import render_flow
-from infra.render.taskrouter import render_taskrouter, workflow_configuration
+from infra.render.taskrouter import (
+    RESERVATION_TIMEOUT_S,
+    RING_TIMEOUT_S,
+    render_taskrouter,
+    workflow_configuration,
+)
 from tests.harness.golden import (
     AGENTS,
     config,
@@ -138,7 +143,11 @@ def test_nothing_is_rendered_without_a_queue() -> None:
 
 
 def test_functions_rendered_only_when_needed() -> None:
-    assert set(render_functions(config(queue_line(), agents=AGENTS))) == {"/assignment"}
+    assert set(render_functions(config(queue_line(), agents=AGENTS))) == {
+        "/agent-status",
+        "/assignment",
+        "/queue-wait",
+    }
     assert set(render_functions(config(forward_line(), alerts="https://h.example/x"))) == {"/alert"}
 
 
@@ -154,38 +163,39 @@ def run_node(script: str, tmp_path: Path, source: str, name: str) -> Any:
 
 ASSIGN_HARNESS = """
 const fn = require('./assignment.js');
-const worker = JSON.stringify({contact_uri: '+14155550111', lines: ['support']});
+const worker = (phone) => JSON.stringify({contact_uri: phone, lines: ['support']});
+const sids = {WorkspaceSid: 'WS1', TaskSid: 'WT1', ReservationSid: 'WR1', WorkerSid: 'WK1'};
 const calls = [
-  {TaskAttributes: JSON.stringify({line: 'support', caller: '+1555', post_work_activity_sid: '%s'}), WorkerAttributes: worker},
-  {TaskAttributes: JSON.stringify({line: 'support', caller: '+1555'}), WorkerAttributes: worker},
-  {TaskAttributes: JSON.stringify({line: 'nope'}), WorkerAttributes: worker},
+  {...sids, TaskAttributes: JSON.stringify({line: 'support', caller: '+1555'}), WorkerAttributes: worker('+14155550111')},
+  {...sids, TaskAttributes: JSON.stringify({line: 'nope'}), WorkerAttributes: worker('+14155550111')},
+  {...sids, TaskAttributes: JSON.stringify({line: 'support'}), WorkerAttributes: worker('+19005550100')},
 ];
 const out = [];
-calls.forEach((event) => fn.handler({}, event, (err, result) => out.push(result)));
+const context = {DOMAIN_NAME: 'svc-1234.twil.io'};
+calls.forEach((event) => fn.handler(context, event, (err, result) => out.push(result)));
 process.stdout.write(JSON.stringify(out));
 """
 
 
-@needs_node
-def test_assignment_function_dequeues_from_the_line_number_then_on_duty(tmp_path: Path) -> None:
+def test_assignment_function_dequeues_to_a_known_phone_with_a_ring_limit(tmp_path: Path) -> None:
+    """Only an agent phone of lines.yaml is ever rung, from a line number, for
+    RING_TIMEOUT_S (below the reservation timeout), with the agent leg's status callback."""
     cfg = config(queue_line(), forward_queue_line(), agents=AGENTS)
     source = render_assignment_function(cfg)
     assert find_placeholders(source) == []
-    dequeue, without_sid, unknown = run_node(
-        ASSIGN_HARNESS % ON_DUTY_SID, tmp_path, source, "assignment.js"
+    dequeue, unknown_line, unknown_phone = run_node(
+        ASSIGN_HARNESS, tmp_path, source, "assignment.js"
     )
     assert dequeue == {
         "instruction": "dequeue",
         "to": "+14155550111",
         "from": queue_line().number,
-        "post_work_activity_sid": ON_DUTY_SID,
+        "timeout": RING_TIMEOUT_S,
+        "status_callback_url": "https://svc-1234.twil.io/agent-status"
+        "?workspace=WS1&task=WT1&reservation=WR1",
     }
-    assert without_sid == {
-        "instruction": "dequeue",
-        "to": "+14155550111",
-        "from": queue_line().number,
-    }
-    assert unknown == {"instruction": "reject"}
+    assert unknown_line == unknown_phone == {"instruction": "reject"}
+    assert RING_TIMEOUT_S + 10 <= RESERVATION_TIMEOUT_S
 
 
 class _Hook(BaseHTTPRequestHandler):

@@ -8,9 +8,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from infra.model import Line, Voicemail
-from infra.naming import goodbye_path, message_path, queue_wait_path, voicemail_path
+from infra.naming import goodbye_path, message_path, voicemail_path
 from infra.render.artifacts import render_assets
-from infra.render.twiml import HOLD_CHUNK_S, render_documents
+from infra.render.twiml import render_documents
 from tests.harness.golden import (
     every_kind_config,
     forward_line,
@@ -96,7 +96,7 @@ def test_every_document_uses_only_documented_verbs_and_attributes() -> None:
         (voicemail_line(), {"voicemail.xml", "goodbye.xml"}),
         (url_line(), set()),
         (message_line(), {"message.xml"}),
-        (queue_line(), {"voicemail.xml", "goodbye.xml", "queue-wait.xml"}),
+        (queue_line(), {"voicemail.xml", "goodbye.xml"}),  # hold: the /queue-wait Function
     ],
     ids=["forward", "voicemail", "url", "message", "queue"],
 )
@@ -108,7 +108,6 @@ def test_paths_derive_from_the_line_id() -> None:
     assert voicemail_path("sales") == "/lines/sales/voicemail.xml"
     assert goodbye_path("sales") == "/lines/sales/goodbye.xml"
     assert message_path("press") == "/lines/press/message.xml"
-    assert queue_wait_path("support") == "/lines/support/queue-wait.xml"
 
 
 def test_voicemail_greets_then_records_into_the_goodbye_document() -> None:
@@ -147,19 +146,6 @@ def test_message_is_said_verbatim_then_the_call_ends() -> None:
     assert say.text == line.message  # "<today>" survives: escaped by the library
     assert "&lt;today&gt;" in xml
     assert hangup.tag == "Hangup"
-
-
-@pytest.mark.parametrize("timeout_s", [1, 59, 60, 150, 300])
-def test_queue_hold_waits_the_queue_timeout_then_leaves(timeout_s: int) -> None:
-    line = queue_line()
-    assert line.queue is not None
-    line = dataclasses.replace(line, queue=dataclasses.replace(line.queue, timeout_s=timeout_s))
-    verbs = list(parse(render_documents(line)[queue_wait_path(line.id)]))
-    pauses = [int(verb.get("length", "0")) for verb in verbs if verb.tag == "Pause"]
-    assert sum(pauses) == timeout_s
-    assert max(pauses) <= HOLD_CHUNK_S
-    assert verbs[-1].tag == "Leave"
-    assert {verb.tag for verb in verbs} <= {"Say", "Pause", "Leave"}
 
 
 def test_documents_are_identical_when_rendered_twice() -> None:

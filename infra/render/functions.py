@@ -5,7 +5,12 @@ Templates use ``string.Template`` placeholders (``$name``) and contain no other 
 every substituted value is a JSON literal, so no config value can break out of it.
 
 - ``/assignment`` (only when a line has a queue): TaskRouter's assignment callback,
-  answering a ``dequeue`` instruction from the line's own number, then On Duty.
+  answering a ``dequeue`` instruction from the line's own number to an agent's phone from
+  lines.yaml, ringing ``RING_TIMEOUT_S``, with the agent leg's status callback.
+- ``/queue-wait`` (only when a line has a queue): the queue hold document; the caller
+  leaves for voicemail as soon as nobody On Duty serves the line.
+- ``/agent-status`` (only when a line has a queue): that status callback; completes the
+  task after a call, rejects the reservation after a missed ring.
 - ``/alert`` (only with ``alerts.webhook``): forwards a failover event to the webhook
   with a hard timeout, called by the first step of every flow.
 
@@ -19,7 +24,22 @@ from importlib import resources
 from string import Template
 
 from infra.model import LinesConfig
-from infra.naming import ALERT_PATH, ASSIGNMENT_PATH
+from infra.naming import (
+    AGENT_STATUS_PATH,
+    ALERT_PATH,
+    ASSIGNMENT_PATH,
+    QUEUE_WAIT_PATH,
+    workspace_name,
+)
+from infra.render.taskrouter import RING_TIMEOUT_S
+
+HOLD_CHUNK_S = 20
+"""The hold document pauses this long per cycle, then Twilio requests it again and it checks
+that someone On Duty still serves the line: the bound on how long a caller holds after the
+last agent went Off Duty (with nobody On Duty at the start, the caller leaves at once)."""
+HOLD_TEXT = "Please hold for the next available agent."
+STILL_HOLDING_TEXT = "Please continue to hold."
+NOBODY_TEXT = "Nobody can take your call right now."
 
 ALERT_TIMEOUT_MS = 1500
 """Longest the alert step waits for the webhook; this delay is all a caller can notice."""
@@ -40,7 +60,36 @@ def render_assignment_function(config: LinesConfig) -> str:
     numbers = {line.id: line.number for line in config.queued_lines}
     return _template("assignment.js").substitute(
         line_numbers=json.dumps(numbers, indent=2, sort_keys=True),
+        agent_phones=json.dumps(sorted({agent.phone for agent in config.agents})),
+        ring_timeout_s=json.dumps(RING_TIMEOUT_S),
+        status_path=json.dumps(AGENT_STATUS_PATH),
     )
+
+
+def render_queue_wait_function(config: LinesConfig) -> str:
+    """Source of the ``/queue-wait`` Function: per queued line its queue timeout and voice."""
+    lines = {
+        line.id: {
+            "timeout": line.queue.timeout_s,
+            "voice": line.voicemail.voice,
+            "language": line.voicemail.language,
+        }
+        for line in config.queued_lines
+        if line.queue is not None
+    }
+    return _template("queue-wait.js").substitute(
+        lines=json.dumps(lines, indent=2, sort_keys=True),
+        workspace_name=json.dumps(workspace_name(config.account)),
+        hold_chunk_s=json.dumps(HOLD_CHUNK_S),
+        hold_text=json.dumps(HOLD_TEXT),
+        still_holding_text=json.dumps(STILL_HOLDING_TEXT),
+        nobody_text=json.dumps(NOBODY_TEXT),
+    )
+
+
+def render_agent_status_function() -> str:
+    """Source of the ``/agent-status`` Function (no config values)."""
+    return _template("agent-status.js").substitute()
 
 
 def render_alert_function(webhook_url: str) -> str:
@@ -57,4 +106,6 @@ def render_functions(config: LinesConfig) -> dict[str, str]:
         functions[ALERT_PATH] = render_alert_function(config.alerts_webhook)
     if config.queued_lines:
         functions[ASSIGNMENT_PATH] = render_assignment_function(config)
+        functions[AGENT_STATUS_PATH] = render_agent_status_function()
+        functions[QUEUE_WAIT_PATH] = render_queue_wait_function(config)
     return functions

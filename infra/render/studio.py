@@ -16,7 +16,7 @@ Shape of every flow: ``Trigger`` → [``alert``] → the chain's steps in order.
   Everything else (``completed``, ``answered``, ``canceled``) ends the flow, so a caller
   who talked to someone never lands in voicemail.
 - queue: Enqueue Call into the TaskRouter workflow with ``{"line": <id>}`` in the task
-  attributes, task TTL = the queue timeout, ``wait_url`` = the line's hold document,
+  attributes, task TTL = the queue timeout, ``wait_url`` = the ``/queue-wait?line=<id>`` Function,
   which ends in ``<Leave/>``. ``QueueResult`` ``leave``/``error``/``system-error`` and the
   enqueue failures go to the next step; ``bridged`` (an agent talked) ends the flow.
 - voicemail / message / secondary server: a TwiML Redirect. Voicemail is the line's
@@ -35,10 +35,10 @@ from typing import Any
 from infra.model import FailoverTarget, Line, LinesConfig, Severity, TargetKind
 from infra.naming import (
     ALERT_PATH,
+    QUEUE_WAIT_PATH,
     flow_key,
     flow_name,
     message_path,
-    queue_wait_path,
     voicemail_path,
 )
 from infra.render.bindings import PLACEHOLDERS, Bindings
@@ -144,7 +144,7 @@ def _step(line: Line, target: FailoverTarget, then: str | None, bindings: Bindin
             sort_keys=True,
         ),
         "timeout": target.timeout_s,
-        "wait_url": bindings.url(queue_wait_path(line.id)),
+        "wait_url": bindings.url(QUEUE_WAIT_PATH) + f"?line={line.id}",
         "wait_url_method": "GET",
     }
     return [

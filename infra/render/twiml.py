@@ -1,4 +1,4 @@
-"""Render a line's static TwiML documents (voicemail, goodbye, message, queue hold).
+"""Render a line's static TwiML documents (voicemail, goodbye, message).
 
 Pure: a Line in, XML strings out, byte-stable so golden files and Pulumi see no phantom
 diffs. Built with the twilio library's ``VoiceResponse``; no XML is assembled by hand.
@@ -8,12 +8,12 @@ The documents are served as Serverless Assets, so they must not depend on reques
   Twilio resolves against the document's own URL, and every such request uses GET
   (whether Assets answer POST is unconfirmed, twilio.md §6.6);
 - ``<Record>`` always has an ``action`` (to the goodbye document); without one Twilio
-  re-requests the voicemail document and the caller hears the greeting again, forever;
-- the queue hold document bounds the wait and ends in ``<Leave/>``: cancelling the
-  TaskRouter task does not release the caller (twilio.md §5.7), leaving the queue does.
+  re-requests the voicemail document and the caller hears the greeting again, forever.
+The queue hold document is not static: it is the ``/queue-wait`` Function
+(``infra/templates/queue-wait.js``), which checks every cycle that someone is On Duty.
 
 The greeting lives only in the voicemail document, so changing it changes one document.
-Fixed prompts (goodbye, hold) are English constants: the model has no field for them; they
+Fixed prompts (goodbye) are English constants: the model has no field for them; they
 are spoken with the line's voicemail voice and language.
 
 Must not import: twilio.rest, pulumi, infra.lines.load, infra.providers, infra.cli
@@ -24,13 +24,9 @@ from __future__ import annotations
 from twilio.twiml.voice_response import VoiceResponse
 
 from infra.model import FailoverTarget, Line, Severity, TargetKind
-from infra.naming import goodbye_path, message_path, queue_wait_path, voicemail_path
+from infra.naming import goodbye_path, message_path, voicemail_path
 
 GOODBYE_TEXT = "Thank you for your message. Goodbye."
-HOLD_TEXT = "Please hold for the next available agent."
-STILL_HOLDING_TEXT = "Please continue to hold."
-HOLD_CHUNK_S = 60
-"""The hold document pauses in steps of at most this many seconds, with a reminder between."""
 
 
 def _finish(response: VoiceResponse) -> str:
@@ -76,26 +72,6 @@ def render_message(line: Line, target: FailoverTarget) -> str:
     return _finish(response)
 
 
-def render_queue_wait(line: Line, target: FailoverTarget) -> str:
-    """Hold document for the enqueue ``wait_url``: about ``timeout_s`` of hold, then leave.
-
-    Twilio runs it once while the caller waits (an agent answering interrupts it). The
-    final ``<Leave/>`` makes the enqueue step finish with ``QueueResult=leave``, which
-    the flow routes to voicemail. The wait is the pauses plus the spoken prompts.
-    """
-    response = VoiceResponse()
-    _say(response, line, HOLD_TEXT)
-    remaining = target.timeout_s
-    while remaining > 0:
-        step = min(HOLD_CHUNK_S, remaining)
-        response.pause(length=step)
-        remaining -= step
-        if remaining > 0:
-            _say(response, line, STILL_HOLDING_TEXT)
-    response.leave()
-    return _finish(response)
-
-
 def _targets(line: Line) -> dict[TargetKind, FailoverTarget]:
     """First target of each kind over the chains of every severity.
 
@@ -121,6 +97,4 @@ def render_documents(line: Line) -> dict[str, str]:
         documents[goodbye_path(line.id)] = render_goodbye(line)
     if TargetKind.MESSAGE in targets:
         documents[message_path(line.id)] = render_message(line, targets[TargetKind.MESSAGE])
-    if TargetKind.QUEUE in targets:
-        documents[queue_wait_path(line.id)] = render_queue_wait(line, targets[TargetKind.QUEUE])
     return dict(sorted(documents.items()))

@@ -119,6 +119,7 @@ class TwilioDouble:
             checker=ContractChecker(spec_dir or ensure_specs()),
             credentials=self._credentials, base_url=lambda: self.base_url, limits=self.limits,
         )  # fmt: skip
+        self.voice.api = self._dispatcher.handle
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> TwilioDouble:

@@ -23,12 +23,18 @@ void realTimeout;
 
 globalThis.fetch = async (url, options = {}) => {
   const key = String(url).split('#')[0];
-  const answer = input.internet[key] || input.fallback;
+  const api = new URL(key).hostname.endsWith('.twilio.com');
+  // Twilio's REST API (runtime.py): a read is answered from `api_reads` once the double
+  // answered it (the Function runs again); a write gets an empty 200 and is applied after.
+  const read = api && (input.api_reads || {})[key];
+  const answer = read || (api ? { status: 200, body: '{}', content_type: 'application/json' }
+    : input.internet[key] || input.fallback);
   requests.push({
     url: key,
     method: (options.method || 'GET').toUpperCase(),
     headers: options.headers || {},
     body: options.body === undefined ? null : String(options.body),
+    api,
   });
   const limit = options.signal && options.signal.virtualTimeoutMs;
   const delayMs = (answer.delay || 0) * 1000;

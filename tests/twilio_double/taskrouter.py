@@ -10,16 +10,22 @@ All six resources get create, list, fetch, update and delete. Modelled behaviour
   ``ActivitySid`` defaults to the workspace default; ``activity_name``/``available`` follow the
   activity; ``attributes`` (JSON text, default ``{}``) is null in list responses.
 - ``Configuration``/``Attributes`` must be JSON text (400, 20001 otherwise).
-- List filters: ``FriendlyName`` (exact), ``Available`` and ``ActivitySid`` where the spec has them.
+- List filters: ``FriendlyName`` (exact), ``Available`` and ``ActivitySid`` where the spec has them;
+  Workers also ``TaskQueueName`` (workers the named queue's ``TargetWorkers`` expression
+  selects; Twilio's OpenAPI: "The `friendly_name` of the TaskQueue that the Workers to read are
+  eligible for.").
 Must not import: infra.*
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import WORKER_NAME_TAKEN, conflict, invalid
+from .expressions import matches
 from .fields import FieldMap, assign, boolean, https, integer, json_text, links, lookup, text
 from .paging import page_v1
 from .routing import Call, Reply, RouteTable, created, no_content, ok
@@ -214,6 +220,29 @@ def _filtered(call: Call, items: list[Record]) -> list[Record]:
     ]  # fmt: skip
 
 
+def _eligible(call: Call, workspace_sid: str, workers: list[Record]) -> list[Record]:
+    """Workers filtered by ``TaskQueueName`` (none when no such queue)."""
+    name = call.query_arg("TaskQueueName")
+    if name is None:
+        return workers
+    queues = [
+        q for q in call.state.task_queues.values()
+        if q["workspace_sid"] == workspace_sid and q.get("friendly_name") == name
+    ]  # fmt: skip
+    if not queues:
+        return []
+    expression = queues[0].get("target_workers")
+    return [w for w in workers if matches(expression, _json(w.get("attributes")))]
+
+
+def _json(text: Any) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def _in_use(state: AccountState, activity: Record) -> bool:
     workspace = state.workspaces[activity["workspace_sid"]]
     sid = activity["sid"]
@@ -241,6 +270,8 @@ def _register(kind: Kind) -> None:
         items = _filtered(
             call, call.state.children(getattr(call.state, kind.table), "workspace_sid", sid)
         )
+        if kind.name == "Worker":
+            items = _eligible(call, sid, items)
         if kind.name == "Worker":  # attributes only come with a single-worker fetch
             items = [{**item, "attributes": None} for item in items]
         return ok(page_v1(call, items, kind.table))

@@ -22,6 +22,11 @@ What moves what (sources in README "Calls"):
   before the reservation times out accepts it (task ``assigned``) and bridges the caller;
   no answer leaves the reservation pending until it times out (assumed). When the bridged
   call ends the task is ``wrapping`` and the worker moves to ``post_work_activity_sid``.
+  With ``status_callback_url`` the agent leg's end is POSTed there (signed, like a Voice
+  status callback) with its final ``CallStatus`` (``completed`` after an answer, else
+  ``no-answer``/``busy``/``failed``, ``canceled`` when the reservation ended first).
+- REST (:mod:`.tasks_api`): ``reject`` a pending reservation (optionally moving the worker);
+  the task is pending again and not offered to that worker again.
 Must not import: infra.*
 """
 
@@ -206,14 +211,21 @@ class TaskRouterRunner:
         elif kind == "accept":
             self._accept(task, reservation)
         elif kind == "reject":
-            self._end(reservation, "rejected")
-            task.refused_by.add(worker["sid"])
-            if instruction and instruction.get("activity_sid"):
-                self._move(worker, instruction["activity_sid"], task.call)
-            self._status(task, "pending", f"{worker['friendly_name']} rejected")
-            self.net.sim.at(0, self.dispatch)
+            self.reject(task, reservation, (instruction or {}).get("activity_sid"))
         else:
             task.history.append(f"no usable instruction: {instruction!r}")
+
+    def reject(self, task: Task, reservation: Reservation, activity_sid: str | None) -> None:
+        """A pending reservation rejected (instruction or REST): the task is pending again,
+        never offered to this worker again; the worker moves to ``activity_sid`` if given."""
+        worker = self.net.state.workers[reservation.worker_sid]
+        self._end(reservation, "rejected")
+        task.refused_by.add(worker["sid"])
+        if activity_sid:
+            self._move(worker, activity_sid, task.call)
+        if task.status == "reserved":
+            self._status(task, "pending", f"{worker['friendly_name']} rejected")
+        self.net.sim.at(0, self.dispatch)
 
     def _assignment_callback(
         self, task: Task, reservation: Reservation, worker: Record, workflow: Record
@@ -253,12 +265,27 @@ class TaskRouterRunner:
         ring = (
             script.delay if script.kind != "no-answer" and script.delay < ring_limit else ring_limit
         )
+        leg = self.net.state.sids.new("CA")
+        status_url = instruction.get("status_callback_url")
+
+        def leg_ended(status: str) -> None:
+            if status_url:
+                params = {
+                    "AccountSid": self.net.state.account_sid, "CallSid": leg, "From":
+                    str(instruction.get("from") or ""), "To": to, "Direction": "outbound-api",
+                    "CallStatus": status,
+                }  # fmt: skip
+                fetched = self.net.request(str(status_url), "POST", params)
+                call.journey.requests.append(fetched.log())
+
         ended = yield Wait(reservation.ended, ring)
         if ended is not None:
-            return  # the reservation ended first (timeout, caller gone): the leg is dropped
+            leg_ended("canceled")  # the reservation ended first (timeout, caller gone)
+            return
         if not picks_up:
             outcome = script.kind if script.kind != "answer" else "no-answer"
             call.step("agent", f"{name}: {outcome} after {ring:g} s")
+            leg_ended(outcome if outcome in ("busy", "failed") else "no-answer")
             return
         self._accept(task, reservation)
         post_work = instruction.get("post_work_activity_sid")
@@ -268,6 +295,7 @@ class TaskRouterRunner:
             self.idle_since[worker["sid"]] = self.net.sim.now
             if post_work:
                 self._move(worker, post_work, call)
+            leg_ended("completed")
             self.dispatch()
 
         call.interrupt(Bridge(name, to, script, on_end))

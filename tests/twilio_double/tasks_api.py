@@ -3,7 +3,9 @@
 ``GET /v1/Workspaces/{WS}/Tasks`` (filters ``AssignmentStatus`` - repeatable -,
 ``WorkflowSid``, ``TaskQueueSid``), ``GET …/Tasks/{WT}``, and ``POST …/Tasks/{WT}`` with
 ``AssignmentStatus`` (``completed`` from assigned/wrapping, ``wrapping`` from assigned,
-``canceled`` from pending/reserved; anything else 400), ``Reason`` and ``Attributes``. This is
+``canceled`` from pending/reserved; anything else 400), ``Reason`` and ``Attributes``;
+``POST …/Tasks/{WT}/Reservations/{WR}`` with ``ReservationStatus=rejected`` (and optional
+``WorkerActivitySid``) on a pending reservation (anything else 400). This is
 how a product completes the tasks of a multitasking workspace (Twilio: a task leaves
 ``wrapping`` only through this API), which frees the agent's voice capacity.
 Tasks live in the double's call engine (:mod:`.taskrouter_runner`); the double registers it
@@ -112,3 +114,34 @@ def update_task(call: Call) -> Reply:
             raise invalid(f"Task {task.sid} cannot move from {task.status} to {target}")
         runner.move(task, target, f"AssignmentStatus={target} through the API")
     return ok(_record(call, task))
+
+
+@routes.route(
+    "POST", HOST, "/v1/Workspaces/{WorkspaceSid}/Tasks/{TaskSid}/Reservations/{Sid}",
+    kind="TaskReservation.update",
+)  # fmt: skip
+def update_reservation(call: Call) -> Reply:
+    runner = _runner(call)
+    task = runner.tasks.get(call.params["TaskSid"])
+    if task is None or task.workspace_sid != call.params["WorkspaceSid"]:
+        raise not_found(call.path)
+    found = [r for r in task.reservations if r.sid == call.params["Sid"]]
+    if not found:
+        raise not_found(call.path)
+    reservation = found[0]
+    target = call.arg("ReservationStatus")
+    if target is not None:
+        if target != "rejected" or reservation.status != "pending":
+            raise invalid(f"Reservation {reservation.sid} cannot move from "
+                          f"{reservation.status} to {target}")  # fmt: skip
+        runner.reject(task, reservation, call.arg("WorkerActivitySid"))
+    worker = call.state.workers.get(reservation.worker_sid) or {}
+    base = f"/v1/Workspaces/{task.workspace_sid}/Tasks/{task.sid}/Reservations/{reservation.sid}"
+    stamp = iso(now())
+    return ok({
+        "account_sid": call.state.account_sid, "date_created": stamp, "date_updated": stamp,
+        "reservation_status": reservation.status, "sid": reservation.sid,
+        "task_sid": task.sid, "worker_name": worker.get("friendly_name"),
+        "worker_sid": reservation.worker_sid, "workspace_sid": task.workspace_sid,
+        "url": https(HOST, base), "links": {},
+    })  # fmt: skip

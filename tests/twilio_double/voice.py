@@ -159,7 +159,9 @@ class LiveCall:
 class VoiceNetwork:
     """Everything calls share in one double (see module doc)."""
 
-    def __init__(self, state: AccountState, auth_token: str, lock: Any, limits: Any = None) -> None:
+    def __init__(
+        self, state: AccountState, auth_token: str, lock: Any, limits: Any = None, api: Any = None
+    ) -> None:
         self.state, self.auth_token, self.lock = state, auth_token, lock
         self.limits = limits
         """The double's ``Limits``: Studio's new-execution rate applies to calls too."""
@@ -168,6 +170,9 @@ class VoiceNetwork:
         self.callees = CalleeBook()
         self.studio = StudioRunner(self)
         self.taskrouter = TaskRouterRunner(self)
+        self.api: Any = api
+        """The double's REST dispatcher (``Incoming`` -> ``Outcome``): where a Function's
+        requests to Twilio's API go (:mod:`.runtime`)."""
 
     def request(
         self, url: str, method: str, params: dict[str, str], *, signed: bool = True
@@ -182,7 +187,7 @@ class VoiceNetwork:
         if runtime.is_runtime_host(parts.hostname or ""):
             runtime.serve(
                 self.state, self.auth_token, self.internet, fetched, parts.hostname or "",
-                parts.path, sent,
+                parts.path, sent, self.api,
             )  # fmt: skip
         else:
             from_answer(fetched, self.internet.answer_for(url))
