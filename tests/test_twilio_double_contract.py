@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import json
-import re
 import shutil
 import subprocess
-import threading
-from contextlib import redirect_stdout
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,8 +13,8 @@ import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
+from tests.harness.standalone import run_standalone
 from tests.twilio_double import SpecMissingError, TwilioDouble
-from tests.twilio_double import __main__ as cli
 from tests.twilio_double.contract import ContractChecker, Exchange, load_spec
 from tests.twilio_double.double import all_routes
 from tests.twilio_double.pytest_plugin import _teardown_problems
@@ -231,30 +227,9 @@ def test_seed_file_and_lines_yaml(twilio_spec_dir: Path) -> None:
 
 
 def test_command_line_serves_until_stopped(twilio_spec_dir: Path) -> None:
-    stop, output = threading.Event(), io.StringIO()
-    with redirect_stdout(output):
-        runner = threading.Thread(
-            target=cli.main, args=(["--seed", str(FIXTURES / "seed.yaml")], stop)
-        )
-        runner.start()
-        for _ in range(100):
-            if "Ctrl-C" in output.getvalue():
-                break
-            threading.Event().wait(0.05)
-        banner = output.getvalue()
-        base = re.search(r"listening on (\S+)", banner).group(1)  # type: ignore[union-attr]
-        sid = re.search(r"account sid\s+(\S+)", banner).group(1)  # type: ignore[union-attr]
-        token = re.search(r"auth token\s+(\S+)", banner).group(1)  # type: ignore[union-attr]
-        listed = requests.get(
-            f"{base}/api.twilio.com/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json",
-            auth=(sid, token),
-            timeout=5,
-        ).json()
-        stop.set()
-        runner.join(timeout=5)
-
-    assert len(listed["incoming_phone_numbers"]) == 5
-    assert "violations: 0" in output.getvalue()
+    ran = run_standalone(FIXTURES / "seed.yaml", wait_s=5.0)
+    assert len(ran.numbers) == 5
+    assert "violations: 0" in ran.output
 
 
 def test_missing_or_altered_spec_files_are_explained(

@@ -8,21 +8,16 @@ voicemails`` can be tried by hand.
 
 from __future__ import annotations
 
-import io
-import re
-import threading
-from contextlib import redirect_stdout
 from pathlib import Path
 
-import requests
 import yaml
 
 from infra.lines.load import load_config
 from infra.program import StackSettings
 from tests.harness.program_engine import ProgramEngine
+from tests.harness.standalone import run_standalone
 from tests.test_program import ROOT
 from tests.twilio_double import TwilioDouble
-from tests.twilio_double import __main__ as cli
 from tests.twilio_double.seed import read_seed, seed_from
 
 HISTORY = """
@@ -100,28 +95,8 @@ def test_seed_file_holds_calls_and_recordings_listed_through_the_api(
 
 
 def test_command_line_seeded_with_lines_yaml_serves_voice_urls(twilio_spec_dir: Path) -> None:
-    stop, output = threading.Event(), io.StringIO()
-    with redirect_stdout(output):
-        runner = threading.Thread(
-            target=cli.main, args=(["--seed", str(ROOT / "lines.yaml")], stop)
-        )
-        runner.start()
-        for _ in range(200):
-            if "Ctrl-C" in output.getvalue():
-                break
-            threading.Event().wait(0.05)
-        banner = output.getvalue()
-        base = re.search(r"listening on (\S+)", banner).group(1)  # type: ignore[union-attr]
-        sid = re.search(r"account sid\s+(\S+)", banner).group(1)  # type: ignore[union-attr]
-        token = re.search(r"auth token\s+(\S+)", banner).group(1)  # type: ignore[union-attr]
-        listed = requests.get(
-            f"{base}/api.twilio.com/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json",
-            auth=(sid, token), timeout=5,
-        ).json()  # fmt: skip
-        stop.set()
-        runner.join(timeout=5)
-
-    assert "9 numbers, 0 calls, 0 recordings" in banner
-    assert "limits       Twilio defaults" in banner
-    assert all(n["voice_url"] for n in listed["incoming_phone_numbers"])
-    assert "violations: 0" in output.getvalue()
+    ran = run_standalone(ROOT / "lines.yaml")
+    assert "9 numbers, 0 calls, 0 recordings" in ran.banner
+    assert "limits       Twilio defaults" in ran.banner
+    assert all(n["voice_url"] for n in ran.numbers)
+    assert "violations: 0" in ran.output
