@@ -195,6 +195,9 @@ class LinesConfig:
     agents: tuple[Agent, ...] = ()
     alerts_webhook: str | None = None
     """Optional https URL notified (``ErrorCode``, ``ErrorUrl``, line, caller) on each failover."""
+    default_voicemail: Voicemail = field(default_factory=Voicemail)
+    """``defaults.voicemail`` with the built-in defaults applied: lines whose voicemail equals it
+    share one document at a stable path, so changing it changes one document (``infra.routing``)."""
     source: str = "lines.yaml"
     """Path of the file this was loaded from, for messages."""
 

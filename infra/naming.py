@@ -14,6 +14,8 @@ Pure. Must not import: pulumi, twilio, infra.lines, infra.providers, infra.rende
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 
 ASSIGNMENT_PATH = "/assignment"
@@ -101,7 +103,66 @@ def asset_url(domain_name: str, path: str) -> str:
 
 
 ENVIRONMENT = "failover"
-"""Serverless environment unique name every stack deploys into."""
+"""Serverless environment of the 0.2 deployment model (per-line ``/lines/<id>/…`` documents).
+Recognised when reading an account and removed by the migration; nothing new goes there."""
+
+SHARED_ENV = "shared"
+"""Serverless environment of the documents many lines share (voicemail, goodbye, message) and
+of the Functions (``/assignment``, ``/agent-status``, ``/queue-wait``, ``/alert``)."""
+QUEUE_ENV = "queues"
+"""Serverless environment of the queued lines' entry documents (``/q/<id>.xml``); separate
+because they embed the TaskRouter workflow SID, whose assignment callback lives in ``shared``."""
+FORWARD_SHARDS = 16
+"""Forwarding documents (``/f/<id>.xml``) are spread over this many environments, so no build
+exceeds Twilio's 1,000 public/protected asset versions (about 600 each at 10,000 lines).
+Changing it moves lines between environments: a planned migration, never a runtime choice."""
+ENVIRONMENT_DOCUMENT_CAP = 900
+"""Most documents one environment may hold: Twilio allows 1,000 public/protected asset
+versions per build (https://www.twilio.com/docs/runtime/functions-assets-api, "A build
+can contain up to 1000 public/protected asset versions"); 10% headroom."""
+DEFAULT_VOICEMAIL_PATH = "/v/default.xml"
+"""The voicemail document of every line whose voicemail is ``defaults.voicemail``; a stable
+path, so a new default greeting changes this one document and no number or forward document."""
+
+
+def forward_env(line_id: str) -> str:
+    """Environment holding the line's forwarding document: ``fwd-00`` … ``fwd-15``, by a hash
+    of the id, so adding or removing other lines never moves a line."""
+    return f"fwd-{_bucket(line_id, FORWARD_SHARDS):02d}"
+
+
+NUMBER_BATCHES = 40
+"""Lines' numbers are managed in this many Pulumi resources (``PhoneNumberBatch``), about 250
+lines each at 10,000 lines; a line's batch is a hash of its id (``number_batch``)."""
+
+
+def _bucket(line_id: str, buckets: int) -> int:
+    return int(hashlib.sha256(line_id.encode()).hexdigest()[:8], 16) % buckets
+
+
+def number_batch(line_id: str) -> str:
+    """Pulumi name of the batch managing the line's number: ``numbers-00`` … ``numbers-39``."""
+    return f"numbers-{_bucket(line_id, NUMBER_BATCHES):02d}"
+
+
+def forward_path(line_id: str) -> str:
+    """The forwarding entry document: ``<Dial>`` the failover number, then the voicemail."""
+    return f"/f/{line_id}.xml"
+
+
+def queue_entry_path(line_id: str) -> str:
+    """The queue entry document: ``<Enqueue>`` into the workflow, then the voicemail."""
+    return f"/q/{line_id}.xml"
+
+
+def shared_path(kind: str, *parts: object) -> str:
+    """Content-addressed path of a shared document: ``/<kind>/<sha256 of parts, 12 hex>.xml``.
+
+    ``kind`` is ``v`` (voicemail), ``b`` (goodbye) or ``m`` (message). The same content has
+    the same path in every stack, so lines saying the same thing share one document."""
+    digest = hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()[:12]
+    return f"/{kind}/{digest}.xml"
+
 
 ON_DUTY = "On Duty"
 """TaskRouter activity (available) of agents who take queued calls."""
@@ -112,7 +173,13 @@ FLOW_INFIX = "-failover-"
 """Between the account name and the flow key in every flow name (``flow_name``)."""
 
 _FLOW_SID = re.compile(r"/Flows/(FW[0-9a-fA-F]{32})\Z")
-_DOCUMENT = re.compile(r"https://[^/]+\.twil\.io(/lines/([a-z][a-z0-9-]*)/[a-z-]+\.xml)\Z")
+_DOCUMENT = re.compile(
+    r"https://[^/]+\.twil\.io("
+    r"/lines/(?P<legacy>[a-z][a-z0-9-]*)/[a-z-]+\.xml"
+    r"|/[fq]/(?P<line>[a-z][a-z0-9-]*)\.xml"
+    r"|/[vbm]/(?:default|[0-9a-f]{12})\.xml"
+    r")\Z"
+)
 
 
 def parse_flow_name(name: str) -> tuple[str, str] | None:
@@ -131,6 +198,9 @@ def flow_sid_in(url: str) -> str | None:
 
 
 def document_in(url: str) -> tuple[str, str] | None:
-    """``(asset path, line id)`` when ``url`` is one of this tool's TwiML documents."""
+    """``(asset path, line id)`` when ``url`` is one of this tool's TwiML documents; the line id
+    is "" for a shared document (voicemail, goodbye, message), which names no line."""
     match = _DOCUMENT.fullmatch(url)
-    return (match.group(1), match.group(2)) if match else None
+    if not match:
+        return None
+    return match.group(1), match.group("legacy") or match.group("line") or ""

@@ -1,18 +1,23 @@
 """lines.yaml → Pulumi resources: the only module that creates resources.
 
-Resources and their order (each depends on the previous, so a number's fallback moves only
-after what it points to exists; on removal Pulumi deletes in reverse, so a number is
-restored before the flow or document it pointed at goes away):
+Resources (docs/design/scale.md; about 60 for 10,000 lines) and their order: each depends on
+what it points at, so a number's fallback moves only after its document exists; on removal
+Pulumi deletes in reverse, so numbers are restored before documents go away:
 
-    LineLedger (safety brake) → TwimlDocuments (Serverless: TwiML + Functions)
-      → CallQueue (TaskRouter; only when a line has a queue) → StudioFlow (per flow)
-      → PhoneNumberFailover (per line)
+    LineLedger "lines" (safety brake)
+      → TwimlDocuments "documents-shared" (environment ``shared``: voicemail, goodbye and
+        message documents shared by lines, and the Functions)
+      → CallQueue "call-queue" (TaskRouter; only when a line has a queue)
+      → TwimlDocuments "documents-queues" (``/q/<id>.xml``) and "documents-fwd-NN"
+        (``/f/<id>.xml``, 16 environments, by a hash of the line id)
+      → StudioFlow (only with ``alerts.webhook``)
+      → PhoneNumberBatch "numbers-NN" (40 batches, by a hash of the line id)
 
-Logical names derive from line ids, never list positions; a renamed line needs an alias.
-``PhoneNumberFailover`` deliberately carries neither ``protect`` nor ``retain_on_delete``:
-its delete *is* the restore of the number's original voice settings (it never releases
-a number), and either option would skip it. Removals are stopped instead by the ledger's
-brake until ``failover:allowRemovals`` is set for that run. See README "Running it for real".
+Logical names derive from line ids or fixed names, never list positions or counts.
+``PhoneNumberBatch`` deliberately carries neither ``protect`` nor ``retain_on_delete``:
+removing a line from a batch (or deleting a batch) *is* the restore of its numbers' original
+voice settings (it never releases a number). Removals are stopped by the ledger's brake
+until ``failover:allowRemovals`` is set for that run. See README "Running it for real".
 Must not import: twilio.rest, infra.lines.load (except in ``main``), infra.cli.
 """
 
@@ -27,18 +32,27 @@ import pulumi
 from infra import stack
 from infra.errors import InfraError
 from infra.model import Line, LinesConfig, Severity
-from infra.naming import ASSIGNMENT_PATH, service_unique_name, workflow_name, workspace_name
+from infra.naming import (
+    ASSIGNMENT_PATH,
+    QUEUE_ENV,
+    SHARED_ENV,
+    number_batch,
+    service_unique_name,
+    workflow_name,
+    workspace_name,
+)
 from infra.providers.call_queue import CallQueue, CallQueueArgs
 from infra.providers.line_ledger import LineLedger
-from infra.providers.phone_number import PhoneNumberFailover, PhoneNumberFailoverArgs
+from infra.providers.phone_number_batch import PhoneNumberBatch, PhoneNumberBatchArgs
 from infra.providers.studio_flow import StudioFlow, StudioFlowArgs
 from infra.providers.twiml_documents import TwimlDocuments, TwimlDocumentsArgs
-from infra.render.artifacts import canonical_json, render_assets
+from infra.render.artifacts import canonical_json
 from infra.render.bindings import Bindings
 from infra.render.functions import render_functions
 from infra.render.studio import FlowSpec, flow_specs, render_flow
 from infra.render.taskrouter import RESERVATION_TIMEOUT_S, target_workers, worker_attributes
-from infra.routing import Entry, EntryKind, fallback_entry, route_fingerprint
+from infra.render.twiml import render_environments
+from infra.routing import fallback_entry, route_fingerprint
 from infra.stack import StackSettings
 
 
@@ -48,9 +62,34 @@ class Deployment:
 
     ledger: LineLedger
     documents: TwimlDocuments
+    """The ``shared`` environment (Functions and shared documents)."""
     queue: CallQueue | None
+    environments: dict[str, TwimlDocuments] = field(default_factory=dict)
+    """Every document environment by name, ``shared`` included."""
     flows: dict[str, StudioFlow] = field(default_factory=dict)
-    numbers: dict[str, PhoneNumberFailover] = field(default_factory=dict)
+    batches: dict[str, PhoneNumberBatch] = field(default_factory=dict)
+
+
+def _environment(
+    name: str,
+    config: LinesConfig,
+    settings: StackSettings,
+    documents: pulumi.Input[dict[str, str]],
+    depends: list[pulumi.Resource],
+    functions: dict[str, str] | None = None,
+) -> TwimlDocuments:
+    return TwimlDocuments(
+        f"documents-{name}",
+        TwimlDocumentsArgs(
+            service_name=service_unique_name(config.account, settings.stack),
+            friendly_name=f"{config.account} failover ({settings.stack})",
+            environment=name,
+            documents=documents,
+            functions=functions or {},
+            include_credentials=bool(functions),
+        ),
+        pulumi.ResourceOptions(depends_on=depends),
+    )
 
 
 def build(config: LinesConfig, settings: StackSettings) -> Deployment:
@@ -63,22 +102,34 @@ def build(config: LinesConfig, settings: StackSettings) -> Deployment:
         allow_removals=settings.allow_removals,
         force=settings.force,
     )
-    documents = TwimlDocuments(
-        "documents",
-        TwimlDocumentsArgs(
-            service_name=service_unique_name(config.account, settings.stack),
-            friendly_name=f"{config.account} failover ({settings.stack})",
-            documents=render_assets(config),
-            functions=render_functions(config),
-        ),
-        pulumi.ResourceOptions(depends_on=[ledger]),
+    planned = render_environments(config)  # which environments exist, and the shared one
+    shared = _environment(
+        SHARED_ENV, config, settings, planned[SHARED_ENV], [ledger], render_functions(config)
     )
-    queue = _call_queue(config, documents) if config.queued_lines else None
-    deployment = Deployment(ledger=ledger, documents=documents, queue=queue)
+    queue = _call_queue(config, shared) if config.queued_lines else None
+    deployment = Deployment(ledger=ledger, documents=shared, queue=queue)
+    deployment.environments[SHARED_ENV] = shared
+    for env in planned:
+        if env == SHARED_ENV:
+            continue
+        depends: list[pulumi.Resource] = [shared]
+        inputs: list[Any] = [shared.domain_name]
+        if env == QUEUE_ENV and queue is not None:
+            depends.append(queue)
+            inputs.append(queue.workflow_sid)
+
+        def documents(values: list[Any], env: str = env) -> dict[str, str]:
+            bindings = Bindings(
+                domain_name=values[0], **({"workflow_sid": values[1]} if len(values) > 1 else {})
+            )
+            return render_environments(config, bindings)[env]
+
+        deployment.environments[env] = _environment(
+            env, config, settings, pulumi.Output.all(*inputs).apply(documents), depends
+        )
     for spec in flow_specs(config):
-        deployment.flows[spec.name] = _flow(spec, config, documents, queue)
-    for line in config.lines:
-        deployment.numbers[line.id] = _number(line, config, settings.severity, deployment)
+        deployment.flows[spec.name] = _flow(spec, config, shared, queue)
+    _numbers(config, settings, deployment)
     return deployment
 
 
@@ -123,7 +174,9 @@ def _flow(
             ),
         )
         return canonical_json(
-            render_flow(spec.line, spec.severity, alerts=alerts, bindings=bindings)
+            render_flow(
+                spec.line, spec.severity, alerts=alerts, bindings=bindings, paths=spec.paths
+            )
         )
 
     inputs: list[Any] = [documents.domain_name]
@@ -142,50 +195,85 @@ def _flow(
     )
 
 
-def _resolve(entry: Entry, deployment: Deployment) -> pulumi.Output[str]:
-    if entry.kind is EntryKind.FLOW:
-        return deployment.flows[entry.ref].webhook_url
-    return deployment.documents.domain_name.apply(lambda domain: entry.resolve(domain, {}))
-
-
-def _number(
-    line: Line, config: LinesConfig, severity: Severity, deployment: Deployment
-) -> PhoneNumberFailover:
+def _number_inputs(
+    line: Line,
+    config: LinesConfig,
+    severity: Severity,
+    domains: Mapping[str, str],
+    webhooks: Mapping[str, str],
+) -> dict[str, Any]:
+    """The line's ``PhoneNumberFailoverArgs`` fields (test mode: the provider points the
+    primary at the fallback entry, ``infra.routing.primary_entry``)."""
     entry = fallback_entry(line, severity, config=config)
-    depends: list[pulumi.Resource] = [deployment.documents]
-    if entry.kind is EntryKind.FLOW:
-        depends.append(deployment.flows[entry.ref])
-    return PhoneNumberFailover(
-        line.id,
-        PhoneNumberFailoverArgs(
-            line=line.id,
-            phone_number=line.number,
-            fallback_url=_resolve(entry, deployment),
-            fallback_method=entry.method,
-            primary_url=line.primary,
-            test_mode=line.test,
-        ),
-        pulumi.ResourceOptions(depends_on=depends),
-    )
+    inputs: dict[str, Any] = {
+        "phone_number": line.number,
+        "fallback_url": entry.resolve(domains, webhooks),
+        "fallback_method": entry.method,
+        "test_mode": line.test,
+    }
+    if line.primary is not None:
+        inputs["primary_url"] = line.primary
+    return inputs
 
 
-def line_outputs(config: LinesConfig, severity: Severity, deployment: Deployment) -> dict[str, Any]:
-    """Per line: number, primary, fallback URL and method, failover kind, test flag."""
-    out: dict[str, Any] = {}
+def _numbers(config: LinesConfig, settings: StackSettings, deployment: Deployment) -> None:
+    """One ``PhoneNumberBatch`` per non-empty batch; each waits for every environment and flow
+    its lines point at (all of them: a batch holds lines of every kind)."""
+    groups: dict[str, list[Line]] = {}
     for line in config.lines:
-        entry = fallback_entry(line, severity, config=config)
-        number = deployment.numbers[line.id]
-        out[line.id] = {
-            "number": line.number,
-            "number_sid": number.sid,
-            "primary": line.primary,
-            "fallback_url": number.voice_fallback_url,
-            "fallback_method": entry.method,
-            "entry": entry.kind.value,
-            "failover": [step.kind.value for step in line.failover_chain(severity)],
-            "test": line.test,
-        }
-    return out
+        groups.setdefault(number_batch(line.id), []).append(line)
+    envs = sorted(deployment.environments)
+    flows = sorted(deployment.flows)
+    resolved = pulumi.Output.all(
+        *(deployment.environments[e].domain_name for e in envs),
+        *(deployment.flows[f].webhook_url for f in flows),
+    )
+    depends: list[pulumi.Resource] = [*deployment.environments.values(), *deployment.flows.values()]
+    for name, lines in sorted(groups.items()):
+
+        def batch(values: list[Any], lines: list[Line] = lines) -> dict[str, Any]:
+            domains = dict(zip(envs, values[: len(envs)], strict=True))
+            webhooks = dict(zip(flows, values[len(envs) :], strict=True))
+            return {
+                line.id: _number_inputs(line, config, settings.severity, domains, webhooks)
+                for line in lines
+            }
+
+        deployment.batches[name] = PhoneNumberBatch(
+            name,
+            PhoneNumberBatchArgs(lines=resolved.apply(batch), concurrency=settings.concurrency),
+            pulumi.ResourceOptions(depends_on=depends),
+        )
+
+
+def line_outputs(
+    config: LinesConfig, severity: Severity, deployment: Deployment
+) -> pulumi.Output[dict[str, Any]]:
+    """Per line: number, primary, fallback URL and method, failover kind, test flag; one
+    Output for all lines (an Output per line costs the SDK more than the line itself)."""
+    batches = sorted(deployment.batches)
+
+    def collect(values: list[Any]) -> dict[str, Any]:
+        live: dict[str, Any] = {}
+        for lines in values:
+            live.update(lines or {})
+        out: dict[str, Any] = {}
+        for line in config.lines:
+            entry = fallback_entry(line, severity, config=config)
+            number = live.get(line.id) or {}
+            out[line.id] = {
+                "number": line.number,
+                "number_sid": number.get("sid"),
+                "primary": line.primary,
+                "fallback_url": number.get("voice_fallback_url"),
+                "fallback_method": entry.method,
+                "entry": entry.kind.value,
+                "failover": [step.kind.value for step in line.failover_chain(severity)],
+                "test": line.test,
+            }
+        return out
+
+    return pulumi.Output.all(*(deployment.batches[b].lines for b in batches)).apply(collect)
 
 
 def export(config: LinesConfig, settings: StackSettings, deployment: Deployment) -> None:
@@ -193,6 +281,10 @@ def export(config: LinesConfig, settings: StackSettings, deployment: Deployment)
     pulumi.export("lines", line_outputs(config, settings.severity, deployment))
     pulumi.export("severity", settings.severity.value)
     pulumi.export("serverless_domain", deployment.documents.domain_name)
+    pulumi.export(
+        "serverless_domains",
+        {env: docs.domain_name for env, docs in sorted(deployment.environments.items())},
+    )
     pulumi.export("serverless_service_sid", deployment.documents.service_sid)
     if deployment.queue is not None:
         pulumi.export(

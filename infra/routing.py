@@ -1,12 +1,28 @@
-"""Which entry each line's number gets, at each severity, and the route fingerprint.
+"""Which entry each line's number gets, at each severity, the documents it reaches, and the
+route fingerprint.
 
-Entry choice (one rule): a single failover step that cannot fall through is served
-directly (a secondary server URL by POST, or a static TwiML document by GET); a chain with
-more than one step (forward→voicemail, queue→voicemail) or a configured ``alerts.webhook``
-needs a Studio flow (POST to its webhook). Severity only changes the entry of lines with a
-queue: they get a separate, pre-deployed queue flow, so switching severity during an
-outage only re-points numbers and never has to publish a flow or rebuild assets.
+Entry choice (one rule, docs/design/scale.md): every failover is served by a static TwiML
+document (protected Serverless Asset, requested with GET) or, for ``failover.url``, by the
+secondary server itself (POST). No Studio flow and no Function sits between a failed primary
+and the caller, because Studio accepts 100 new inbound executions per second per account and
+past that Twilio requests the number's *fallback* URL again, i.e. the flow
+(https://support.twilio.com/hc/en-us/articles/39605338385051-Twilio-Studio-Limitation), and
+Functions run at most 30 at once per account (https://www.twilio.com/docs/runtime/functions-assets-api).
+Assets are served from Twilio's CDN with no documented rate limit
+(https://www.twilio.com/docs/serverless/functions-assets/assets).
 
+- voicemail only: the voicemail document, shared by every line with the same voicemail
+  settings (``/v/default.xml`` for ``defaults.voicemail``, else content-addressed);
+- message: a shared, content-addressed message document;
+- forward → voicemail: the line's forwarding document ``/f/<id>.xml`` (``<Dial>`` without
+  ``action``, then ``<Redirect>`` to the voicemail: Twilio "will continue to render the original
+  TwiML document" when the dialed call ends, https://www.twilio.com/docs/voice/twiml/dial);
+- queue → voicemail (severe): the line's queue entry document ``/q/<id>.xml``.
+The one exception is ``alerts.webhook``: posting the alert is a Studio flow step, so those lines
+still enter through a flow (0.2 behaviour) until alerts move off the caller's path.
+
+Severity only changes the entry of lines with a queue, and both documents are deployed up
+front, so switching severity during an outage only re-points numbers.
 The plan, the Pulumi program and the drift check all call ``fallback_entry``.
 
 Pure. Must not import: pulumi, twilio, infra.lines, infra.providers, infra.render, infra.cli.
@@ -21,7 +37,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from infra.model import Line, LinesConfig, Severity, TargetKind
-from infra.naming import asset_url, flow_name, message_path, voicemail_path
+from infra.naming import (
+    DEFAULT_VOICEMAIL_PATH,
+    QUEUE_ENV,
+    SHARED_ENV,
+    asset_url,
+    flow_name,
+    forward_env,
+    forward_path,
+    queue_entry_path,
+    shared_path,
+)
 
 
 class EntryKind(enum.Enum):
@@ -39,24 +65,29 @@ class EntryKind(enum.Enum):
 class Entry:
     """A voice entry point, known before deployment: kind, reference and HTTP method.
 
-    ``ref`` is an https URL (URL), an asset path (DOCUMENT) or a Studio flow name (FLOW).
+    ``ref`` is an https URL (URL), an asset path (DOCUMENT) or a Studio flow name (FLOW);
+    ``env`` is the Serverless environment serving a DOCUMENT ("" otherwise).
     """
 
     kind: EntryKind
     ref: str
     method: str
     """``POST`` or ``GET``. Documents use GET: whether Assets answer POST is unconfirmed."""
+    env: str = ""
 
-    def resolve(self, domain_name: str, flow_webhook_urls: Mapping[str, str]) -> str:
-        """Return the URL to set on the number once the domain and flow webhooks are known.
+    def resolve(self, domains: Mapping[str, str], flow_webhook_urls: Mapping[str, str]) -> str:
+        """Return the URL to set on the number once domains and flow webhooks are known.
 
-        ``flow_webhook_urls`` maps flow names to the flows' ``webhook_url``; a missing flow
-        raises KeyError naming it.
+        ``domains`` maps environment names to their ``domain_name``; ``flow_webhook_urls``
+        maps flow names to the flows' ``webhook_url``. A missing one raises KeyError naming it.
         """
         if self.kind is EntryKind.URL:
             return self.ref
         if self.kind is EntryKind.DOCUMENT:
-            return asset_url(domain_name, self.ref)
+            try:
+                return asset_url(domains[self.env], self.ref)
+            except KeyError:
+                raise KeyError(f"no domain known for Serverless environment {self.env!r}") from None
         try:
             return flow_webhook_urls[self.ref]
         except KeyError:
@@ -64,12 +95,42 @@ class Entry:
 
     def as_dict(self) -> dict[str, str]:
         """JSON-able form, as written to ``entries.json``."""
-        return {"kind": self.kind.value, "method": self.method, "ref": self.ref}
+        out = {"kind": self.kind.value, "method": self.method, "ref": self.ref}
+        if self.env:
+            out["env"] = self.env
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class LinePaths:
+    """Shared documents a line's calls can reach (all in the ``shared`` environment)."""
+
+    voicemail: str
+    goodbye: str
+    message: str
+
+
+def line_paths(line: Line, config: LinesConfig | None) -> LinePaths:
+    """The shared document paths of ``line``: equal settings give equal paths. Without a
+    config (some unit tests) the voicemail path is always content-addressed."""
+    vm = line.voicemail
+    if config is not None and vm == config.default_voicemail:
+        voicemail = DEFAULT_VOICEMAIL_PATH
+    else:
+        voicemail = shared_path(
+            "v", vm.greeting, vm.voice, vm.language, vm.max_length_s, vm.recording_callback
+        )
+    return LinePaths(
+        voicemail=voicemail,
+        goodbye=shared_path("b", vm.voice, vm.language),
+        message=shared_path("m", line.message or "", vm.voice, vm.language),
+    )
 
 
 def needs_flow(line: Line, severity: Severity, *, alerts: bool) -> bool:
-    """True when the line's failover at this severity is served by a Studio flow."""
-    return alerts or len(line.failover_chain(severity)) > 1
+    """True when the line's failover at this severity is served by a Studio flow: only when
+    ``alerts.webhook`` is set (the alert is a flow step; see the module docstring)."""
+    return alerts
 
 
 def is_queued(line: Line, severity: Severity) -> bool:
@@ -80,22 +141,23 @@ def is_queued(line: Line, severity: Severity) -> bool:
 def fallback_entry(line: Line, severity: Severity, *, config: LinesConfig) -> Entry:
     """Return the entry a number gets as its voice fallback (``VoiceFallbackUrl``/``Method``).
 
-    ``config`` supplies the account (flow names) and ``alerts.webhook`` (which turns every
-    entry into a flow, since posting the alert is a flow step). The plan, the Pulumi
-    program and the drift check must all call this one function.
+    ``config`` supplies the account (flow names), ``alerts.webhook`` and the default
+    voicemail. The plan, the Pulumi program and the drift check must all call this one function.
     """
-    chain = line.failover_chain(severity)
     if needs_flow(line, severity, alerts=config.alerts_webhook is not None):
         name = flow_name(config.account, line.id, queued=is_queued(line, severity))
         return Entry(EntryKind.FLOW, name, "POST")
-    (only,) = chain
-    if only.kind is TargetKind.URL:
-        return Entry(EntryKind.URL, only.to, "POST")
-    if only.kind is TargetKind.MESSAGE:
-        return Entry(EntryKind.DOCUMENT, message_path(line.id), "GET")
-    if only.kind is TargetKind.VOICEMAIL:
-        return Entry(EntryKind.DOCUMENT, voicemail_path(line.id), "GET")
-    raise ValueError(f"line {line.id}: a lone {only.kind.value} step has no entry point")
+    first = line.failover_chain(severity)[0]
+    if first.kind is TargetKind.URL:
+        return Entry(EntryKind.URL, first.to, "POST")
+    if first.kind is TargetKind.QUEUE:
+        return Entry(EntryKind.DOCUMENT, queue_entry_path(line.id), "GET", QUEUE_ENV)
+    if first.kind is TargetKind.FORWARD:
+        return Entry(EntryKind.DOCUMENT, forward_path(line.id), "GET", forward_env(line.id))
+    paths = line_paths(line, config)
+    if first.kind is TargetKind.MESSAGE:
+        return Entry(EntryKind.DOCUMENT, paths.message, "GET", SHARED_ENV)
+    return Entry(EntryKind.DOCUMENT, paths.voicemail, "GET", SHARED_ENV)
 
 
 def primary_entry(line: Line, severity: Severity, *, config: LinesConfig) -> Entry | None:
@@ -117,8 +179,14 @@ def fallback_entries(config: LinesConfig, severity: Severity) -> dict[str, Entry
     return {line.id: fallback_entry(line, severity, config=config) for line in config.lines}
 
 
+FINGERPRINT_VERSION = "2"
+"""Prefix of every fingerprint; the ledger does not count a change of formula as a route change
+(0.2 fingerprints had no prefix and included the entry URL, which the 0.3 model moves)."""
+
+
 def route_fingerprint(line: Line, config: LinesConfig) -> str:
-    """Who answers when this line's primary fails, at either severity; not the words spoken.
+    """Who answers when this line's primary fails, at either severity; not the words spoken,
+    nor the mechanism (entry document or flow) that gets the caller there.
 
     The ledger compares these between runs; a greeting edit leaves it unchanged, as in
     ``failover diff``.
@@ -128,11 +196,11 @@ def route_fingerprint(line: Line, config: LinesConfig) -> str:
         "primary": line.primary,
         "test": line.test,
         "routes": {
-            severity.value: {
-                "entry": fallback_entry(line, severity, config=config).as_dict(),
-                "chain": [[s.kind.value, s.to, s.timeout_s] for s in line.failover_chain(severity)],
-            }
+            severity.value: [
+                [s.kind.value, s.to, s.timeout_s] for s in line.failover_chain(severity)
+            ]
             for severity in Severity
         },
     }
-    return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
+    return f"{FINGERPRINT_VERSION}:{digest}"

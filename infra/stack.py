@@ -159,6 +159,14 @@ def cli_settings(environ: Mapping[str, str]) -> Settings:
     return settings
 
 
+DEFAULT_CONCURRENCY = 10
+"""Twilio requests in flight per batched resource: the figure Twilio's serverless toolkit uses
+(``TWILIO_SERVERLESS_API_CONCURRENCY``). Twilio publishes no per-account limit (100 is the
+usual default, https://www.twilio.com/docs/api/errors/20429) and the provider host runs up
+to 4 resources at once, so the default stays well below it; 429s are retried."""
+MAX_CONCURRENCY = 100
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StackSettings:
     """What the stack config says about this run (``failover:*`` keys)."""
@@ -169,6 +177,8 @@ class StackSettings:
     allow_removals: bool = False
     force: bool = False
     lines_file: str = DEFAULT_LINES_FILE
+    concurrency: int = DEFAULT_CONCURRENCY
+    """Twilio requests in flight per batched resource (``failover:concurrency``)."""
 
 
 def stack_settings(stack: str, get: Getter) -> StackSettings:
@@ -185,6 +195,15 @@ def stack_settings(stack: str, get: Getter) -> StackSettings:
         max_share = float(share) if share not in (None, "") else DEFAULT_MAX_CHANGE_SHARE
     except (TypeError, ValueError):
         raise InfraError(f"failover:maxChangeShare must be a number, not {share!r}") from None
+    raw = get("failover:concurrency")
+    try:
+        concurrency = int(raw) if raw not in (None, "") else DEFAULT_CONCURRENCY
+    except (TypeError, ValueError):
+        concurrency = 0
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise InfraError(
+            f"failover:concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, not {raw!r}"
+        )
     return StackSettings(
         stack=stack,
         severity=Severity(severity),
@@ -192,6 +211,7 @@ def stack_settings(stack: str, get: Getter) -> StackSettings:
         allow_removals=_flag(get("failover:allowRemovals")),
         force=_flag(get("failover:force")),
         lines_file=lines_file,
+        concurrency=concurrency,
     )
 
 

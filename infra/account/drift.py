@@ -32,7 +32,7 @@ from infra.account.live import (
     LiveNumber,
     LiveTaskRouter,
     Progress,
-    domain_of,
+    domains_of,
     find_services,
     read_flows,
     read_numbers,
@@ -40,7 +40,7 @@ from infra.account.live import (
 )
 from infra.errors import InfraError
 from infra.model import Line, LinesConfig, Severity
-from infra.naming import service_unique_name, workflow_name, workspace_name
+from infra.naming import SHARED_ENV, service_unique_name, workflow_name, workspace_name
 from infra.render.bindings import PLACEHOLDERS, Bindings
 from infra.render.studio import flow_specs, render_flow
 from infra.render.taskrouter import WORKER_LINES_ATTRIBUTE, target_workers
@@ -74,8 +74,14 @@ class Snapshot:
     numbers: list[LiveNumber]
     flows: dict[str, LiveFlow]
     stack: str = ""
-    domain: str = ""
-    """The stack's Serverless ``domain_name``; "" when not deployed."""
+    domains: dict[str, str] = field(default_factory=dict)
+    """``domain_name`` of each Serverless environment of the stack; empty when not deployed."""
+
+    @property
+    def domain(self) -> str:
+        """The ``shared`` environment's domain (Functions, shared documents); "" if absent."""
+        return self.domains.get(SHARED_ENV, "")
+
     taskrouter: LiveTaskRouter | None = None
     problems: list[Finding] = field(default_factory=list)
     """Stack-level findings made while reading (a missing service or workspace)."""
@@ -89,7 +95,7 @@ def compare(config: LinesConfig, severity: Severity, live: Snapshot) -> list[Fin
     findings = list(live.problems)
     for line in config.lines:
         number = numbers.get(line.number)
-        findings += _line(line, config, severity, number, bindings.domain_name, webhooks)
+        findings += _line(line, config, severity, number, live.domains, webhooks)
     findings += _flows(config, live, bindings)
     findings += _queues(config, live.taskrouter)
     findings += _outside_numbers(config, set(numbers))
@@ -111,7 +117,7 @@ def _line(
     config: LinesConfig,
     severity: Severity,
     number: LiveNumber | None,
-    domain: str,
+    domains: dict[str, str],
     webhooks: dict[str, str],
 ) -> list[Finding]:
     if number is None:
@@ -123,10 +129,10 @@ def _line(
         message = f"{line.number} is bound to {kind} {sid}: Twilio ignores the number's fallback"
         return [Finding(line.id, key, message)]
     fallback = fallback_entry(line, severity, config=config)
-    found = _entry(line.id, "voice_fallback", fallback, domain, webhooks, number)
+    found = _entry(line.id, "voice_fallback", fallback, domains, webhooks, number)
     primary = primary_entry(line, severity, config=config)
     if primary is not None:
-        found += _entry(line.id, "voice", primary, domain, webhooks, number)
+        found += _entry(line.id, "voice", primary, domains, webhooks, number)
     elif not number.voice_url:
         message = (
             "the number has no voice URL and the line declares no primary: "
@@ -140,15 +146,18 @@ def _entry(
     line_id: str,
     prefix: str,
     entry: Entry,
-    domain: str,
+    domains: dict[str, str],
     webhooks: dict[str, str],
     number: LiveNumber,
 ) -> list[Finding]:
     """URL and method of one entry point (``voice`` or ``voice_fallback``) on the number."""
     try:
-        wanted = entry.resolve(domain, webhooks)
+        wanted = entry.resolve(domains, webhooks)
     except KeyError:
-        wanted = f"the webhook of Studio flow {entry.ref} (missing)"
+        if entry.kind is EntryKind.FLOW:
+            wanted = f"the webhook of Studio flow {entry.ref} (missing)"
+        else:
+            wanted = f"{entry.ref} in Serverless environment {entry.env} (missing)"
     url, method = getattr(number, f"{prefix}_url"), getattr(number, f"{prefix}_method").upper()
     url_ok = same_url_target(wanted, url) if entry.kind is EntryKind.FLOW else wanted == url
     found = []
@@ -173,7 +182,9 @@ def _flows(config: LinesConfig, live: Snapshot, bindings: Bindings) -> list[Find
         if flow.status != "published":
             message = f"Studio flow {spec.name} is not published"
             found.append(Finding(who, "studio_flow_status", message, "published", flow.status))
-        wanted = render_flow(spec.line, spec.severity, alerts=alerts, bindings=bindings)
+        wanted = render_flow(
+            spec.line, spec.severity, alerts=alerts, bindings=bindings, paths=spec.paths
+        )
         changes = flow_changes(wanted, flow.definition or {})
         if changes:
             message = f"Studio flow {spec.name} differs from lines.yaml: {changes}"
@@ -298,7 +309,7 @@ def _read_stack(tw: Twilio, config: LinesConfig, stack: str | None, snapshot: Sn
         return
     unique, sid = found[0]
     snapshot.stack = stack or unique.removeprefix(prefix)
-    snapshot.domain = domain_of(tw, sid)
+    snapshot.domains = domains_of(tw, sid)
     if not snapshot.domain:
         message = f"Serverless service {unique} has no environment to serve documents"
         snapshot.problems.append(Finding("stack", "serverless_environment", message))

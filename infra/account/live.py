@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
-from infra.naming import ENVIRONMENT, ON_DUTY
+from infra.naming import ON_DUTY
 from infra.twilio.client import NotFoundError, Twilio
 from infra.twilio.values import text
 
@@ -158,12 +158,11 @@ def find_services(tw: Twilio, unique_name: str, prefix: str = "") -> list[tuple[
     return [(text(s.unique_name), text(s.sid)) for s in listed if s.unique_name.startswith(prefix)]
 
 
-def domain_of(tw: Twilio, service_sid: str) -> str:
-    """``domain_name`` of the service's environment the program deploys to ("" when absent)."""
+def domains_of(tw: Twilio, service_sid: str) -> dict[str, str]:
+    """``domain_name`` of each environment of the service, by unique name (one listing)."""
     environments = tw.rest.serverless.v1.services(service_sid).environments
     listed = _pages(tw, "stack", "list environments", lambda: environments.page(page_size=100))
-    found = [e for e in listed if text(e.unique_name) == ENVIRONMENT]
-    return text(found[0].domain_name) if found else ""
+    return {text(e.unique_name): text(e.domain_name) for e in listed}
 
 
 def read_taskrouter(

@@ -227,6 +227,7 @@ def build_model(document: Document) -> LinesConfig:
         lines=lines,
         agents=agents,
         alerts_webhook=data.get("alerts", {}).get("webhook"),
+        default_voicemail=_voicemail(document, ("defaults", "voicemail"), base_voicemail, {}),
         source=document.file,
     )
 

@@ -40,6 +40,20 @@ def _routes(props: dict[str, Any]) -> dict[str, str]:
     return dict(routes) if isinstance(routes, dict) else {}
 
 
+def _same_formula(before: object, after: object) -> bool:
+    """Fingerprints made by the same formula (``infra.routing.FINGERPRINT_VERSION`` prefix).
+
+    Upgrading from 0.2 changes every fingerprint without rerouting anything, so a change of
+    formula is not counted; removals are still counted. Run the first ``up`` after an upgrade
+    with an unchanged lines.yaml (README "Upgrading")."""
+
+    def version(value: object) -> str:
+        text = str(value)
+        return text.split(":", 1)[0] if ":" in text else ""
+
+    return version(before) == version(after)
+
+
 class LineLedgerProvider(ResourceProvider):
     """Pure: stores its inputs as outputs; ``check`` applies the brake."""
 
@@ -56,7 +70,13 @@ class LineLedgerProvider(ResourceProvider):
         )
         reasons = brake_reasons(
             removed=[line for line in before if line not in after],
-            rerouted=[line for line in after if line in before and before[line] != after[line]],
+            rerouted=[
+                line
+                for line in after
+                if line in before
+                and before[line] != after[line]
+                and _same_formula(before[line], after[line])
+            ],
             existing_lines=len(before),
             brake=brake,
             account_renamed=bool(olds.get("account"))

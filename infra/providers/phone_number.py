@@ -130,89 +130,31 @@ class PhoneNumberFailoverProvider(TwilioProvider):
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        applied = olds.get("applied_inputs") or {}
         if text(news.get("phone_number")) != text(olds.get("phone_number")):
             return DiffResult(changes=True, replaces=["phone_number"])
-        if any(is_unknown(v) for v in news.values()):
-            return DiffResult(changes=True)
-        desired = _desired(news)
-        drifted = any(_norm(k, desired[k]) != _norm(k, olds.get(k)) for k in desired)
-        # Inputs that changed without changing an owned value (e.g. the line label, or test
-        # mode ending) still need an update so restores happen and applied_inputs stays true.
-        changed_inputs = _applied(news) != applied
-        return DiffResult(changes=drifted or changed_inputs)
+        return DiffResult(changes=line_changes(olds, news))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        line, e164 = props["line"], props["phone_number"]
-        tw = self._twilio(line)
-        with tw.errors(line, f"look up number {e164}"):
-            found = tw.rest.api.v2010.account.incoming_phone_numbers.list(
-                phone_number=e164, page_size=1000
-            )
-        matches = [n for n in found if n.phone_number == e164]  # the filter is partial-match
-        if not matches:
-            raise ProviderError(
-                line,
-                (
-                    f"number {e164} of line {line!r} is not in this Twilio account. This tool "
-                    "adopts numbers and never buys them: buy or port the number first, or fix "
-                    "the line's number in lines.yaml"
-                ),
-            )
-        number = matches[0]
-        desired = _desired(props)
-        refuse_unusable(line, number, desired.get(PRIMARY[0], text(number.voice_url)))
-        adopted = {k: text(getattr(number, k)) for k in _owned(desired)}
-        number = _apply(tw, line, number, desired)
-        return CreateResult(number.sid, _outputs(props, number, adopted))
+        line = props["line"]
+        outs = adopt_line(self._twilio(line), line, props)
+        return CreateResult(outs["sid"], {**outs, "line": line})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         line = props.get("line") or (props.get("applied_inputs") or {}).get("line") or id_
-        tw = self._twilio(line)
-        try:
-            number = fetch_number(tw, line, id_)
-        except NotFoundError:
+        outs = read_line(self._twilio(line), line, id_, props)
+        if outs is None:
             return ReadResult(None, {})
-        applied = props.get("applied_inputs") or {}
-        return ReadResult(number.sid, _outputs(applied, number, props.get("adopted") or {}))
+        return ReadResult(outs["sid"], {**outs, "line": line})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         line = news["line"]
-        tw = self._twilio(line)
-        number = fetch_number_for_change(tw, line, id_)
-        desired = _desired(news)
-        adopted = dict(olds.get("adopted") or {})
-        if _manages_primary(news):
-            for key in PRIMARY:  # started managing the primary now: remember what was there
-                adopted.setdefault(key, text(getattr(number, key)))
-        elif PRIMARY[0] in adopted:  # stopped managing it (test mode ended, no primary)
-            restored = _restore_primary(line, olds.get("applied_inputs") or {}, adopted)
-            desired.update(restored)
-            for key in PRIMARY:
-                adopted.pop(key, None)
-        refuse_unusable(line, number, desired.get(PRIMARY[0], text(number.voice_url)))
-        number = _apply(tw, line, number, desired)
-        return UpdateResult(_outputs(news, number, adopted))
+        outs = update_line(self._twilio(line), line, id_, olds, news)
+        return UpdateResult({**outs, "line": line})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Restore the owned voice fields found at adoption. Never releases the number."""
-        applied = props.get("applied_inputs") or {}
-        line = applied.get("line") or id_
-        tw = self._twilio(line)
-        try:
-            number = fetch_number(tw, line, id_)
-        except NotFoundError:
-            return  # already gone from the account: nothing to restore
-        adopted = props.get("adopted") or {}
-        restore = {}
-        if FALLBACK[0] in adopted:
-            restore = {k: adopted[k] for k in FALLBACK}
-            if _same_value(adopted[FALLBACK[0]], applied.get("fallback_url")):
-                # "Adopted" our own entry (an interrupted first run): clear it instead.
-                restore = {FALLBACK[0]: "", FALLBACK[1]: "POST"}
-        if PRIMARY[0] in adopted:
-            restore.update(_restore_primary(line, applied, adopted, strict=False))
-        _apply(tw, line, number, restore)
+        line = (props.get("applied_inputs") or {}).get("line") or id_
+        restore_line(self._twilio(line), line, id_, props)
 
 
 class PhoneNumberFailover(pulumi.dynamic.Resource, module="twilio", name="PhoneNumberFailover"):
@@ -235,6 +177,93 @@ class PhoneNumberFailover(pulumi.dynamic.Resource, module="twilio", name="PhoneN
             (*LIVE, "adopted", "applied_inputs"),
             opts,
         )
+
+
+# ---- one line's number: shared with the batched provider (``phone_number_batch``) --------
+
+
+def line_changes(olds: dict[str, Any], news: dict[str, Any]) -> bool:
+    """True when the line's owned live values (``olds``: its outputs) differ from what
+    ``news`` wants, or its inputs changed (so restores happen and ``applied_inputs`` stays
+    true). No API call."""
+    if any(is_unknown(v) for v in news.values()):
+        return True
+    desired = _desired(news)
+    drifted = any(_norm(k, desired[k]) != _norm(k, olds.get(k)) for k in desired)
+    return drifted or _applied(news) != (olds.get("applied_inputs") or {})
+
+
+def adopt_line(tw: Twilio, line: str, props: dict[str, Any]) -> dict[str, Any]:
+    """Find the number by E.164, remember its owned fields, apply ours; the line's outputs."""
+    e164 = props["phone_number"]
+    with tw.errors(line, f"look up number {e164}"):
+        found = tw.rest.api.v2010.account.incoming_phone_numbers.list(
+            phone_number=e164, page_size=1000
+        )
+    matches = [n for n in found if n.phone_number == e164]  # the filter is partial-match
+    if not matches:
+        raise ProviderError(
+            line,
+            (
+                f"number {e164} of line {line!r} is not in this Twilio account. This tool "
+                "adopts numbers and never buys them: buy or port the number first, or fix "
+                "the line's number in lines.yaml"
+            ),
+        )
+    number = matches[0]
+    desired = _desired(props)
+    refuse_unusable(line, number, desired.get(PRIMARY[0], text(number.voice_url)))
+    adopted = {k: text(getattr(number, k)) for k in _owned(desired)}
+    number = _apply(tw, line, number, desired)
+    return _outputs(props, number, adopted)
+
+
+def update_line(
+    tw: Twilio, line: str, sid: str, olds: dict[str, Any], news: dict[str, Any]
+) -> dict[str, Any]:
+    """Apply ``news`` to the adopted number ``sid``; the line's new outputs."""
+    number = fetch_number_for_change(tw, line, sid)
+    desired = _desired(news)
+    adopted = dict(olds.get("adopted") or {})
+    if _manages_primary(news):
+        for key in PRIMARY:  # started managing the primary now: remember what was there
+            adopted.setdefault(key, text(getattr(number, key)))
+    elif PRIMARY[0] in adopted:  # stopped managing it (test mode ended, no primary)
+        restored = _restore_primary(line, olds.get("applied_inputs") or {}, adopted)
+        desired.update(restored)
+        for key in PRIMARY:
+            adopted.pop(key, None)
+    refuse_unusable(line, number, desired.get(PRIMARY[0], text(number.voice_url)))
+    number = _apply(tw, line, number, desired)
+    return _outputs(news, number, adopted)
+
+
+def restore_line(tw: Twilio, line: str, sid: str, olds: dict[str, Any]) -> None:
+    """Put back the owned voice fields found at adoption. Never releases the number."""
+    applied = olds.get("applied_inputs") or {}
+    try:
+        number = fetch_number(tw, line, sid)
+    except NotFoundError:
+        return  # already gone from the account: nothing to restore
+    adopted = olds.get("adopted") or {}
+    restore = {}
+    if FALLBACK[0] in adopted:
+        restore = {k: adopted[k] for k in FALLBACK}
+        if _same_value(adopted[FALLBACK[0]], applied.get("fallback_url")):
+            # "Adopted" our own entry (an interrupted first run): clear it instead.
+            restore = {FALLBACK[0]: "", FALLBACK[1]: "POST"}
+    if PRIMARY[0] in adopted:
+        restore.update(_restore_primary(line, applied, adopted, strict=False))
+    _apply(tw, line, number, restore)
+
+
+def read_line(tw: Twilio, line: str, sid: str, olds: dict[str, Any]) -> dict[str, Any] | None:
+    """The line's outputs with live values, or None when the number left the account."""
+    try:
+        number = fetch_number(tw, line, sid)
+    except NotFoundError:
+        return None
+    return _outputs(olds.get("applied_inputs") or {}, number, olds.get("adopted") or {})
 
 
 def _is_url(value: object) -> bool:
@@ -302,7 +331,6 @@ def _apply(tw: Twilio, line: str, number: Any, desired: dict[str, str]) -> Any:
 
 def _outputs(applied: dict[str, Any], number: Any, adopted: dict[str, str]) -> dict[str, Any]:
     outs: dict[str, Any] = {k: text(getattr(number, k)) for k in LIVE}
-    outs["line"] = applied.get("line")
     outs["adopted"] = dict(adopted)
     outs["applied_inputs"] = _applied(applied)
     return outs

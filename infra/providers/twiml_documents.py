@@ -112,6 +112,11 @@ class TwimlDocumentsArgs:
     """True only if a Function calls ``context.getTwilioClient()``."""
 
 
+BUILD_CAPS = {"documents": 1000, "functions": 50}
+"""Twilio: "A build can contain up to 1000 public/protected asset versions" and "up to 50
+Function versions" (https://www.twilio.com/docs/runtime/functions-assets-api)."""
+
+
 class TwimlDocumentsProvider(TwilioProvider):
     """One Serverless service + environment; assets and functions deployed as one build."""
 
@@ -147,6 +152,18 @@ class TwimlDocumentsProvider(TwilioProvider):
                 failures.append(CheckFailure(key, f"must be one of {', '.join(VISIBILITIES)}"))
         for kind in KINDS:
             failures += _path_failures(kind, inputs.get(kind))
+        for kind, cap in BUILD_CAPS.items():
+            files = inputs.get(kind)
+            if isinstance(files, dict) and len(files) > cap:
+                failures.append(
+                    CheckFailure(
+                        kind,
+                        (
+                            f"{len(files)} {kind} in one environment; a Twilio build holds at "
+                            f"most {cap} (https://www.twilio.com/docs/runtime/functions-assets-api)"
+                        ),
+                    )
+                )
         if isinstance(inputs.get("documents"), dict) and isinstance(inputs["functions"], dict):
             for path in set(inputs["documents"]) & set(inputs["functions"]):
                 failures.append(CheckFailure("functions", f"{path} is also a document"))
@@ -175,6 +192,14 @@ class TwimlDocumentsProvider(TwilioProvider):
         name = props["service_name"]
         tw = self._twilio(name)
         service = find_or_create_service(tw, props)
+        if props.get("functions") and bool(service.include_credentials) != bool(
+            props["include_credentials"]
+        ):
+            # The environment with the Functions decides; another created the service first.
+            with tw.errors(name, f"update Serverless service {service.sid}"):
+                tw.rest.serverless.v1.services(service.sid).update(
+                    include_credentials=bool(props["include_credentials"])
+                )
         outs = deploy(tw, props, service.sid, previous={})
         return CreateResult(service.sid, {**outs, "applied_inputs": _applied(props)})
 
@@ -211,8 +236,10 @@ class TwimlDocumentsProvider(TwilioProvider):
         return UpdateResult({**outs, "applied_inputs": _applied(news)})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        """Delete the service (environments, assets, builds with it) unless numbers use it."""
-        name = (props.get("applied_inputs") or {}).get("service_name") or id_
+        """Delete this resource's environment unless numbers use it; then the service, when
+        no environment is left in it (other resources of the stack share the service)."""
+        applied = props.get("applied_inputs") or {}
+        name = applied.get("service_name") or id_
         tw = self._twilio(name)
         domain = text(props.get("domain_name")).lower()
         if domain:
@@ -223,13 +250,31 @@ class TwimlDocumentsProvider(TwilioProvider):
                 raise ProviderError(
                     name,
                     (
-                        f"refusing to delete Serverless service {id_}: {', '.join(users)} still "
-                        f"send calls to {domain}. Point those numbers elsewhere first"
+                        f"refusing to delete Serverless environment {domain}: "
+                        f"{', '.join(users)} still send calls there. Point those numbers "
+                        "elsewhere first"
                     ),
                 )
+        service = tw.rest.serverless.v1.services(id_)
+        env_sid = text(props.get("environment_sid"))
         try:
+            if env_sid:
+                with tw.errors(name, f"delete environment {env_sid}"):
+                    service.environments(env_sid).delete()
+            with tw.errors(name, "list environments"):
+                remaining = service.environments.list(page_size=50)
+            if remaining:
+                for path, entry in sorted((props.get("documents") or {}).items()):
+                    # Document paths belong to one environment; Function containers may be
+                    # shared with the environment that replaced this one, so they stay.
+                    try:
+                        with tw.errors(name, f"delete {path}"):
+                            service.assets(entry["container_sid"]).delete()
+                    except NotFoundError:
+                        pass
+                return
             with tw.errors(name, f"delete Serverless service {id_}"):
-                tw.rest.serverless.v1.services(id_).delete()
+                service.delete()
         except NotFoundError:
             pass
 

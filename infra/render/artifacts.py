@@ -5,8 +5,11 @@ This is the one place where artifacts become bytes. ``failover plan --out DIR`` 
 sends ``canonical_json`` of the flows, so a reviewer diffs exactly what will run.
 
 Layout under the output directory:
-- ``twiml/<line>/<name>.xml``: TwiML documents (asset ``/lines/<line>/<name>.xml``);
-- ``studio/<key>.json``: Studio definitions (``<line>`` or ``<line>.queue``);
+- ``twiml/<environment>/<path>``: TwiML documents by Serverless environment (``shared``,
+  ``queues``, ``fwd-00`` … ``fwd-15``) and asset path, e.g. ``twiml/shared/v/default.xml``
+  (asset ``/v/default.xml`` in environment ``shared``);
+- ``studio/<key>.json``: Studio definitions, only with ``alerts.webhook`` (``<line>`` or
+  ``<line>.queue``);
 - ``taskrouter/{activities,task_queues,workers,workflow}.json`` (when a line has a queue);
 - ``functions/<name>.js``: Function sources (``/assignment``, ``/alert``);
 - ``entries.json``: per line, the number, its fallback entry and its managed primary at
@@ -30,7 +33,7 @@ from infra.render.bindings import PLACEHOLDERS, Bindings
 from infra.render.functions import render_functions
 from infra.render.studio import flow_specs, render_flow
 from infra.render.taskrouter import render_taskrouter
-from infra.render.twiml import render_documents
+from infra.render.twiml import render_environments
 from infra.routing import fallback_entry, primary_entry
 
 OUTPUT_DIRS = ("twiml", "studio", "taskrouter", "functions")
@@ -42,12 +45,11 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
-def render_assets(config: LinesConfig) -> dict[str, str]:
-    """Every TwiML document of every line, keyed by asset path (what gets uploaded)."""
-    assets: dict[str, str] = {}
-    for line in config.lines:
-        assets.update(render_documents(line))
-    return assets
+def render_assets(
+    config: LinesConfig, bindings: Bindings = PLACEHOLDERS
+) -> dict[str, dict[str, str]]:
+    """Every TwiML document, by Serverless environment then asset path (what gets uploaded)."""
+    return render_environments(config, bindings)
 
 
 def render_entries(config: LinesConfig, severity: Severity) -> dict[str, Any]:
@@ -69,10 +71,13 @@ def render_all(
     """Every artifact as text, keyed by relative output path, in path order."""
     alerts = config.alerts_webhook is not None
     files: dict[str, str] = {}
-    for path, text in render_assets(config).items():
-        files["twiml/" + path.removeprefix("/lines/")] = text
+    for env, documents in render_assets(config, bindings).items():
+        for path, text in documents.items():
+            files[f"twiml/{env}{path}"] = text
     for spec in flow_specs(config):
-        definition = render_flow(spec.line, spec.severity, alerts=alerts, bindings=bindings)
+        definition = render_flow(
+            spec.line, spec.severity, alerts=alerts, bindings=bindings, paths=spec.paths
+        )
         files[f"studio/{spec.key}.json"] = canonical_json(definition)
     for name, document in render_taskrouter(config, bindings).items():
         files[f"taskrouter/{name}.json"] = canonical_json(document)

@@ -1,4 +1,8 @@
-"""Render Studio flow definitions for lines whose failover branches or posts an alert.
+"""Render Studio flow definitions: only for stacks with ``alerts.webhook`` (the alert is a
+flow step). Every other failover is a static document (``infra.routing``, docs/design/scale.md):
+Studio takes 100 new inbound executions per second per account, after which Twilio requests
+the number's fallback URL, i.e. the flow, again
+(https://support.twilio.com/hc/en-us/articles/39605338385051-Twilio-Studio-Limitation).
 
 Pure: a Line in, a plain dict out (serialised with sorted keys by ``artifacts``). Widget
 types and property names follow twilio.md §4.3 (Console exports); always run Studio's
@@ -38,11 +42,9 @@ from infra.naming import (
     QUEUE_WAIT_PATH,
     flow_key,
     flow_name,
-    message_path,
-    voicemail_path,
 )
 from infra.render.bindings import PLACEHOLDERS, Bindings
-from infra.routing import is_queued, needs_flow
+from infra.routing import LinePaths, is_queued, line_paths, needs_flow
 
 State = dict[str, Any]
 
@@ -104,13 +106,15 @@ def _redirect(name: str, url: str, method: str) -> State:
     )
 
 
-def _step(line: Line, target: FailoverTarget, then: str | None, bindings: Bindings) -> list[State]:
+def _step(
+    line: Line, target: FailoverTarget, then: str | None, bindings: Bindings, paths: LinePaths
+) -> list[State]:
     """The states of one chain step; ``then`` is the first state of the next step."""
     name = _STEP_NAMES[target.kind]
     if target.kind is TargetKind.VOICEMAIL:
-        return [_redirect(name, bindings.url(voicemail_path(line.id)), "GET")]
+        return [_redirect(name, bindings.url(paths.voicemail), "GET")]
     if target.kind is TargetKind.MESSAGE:
-        return [_redirect(name, bindings.url(message_path(line.id)), "GET")]
+        return [_redirect(name, bindings.url(paths.message), "GET")]
     if target.kind is TargetKind.URL:
         return [_redirect(name, target.to, "POST")]
     if then is None:
@@ -182,18 +186,25 @@ def _describe(line: Line, chain: tuple[FailoverTarget, ...], alerts: bool) -> st
 
 
 def render_flow(
-    line: Line, severity: Severity, *, alerts: bool, bindings: Bindings = PLACEHOLDERS
+    line: Line,
+    severity: Severity,
+    *,
+    alerts: bool,
+    bindings: Bindings = PLACEHOLDERS,
+    paths: LinePaths | None = None,
 ) -> dict[str, Any]:
     """Studio definition for the line's failover chain at ``severity``.
 
-    ``alerts`` adds the alert step first. ``bindings`` supplies the Serverless domain and
-    the workflow SID (placeholders by default).
+    ``alerts`` adds the alert step first. ``bindings`` supplies the ``shared`` environment's
+    domain and the workflow SID (placeholders by default); ``paths`` the line's shared
+    documents (``FlowSpec.paths``; content-addressed when not given).
     """
+    paths = paths if paths is not None else line_paths(line, None)
     chain = line.failover_chain(severity)
     states: list[State] = []
     then: str | None = None
     for target in reversed(chain):
-        step = _step(line, target, then, bindings)
+        step = _step(line, target, then, bindings, paths)
         states[:0] = step
         then = step[0]["name"]
     assert then is not None  # a chain is never empty
@@ -230,6 +241,8 @@ class FlowSpec:
     """Studio FriendlyName (``flow_name``), what ``Entry.ref`` refers to."""
     line: Line
     severity: Severity
+    paths: LinePaths
+    """The line's shared documents, which the flow redirects to."""
 
 
 def flow_specs(config: LinesConfig) -> tuple[FlowSpec, ...]:
@@ -247,7 +260,7 @@ def flow_specs(config: LinesConfig) -> tuple[FlowSpec, ...]:
             queued = is_queued(line, severity)
             key = flow_key(line.id, queued=queued)
             name = flow_name(config.account, line.id, queued=queued)
-            specs.setdefault(key, FlowSpec(key, name, line, severity))
+            specs.setdefault(key, FlowSpec(key, name, line, severity, line_paths(line, config)))
     return tuple(specs.values())
 
 
@@ -257,6 +270,8 @@ def render_flows(
     """Definition of every flow, keyed by Studio flow name."""
     alerts = config.alerts_webhook is not None
     return {
-        spec.name: render_flow(spec.line, spec.severity, alerts=alerts, bindings=bindings)
+        spec.name: render_flow(
+            spec.line, spec.severity, alerts=alerts, bindings=bindings, paths=spec.paths
+        )
         for spec in flow_specs(config)
     }

@@ -1,30 +1,54 @@
-"""Render a line's static TwiML documents (voicemail, goodbye, message).
+"""Render the static TwiML documents every failover is made of, grouped by environment.
 
-Pure: a Line in, XML strings out, byte-stable so golden files and Pulumi see no phantom
+Pure: a config in, XML strings out, byte-stable so golden files and Pulumi see no phantom
 diffs. Built with the twilio library's ``VoiceResponse``; no XML is assembled by hand.
 
-The documents are served as Serverless Assets, so they must not depend on request data:
-- every URL inside them is a path on the same domain (``/lines/<id>/goodbye.xml``), which
-  Twilio resolves against the document's own URL, and every such request uses GET
-  (whether Assets answer POST is unconfirmed, twilio.md §6.6);
-- ``<Record>`` always has an ``action`` (to the goodbye document); without one Twilio
-  re-requests the voicemail document and the caller hears the greeting again, forever.
-The queue hold document is not static: it is the ``/queue-wait`` Function
-(``infra/templates/queue-wait.js``), which checks every cycle that someone is On Duty.
+Documents are Serverless Assets (protected: Twilio's CDN serves them only to requests that
+carry a valid Twilio signature, https://www.twilio.com/docs/serverless/functions-assets/assets),
+so they cannot depend on request data. Where a caller goes next is therefore fixed in the
+document (docs/design/scale.md):
 
-The greeting lives only in the voicemail document, so changing it changes one document.
-Fixed prompts (goodbye) are English constants: the model has no field for them; they
-are spoken with the line's voicemail voice and language.
+- ``shared`` environment: documents many lines share, at paths derived from their content
+  (``infra.routing.line_paths``): voicemail (``/v/…``; ``/v/default.xml`` for
+  ``defaults.voicemail``), goodbye (``/b/…``), message (``/m/…``);
+- ``fwd-NN`` environments: one forwarding document per forwarding line (``/f/<id>.xml``):
+  ``<Dial>`` the failover number without ``action``, then ``<Redirect>`` to the voicemail.
+  Without ``action`` Twilio "will continue to render the original TwiML document" when the
+  dialed call ends and the caller is still there (https://www.twilio.com/docs/voice/twiml/dial),
+  so an unanswered, busy or failed forward reaches voicemail, and so does a caller whose call
+  was answered and then hung up by the callee first (a static document cannot tell the two
+  apart; README "What a caller hears");
+- ``queues`` environment: one queue entry per queued line (``/q/<id>.xml``): ``<Enqueue
+  workflowSid>`` with the line in the task attributes, the ``/queue-wait`` Function as hold
+  (it leaves at once when nobody is On Duty), then ``<Redirect>`` to the voicemail: without
+  ``action`` "the call will continue to the next verb" after the caller leaves the queue
+  (https://www.twilio.com/docs/voice/twiml/enqueue).
+
+Every in-call request uses GET (whether Assets answer POST is unconfirmed, twilio.md §6.6).
+``<Record>`` always has an ``action`` (the goodbye document); without one Twilio re-requests
+the voicemail document and the caller hears the greeting again, forever.
+Cross-environment references are absolute URLs on the ``shared`` domain (``Bindings``).
 
 Must not import: twilio.rest, pulumi, infra.lines.load, infra.providers, infra.cli
 """
 
 from __future__ import annotations
 
+import json
+
 from twilio.twiml.voice_response import VoiceResponse
 
-from infra.model import FailoverTarget, Line, Severity, TargetKind
-from infra.naming import goodbye_path, message_path, voicemail_path
+from infra.model import Line, LinesConfig, Severity, TargetKind, Voicemail
+from infra.naming import (
+    QUEUE_ENV,
+    QUEUE_WAIT_PATH,
+    SHARED_ENV,
+    forward_env,
+    forward_path,
+    queue_entry_path,
+)
+from infra.render.bindings import PLACEHOLDERS, Bindings
+from infra.routing import LinePaths, line_paths
 
 GOODBYE_TEXT = "Thank you for your message. Goodbye."
 
@@ -33,21 +57,16 @@ def _finish(response: VoiceResponse) -> str:
     return response.to_xml() + "\n"
 
 
-def _say(response: VoiceResponse, line: Line, text: str) -> None:
-    response.say(text, voice=line.voicemail.voice, language=line.voicemail.language)
-
-
-def render_voicemail(line: Line, target: FailoverTarget) -> str:
+def render_voicemail(voicemail: Voicemail, goodbye_path: str) -> str:
     """Greeting, then ``<Record>`` whose ``action`` is the goodbye document.
 
-    ``target`` is the chain's VOICEMAIL step (its text is the greeting). The trailing
-    ``<Hangup/>`` runs only when the recording is empty: Twilio then skips the action.
+    The trailing ``<Hangup/>`` runs only when the recording is empty: Twilio then skips the
+    action (https://www.twilio.com/docs/voice/twiml/record).
     """
-    voicemail = line.voicemail
     response = VoiceResponse()
-    _say(response, line, target.text)
+    response.say(voicemail.greeting, voice=voicemail.voice, language=voicemail.language)
     response.record(
-        action=goodbye_path(line.id),
+        action=goodbye_path,
         method="GET",
         max_length=voicemail.max_length_s,
         recording_status_callback=voicemail.recording_callback,
@@ -56,45 +75,87 @@ def render_voicemail(line: Line, target: FailoverTarget) -> str:
     return _finish(response)
 
 
-def render_goodbye(line: Line) -> str:
+def render_goodbye(voice: str, language: str) -> str:
     """Where ``<Record action>`` lands after a message was left: thank and hang up."""
     response = VoiceResponse()
-    _say(response, line, GOODBYE_TEXT)
+    response.say(GOODBYE_TEXT, voice=voice, language=language)
     response.hangup()
     return _finish(response)
 
 
-def render_message(line: Line, target: FailoverTarget) -> str:
+def render_message(text: str, voice: str, language: str) -> str:
     """Say the custom error message (``failover.message``), then hang up."""
     response = VoiceResponse()
-    _say(response, line, target.text)
+    response.say(text, voice=voice, language=language)
     response.hangup()
     return _finish(response)
 
 
-def _targets(line: Line) -> dict[TargetKind, FailoverTarget]:
-    """First target of each kind over the chains of every severity.
+def render_forward(line: Line, paths: LinePaths, bindings: Bindings = PLACEHOLDERS) -> str:
+    """Ring the line's failover number for its timeout, then the line's voicemail."""
+    target = line.failover_chain(Severity.MINOR)[0]
+    assert target.kind is TargetKind.FORWARD, line.id
+    response = VoiceResponse()
+    dial = response.dial(timeout=target.timeout_s)
+    dial.number(target.to)
+    response.redirect(bindings.url(paths.voicemail), method="GET")
+    return _finish(response)
 
-    Documents for every severity are deployed up front, so switching severity during an
-    outage only re-points numbers (see ``infra.routing``).
+
+def render_queue_entry(line: Line, paths: LinePaths, bindings: Bindings = PLACEHOLDERS) -> str:
+    """Queue the caller for the line's agents (bounded by the queue timeout), then voicemail.
+
+    Task attributes name the line (the workflow routes on ``line``); TaskRouter adds the
+    call's own attributes (``call_sid``, ``from``, ``to``) to tasks it creates from
+    ``<Enqueue>`` (https://www.twilio.com/docs/taskrouter/twiml-integration).
     """
-    found: dict[TargetKind, FailoverTarget] = {}
-    for severity in Severity:
-        for target in line.failover_chain(severity):
-            found.setdefault(target.kind, target)
-    return found
+    target = line.failover_chain(Severity.SEVERE)[0]
+    assert target.kind is TargetKind.QUEUE, line.id
+    response = VoiceResponse()
+    enqueue = response.enqueue(
+        workflow_sid=bindings.workflow_sid,
+        wait_url=bindings.url(QUEUE_WAIT_PATH) + f"?line={line.id}",
+        wait_url_method="GET",
+    )
+    enqueue.task(
+        json.dumps({"line": line.id, "queue": line.id}, sort_keys=True), timeout=target.timeout_s
+    )
+    response.redirect(bindings.url(paths.voicemail), method="GET")
+    return _finish(response)
 
 
-def render_documents(line: Line) -> dict[str, str]:
-    """Every TwiML document of a line, keyed by asset path, in path order.
+def _kinds(line: Line) -> set[TargetKind]:
+    """Kinds of step the line uses at any severity (all are deployed up front, so switching
+    severity during an outage only re-points numbers)."""
+    return {target.kind for severity in Severity for target in line.failover_chain(severity)}
 
-    These exact strings are what ``plan --out`` writes and what the program uploads.
+
+def render_environments(
+    config: LinesConfig, bindings: Bindings = PLACEHOLDERS
+) -> dict[str, dict[str, str]]:
+    """Every document, by environment then asset path, both sorted.
+
+    ``bindings.domain_name`` is the ``shared`` environment's domain (forward and queue
+    documents redirect there); ``bindings.workflow_sid`` goes into queue entries. These exact
+    strings are what ``plan --out`` writes and what the program uploads.
     """
-    targets = _targets(line)
-    documents: dict[str, str] = {}
-    if TargetKind.VOICEMAIL in targets:
-        documents[voicemail_path(line.id)] = render_voicemail(line, targets[TargetKind.VOICEMAIL])
-        documents[goodbye_path(line.id)] = render_goodbye(line)
-    if TargetKind.MESSAGE in targets:
-        documents[message_path(line.id)] = render_message(line, targets[TargetKind.MESSAGE])
-    return dict(sorted(documents.items()))
+    envs: dict[str, dict[str, str]] = {SHARED_ENV: {}}
+    shared = envs[SHARED_ENV]
+    for line in config.lines:
+        kinds = _kinds(line)
+        paths = line_paths(line, config)
+        vm = line.voicemail
+        if TargetKind.VOICEMAIL in kinds and paths.voicemail not in shared:
+            shared[paths.voicemail] = render_voicemail(vm, paths.goodbye)
+            shared.setdefault(paths.goodbye, render_goodbye(vm.voice, vm.language))
+        if TargetKind.MESSAGE in kinds and line.message is not None:
+            shared.setdefault(paths.message, render_message(line.message, vm.voice, vm.language))
+        if TargetKind.FORWARD in kinds:
+            envs.setdefault(forward_env(line.id), {})[forward_path(line.id)] = render_forward(
+                line, paths, bindings
+            )
+        if TargetKind.QUEUE in kinds:
+            envs.setdefault(QUEUE_ENV, {})[queue_entry_path(line.id)] = render_queue_entry(
+                line, paths, bindings
+            )
+    return {env: dict(sorted(docs.items())) for env, docs in sorted(envs.items())}

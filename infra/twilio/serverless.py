@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
@@ -119,11 +120,12 @@ def deploy(
     for kind in KINDS:
         _delete_removed(tw, name, service_sid, kind, previous.get(kind) or {}, entries[kind])
     live = {p: e["version_sid"] for kind in KINDS for p, e in entries[kind].items()}
+    declared = sorted(p for kind in KINDS for p in props.get(kind) or {})
     return {
         "service_sid": service_sid,
         "environment_sid": env.sid,
         "domain_name": env.domain_name,
-        "urls": {p: f"https://{env.domain_name}{p}" for p in sorted(live)},
+        "urls": {p: f"https://{env.domain_name}{p}" for p in declared},
         "build_sid": build_sid,
         "deployment_sid": deployment_sid,
         "live_build_sid": build_sid,
@@ -150,11 +152,17 @@ def _sync_kind(
     for path, content in sorted(files.items()):
         digest, old = sha256(content), previous.get(path) or {}
         if old.get("sha256") == digest and old.get("visibility") == visibility:
-            entries[path] = old
+            entries[path] = {k: v for k, v in old.items() if k != "retired"}
         else:
             changed.append((path, content, digest))
+    for path, old in previous.items():
+        # Retire a removed path for one generation: it stays in this build, so a number or
+        # flow still pointing at it keeps working until the resources after this one (which
+        # depend on it) have moved away; the next deploy drops it.
+        if path not in files and not old.get("retired"):
+            entries[path] = {**old, "retired": True}
     if not changed:
-        return entries
+        return dict(sorted(entries.items()))
     containers = _containers(tw, name, service_sid, kind)
 
     def push(path: str, content: str, digest: str) -> dict[str, Any]:
@@ -186,17 +194,35 @@ def _collection(tw: Twilio, service_sid: str, kind: str) -> Any:
     return service.assets if kind == "documents" else service.functions
 
 
+_CONTAINERS: dict[tuple[str, str], dict[str, str]] = {}
+"""Containers by (service, kind), listed once per provider-host process (one ``pulumi up``)
+and shared by every environment resource of the service: listing them per resource would
+read every container of the service 17 times. Kept current with the containers this process
+creates and deletes; one created by someone else meanwhile is not seen, which costs at worst
+a second container with the same friendly name (harmless: builds name versions, not
+containers)."""
+_CONTAINERS_LOCK = threading.Lock()
+
+
 def _containers(tw: Twilio, name: str, service_sid: str, kind: str) -> dict[str, str]:
     """Existing asset or function containers by friendly name (= path)."""
-    with tw.errors(name, f"list {'assets' if kind == 'documents' else 'functions'}"):
-        return {
-            c.friendly_name: c.sid for c in _collection(tw, service_sid, kind).list(page_size=100)
-        }
+    key = (service_sid, kind)
+    with _CONTAINERS_LOCK:
+        if key not in _CONTAINERS:
+            with tw.errors(name, f"list {'assets' if kind == 'documents' else 'functions'}"):
+                _CONTAINERS[key] = {
+                    c.friendly_name: c.sid
+                    for c in _collection(tw, service_sid, kind).list(page_size=100)
+                }
+        return dict(_CONTAINERS[key])
 
 
 def _create_container(tw: Twilio, name: str, service_sid: str, kind: str, path: str) -> str:
     with tw.errors(name, f"create {'asset' if kind == 'documents' else 'function'} {path}"):
-        return _collection(tw, service_sid, kind).create(friendly_name=path).sid
+        sid = str(_collection(tw, service_sid, kind).create(friendly_name=path).sid)
+    with _CONTAINERS_LOCK:
+        _CONTAINERS.setdefault((service_sid, kind), {})[path] = sid
+    return sid
 
 
 def _upload(
@@ -303,6 +329,10 @@ def _delete_removed(
     """Delete containers of paths no longer declared (after the new build is live)."""
     for path in sorted(set(previous) - set(current)):
         sid = previous[path].get("container_sid")
+        with _CONTAINERS_LOCK:
+            listed = _CONTAINERS.get((service_sid, kind), {})
+            if listed.get(path) == sid:
+                del listed[path]
         try:
             with tw.errors(name, f"delete {path}"):
                 _collection(tw, service_sid, kind)(sid).delete()
