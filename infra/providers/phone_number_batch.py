@@ -97,6 +97,8 @@ class PhoneNumberBatchProvider(TwilioProvider):
         elif lines is not None and not is_unknown(lines):
             failures.append(CheckFailure("lines", "must map line ids to number settings"))
         concurrency = inputs.get("concurrency")
+        if isinstance(concurrency, float) and concurrency.is_integer():
+            concurrency = inputs["concurrency"] = int(concurrency)  # numbers arrive as floats
         if not is_unknown(concurrency) and not (
             isinstance(concurrency, int) and 1 <= concurrency <= 100
         ):
