@@ -7,6 +7,7 @@ what the Pulumi engine would receive, not on Python objects.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,11 +22,16 @@ from pulumi.runtime import rpc
 from infra import program
 from infra.lines.load import load_config
 from infra.model import LinesConfig, Severity
+from infra.naming import forward_env, number_batch
 from infra.render.studio import flow_specs
 
 ROOT = Path(__file__).resolve().parent.parent
 T = "pulumi-python:dynamic/twilio:"
-DOMAIN = "acme-failover-dev-1234.twil.io"
+DOMAIN = "acme-failover-dev-1234-shared.twil.io"
+
+
+def domain_of(environment: str) -> str:
+    return f"acme-failover-dev-1234-{environment}.twil.io"
 
 
 def _sid(prefix: str, name: str) -> str:
@@ -40,10 +46,11 @@ class FakeOutputs(pulumi.runtime.Mocks):
         kind = args.typ.rsplit(":", 1)[-1]
         if kind == "TwimlDocuments":
             paths = [*inputs.get("documents", {}), *inputs.get("functions", {})]
+            domain = domain_of(inputs["environment"])
             inputs |= {
-                "domain_name": DOMAIN,
-                "service_sid": _sid("ZS", args.name),
-                "urls": {p: f"https://{DOMAIN}{p}" for p in paths},
+                "domain_name": domain,
+                "service_sid": _sid("ZS", "service"),
+                "urls": {p: f"https://{domain}{p}" for p in paths},
             }
         elif kind == "CallQueue":
             inputs |= {
@@ -57,10 +64,10 @@ class FakeOutputs(pulumi.runtime.Mocks):
                 "sid": sid,
                 "webhook_url": f"https://webhooks.twilio.com/v1/Accounts/AC0/Flows/{sid}",
             }
-        elif kind == "PhoneNumberFailover":
-            inputs |= {
-                "sid": _sid("PN", args.name),
-                "voice_fallback_url": inputs.get("fallback_url"),
+        elif kind == "PhoneNumberBatch":
+            inputs["lines"] = {
+                line: {"sid": _sid("PN", line), "voice_fallback_url": props["fallback_url"]}
+                for line, props in inputs["lines"].items()
             }
         return f"{args.name}-id", inputs
 
@@ -154,58 +161,85 @@ def run_program(config: LinesConfig, severity: Severity = Severity.MINOR) -> dic
     return resolved
 
 
-def test_one_resource_set_per_line(monitor: CapturingMonitor) -> None:
+def numbers(monitor: CapturingMonitor) -> dict[str, dict[str, Any]]:
+    """Every line's number inputs, over all batches."""
+    found: dict[str, dict[str, Any]] = {}
+    for batch in monitor.by_type("PhoneNumberBatch").values():
+        found.update(batch.inputs["lines"])
+    return found
+
+
+def test_a_fixed_small_set_of_resources_with_every_line_in_a_batch(
+    monitor: CapturingMonitor,
+) -> None:
     config = shipped()
     run_program(config)
-    numbers = monitor.by_type("PhoneNumberFailover")
-    assert sorted(numbers) == sorted(line.id for line in config.lines)
-    assert sorted(monitor.by_type("StudioFlow")) == sorted(spec.key for spec in flow_specs(config))
-    assert len(monitor.by_type("TwimlDocuments")) == 1
+    lines = numbers(monitor)
+    assert sorted(lines) == sorted(line.id for line in config.lines)
+    for name, batch in monitor.by_type("PhoneNumberBatch").items():
+        assert {number_batch(line) for line in batch.inputs["lines"]} == {name}
+    assert monitor.by_type("StudioFlow") == {}  # no alerts.webhook: no Studio at all
+    environments = {r.inputs["environment"] for r in monitor.by_type("TwimlDocuments").values()}
+    assert {"shared", "queues"} <= environments
+    assert all(e in ("shared", "queues") or e.startswith("fwd-") for e in environments)
     assert len(monitor.by_type("CallQueue")) == 1
     assert list(monitor.by_type("LineLedger")) == ["lines"]
-    sales = numbers["sales"].inputs
+    sales = lines["sales"]
     assert sales["phone_number"] == "+14155550101"
     assert sales["primary_url"] == "https://voice.acme.example/sales"
+    assert sales["fallback_method"] == "GET"
+    assert sales["fallback_url"] == f"https://{domain_of(forward_env('sales'))}/f/sales.xml"
+
+
+def test_alerts_webhook_puts_a_flow_in_front_of_every_line(monitor: CapturingMonitor) -> None:
+    config = dataclasses.replace(shipped(), alerts_webhook="https://hooks.acme.example/failover")
+    run_program(config)
+    assert sorted(monitor.by_type("StudioFlow")) == sorted(spec.key for spec in flow_specs(config))
+    sales = numbers(monitor)["sales"]
     assert sales["fallback_method"] == "POST"
     assert sales["fallback_url"].startswith("https://webhooks.twilio.com/v1/Accounts/")
 
 
-def test_number_resources_restore_on_delete_so_carry_neither_protect_nor_retain(
+def test_number_batches_restore_on_delete_so_carry_neither_protect_nor_retain(
     monitor: CapturingMonitor,
 ) -> None:
     """Deliberate: retain_on_delete would skip the provider's delete, which is the restore."""
     run_program(shipped())
-    for registration in monitor.by_type("PhoneNumberFailover").values():
+    for registration in monitor.by_type("PhoneNumberBatch").values():
         assert registration.retain_on_delete is False
         assert registration.protect is False
 
 
-def test_dependencies_order_documents_queue_flows_numbers(monitor: CapturingMonitor) -> None:
+def test_dependencies_order_documents_queue_numbers(monitor: CapturingMonitor) -> None:
     run_program(shipped())
-    documents = monitor.by_type("TwimlDocuments")["documents"]
-    assert any(dep.endswith("LineLedger::lines") for dep in documents.dependencies)
-    docs_urn = next(
+    documents = monitor.by_type("TwimlDocuments")
+    shared = documents["documents-shared"]
+    assert any(dep.endswith("LineLedger::lines") for dep in shared.dependencies)
+    shared_urn = next(
         d
         for d in monitor.by_type("CallQueue")["call-queue"].dependencies
-        if d.endswith("::documents")
+        if d.endswith("::documents-shared")
     )
-    flows = monitor.by_type("StudioFlow")
-    assert docs_urn in flows["sales"].dependencies
-    assert any(d.endswith("::call-queue") for d in flows["support.queue"].dependencies)
-    assert not any(d.endswith("::call-queue") for d in flows["sales"].dependencies)
-    numbers = monitor.by_type("PhoneNumberFailover")
-    assert any(d.endswith("StudioFlow::sales") for d in numbers["sales"].dependencies)
-    assert docs_urn in numbers["sales"].dependencies
+    queues = documents["documents-queues"]
+    assert shared_urn in queues.dependencies
+    assert any(d.endswith("::call-queue") for d in queues.dependencies)
+    for name, env in documents.items():
+        if name != "documents-shared":
+            assert shared_urn in env.dependencies, name
+    for batch in monitor.by_type("PhoneNumberBatch").values():
+        assert {d.rsplit("::", 1)[1] for d in batch.dependencies} >= set(documents)
 
 
-def test_flow_definitions_are_bound_no_placeholder_left(monitor: CapturingMonitor) -> None:
+def test_documents_are_bound_no_placeholder_left(monitor: CapturingMonitor) -> None:
     from infra.render.bindings import find_placeholders
 
     run_program(shipped())
-    for name, flow in monitor.by_type("StudioFlow").items():
-        assert find_placeholders(flow.inputs["definition"]) == [], name
-    support = monitor.by_type("StudioFlow")["support.queue"].inputs["definition"]
-    assert _sid("WW", "call-queue") in support and DOMAIN in support
+    for name, env in monitor.by_type("TwimlDocuments").items():
+        for path, text in env.inputs["documents"].items():
+            assert find_placeholders(text) == [], (name, path)
+    support = monitor.by_type("TwimlDocuments")["documents-queues"].inputs["documents"]
+    assert _sid("WW", "call-queue") in support["/q/support.xml"]
+    assert f"https://{DOMAIN}/queue-wait?line=support" in support["/q/support.xml"]
 
 
 def test_stack_outputs_per_line(monitor: CapturingMonitor) -> None:
@@ -217,24 +251,21 @@ def test_stack_outputs_per_line(monitor: CapturingMonitor) -> None:
         "number": "+14155550100",
         "number_sid": _sid("PN", "main"),
         "primary": "https://voice.acme.example/main",
-        "fallback_url": f"https://webhooks.twilio.com/v1/Accounts/AC0/Flows/{_sid('FW', 'main')}",
-        "fallback_method": "POST",
-        "entry": "flow",
+        "fallback_url": f"https://{domain_of(forward_env('main'))}/f/main.xml",
+        "fallback_method": "GET",
+        "entry": "document",
         "failover": ["forward", "voicemail"],
         "test": False,
     }
     assert outputs["serverless_domain"] == DOMAIN
+    assert outputs["serverless_domains"]["shared"] == DOMAIN
     assert outputs["taskrouter"]["workflow_sid"] == _sid("WW", "call-queue")
     assert outputs["severity"] == "minor"
 
 
 def test_severe_switches_only_shared_lines_with_a_queue(monitor: CapturingMonitor) -> None:
     lines = run_program(shipped(), Severity.SEVERE)["lines"]
-    switched = {
-        line
-        for line, out in lines.items()
-        if out["fallback_url"].endswith(_sid("FW", f"{line}.queue"))
-    }
+    switched = {line for line, out in lines.items() if "-queues.twil.io/q/" in out["fallback_url"]}
     assert switched == {"main", "support"}
 
 
@@ -247,8 +278,11 @@ def test_no_queue_means_no_taskrouter(monitor: CapturingMonitor, tmp_path: Path)
     outputs = run_program(config)
     assert monitor.by_type("CallQueue") == {}
     assert monitor.by_type("StudioFlow") == {}
-    fay = monitor.by_type("PhoneNumberFailover")["fay"].inputs
-    assert fay["fallback_url"] == f"https://{DOMAIN}/lines/fay/voicemail.xml"
+    assert [r.inputs["environment"] for r in monitor.by_type("TwimlDocuments").values()] == [
+        "shared"
+    ]
+    fay = numbers(monitor)["fay"]
+    assert fay["fallback_url"] == f"https://{DOMAIN}/v/default.xml"
     assert fay["fallback_method"] == "GET"
     assert "taskrouter" not in outputs
 
@@ -289,8 +323,6 @@ def test_invalid_lines_file_fails_with_the_same_diagnostics(monitor: CapturingMo
 def test_route_fingerprint_ignores_wording_but_not_routing() -> None:
     config = shipped()
     gus = config.line("gus")
-    import dataclasses
-
     reworded = dataclasses.replace(
         gus, voicemail=dataclasses.replace(gus.voicemail, greeting="Hi.")
     )
