@@ -1,4 +1,5 @@
-"""TwiML documents: documented verbs only, no Record loop, bounded queue hold, stable paths."""
+"""TwiML documents: documented verbs only, no Record loop, shared where content is shared,
+every reference resolvable, each environment within Twilio's build limit."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from infra.model import Line, Voicemail
-from infra.naming import goodbye_path, message_path, voicemail_path
+from infra.naming import DEFAULT_VOICEMAIL_PATH, QUEUE_ENV, SHARED_ENV, forward_env
 from infra.render.artifacts import render_assets
-from infra.render.twiml import render_documents
+from infra.render.bindings import Bindings
+from infra.render.twiml import render_environments
+from infra.routing import line_paths
 from tests.harness.golden import (
+    config,
     every_kind_config,
     forward_line,
     message_line,
@@ -21,8 +25,9 @@ from tests.harness.golden import (
     voicemail_line,
 )
 
-# Verbs and attributes Twilio documents for what these documents do (twilio.md §7); anything
-# else in rendered TwiML is a bug or an undocumented guess.
+# Verbs, nouns and attributes Twilio documents for what these documents do (twilio.md §7;
+# https://www.twilio.com/docs/voice/twiml/dial, /number, /enqueue); anything else in rendered
+# TwiML is a bug or an undocumented guess.
 ALLOWED: dict[str, set[str]] = {
     "Response": set(),
     "Say": {"voice", "language", "loop"},
@@ -43,10 +48,15 @@ ALLOWED: dict[str, set[str]] = {
         "transcribeCallback",
     },
     "Redirect": {"method"},
+    "Dial": {"timeout", "callerId", "answerOnBridge"},
+    "Enqueue": {"workflowSid", "waitUrl", "waitUrlMethod"},
     "Leave": set(),
     "Hangup": set(),
 }
+NOUNS = {"Dial": {"Number": {"url", "method"}}, "Enqueue": {"Task": {"timeout", "priority"}}}
 TEXT_VERBS = {"Say", "Play", "Redirect"}
+SHARED = "acme-failover-dev-1234-shared.twil.io"
+BINDINGS = Bindings(domain_name=SHARED, workflow_sid="WW" + "0" * 32)
 
 
 def parse(xml: str) -> ET.Element:
@@ -54,7 +64,8 @@ def parse(xml: str) -> ET.Element:
 
 
 def check_document(path: str, xml: str, known_paths: set[str]) -> list[str]:
-    """Every problem with one rendered document (empty when fine)."""
+    """Every problem with one rendered document (empty when fine). ``known_paths`` are the
+    paths of the shared environment; absolute references must point there."""
     problems: list[str] = []
     root = parse(xml)
     if root.tag != "Response":
@@ -67,8 +78,10 @@ def check_document(path: str, xml: str, known_paths: set[str]) -> list[str]:
         unknown = set(verb.attrib) - ALLOWED[verb.tag]
         if unknown:
             problems.append(f"{path}: <{verb.tag}> has undocumented attributes {sorted(unknown)}")
-        if len(verb):
-            problems.append(f"{path}: <{verb.tag}> has nested elements")
+        nouns = NOUNS.get(verb.tag, {})
+        for child in verb:
+            if child.tag not in nouns or set(child.attrib) - nouns[child.tag]:
+                problems.append(f"{path}: <{verb.tag}> has undocumented <{child.tag}>")
         if verb.tag not in TEXT_VERBS and (verb.text or "").strip():
             problems.append(f"{path}: <{verb.tag}> has text")
         if verb.tag == "Record":
@@ -77,48 +90,95 @@ def check_document(path: str, xml: str, known_paths: set[str]) -> list[str]:
                 problems.append(f"{path}: <Record> without action loops the greeting")
             elif action not in known_paths or verb.get("method") != "GET":
                 problems.append(f"{path}: <Record action={action!r}> is not a GET to a document")
+        if verb.tag == "Redirect":
+            target = (verb.text or "").removeprefix(f"https://{SHARED}")
+            if target not in known_paths or verb.get("method") != "GET":
+                problems.append(f"{path}: <Redirect> to {verb.text!r} is not a GET to a document")
     if any(verb.tag == "Leave" for verb in verbs[:-1]):
         problems.append(f"{path}: <Leave/> is not the last verb")
     return problems
 
 
-def test_every_document_uses_only_documented_verbs_and_attributes() -> None:
-    assets = render_assets(every_kind_config(alerts="https://hooks.acme.example/failover"))
-    assert assets, "the every-kind config renders documents"
-    problems = [p for path, xml in assets.items() for p in check_document(path, xml, set(assets))]
+def test_every_document_uses_only_documented_verbs_and_resolves() -> None:
+    envs = render_assets(every_kind_config(), BINDINGS)
+    shared = set(envs[SHARED_ENV])
+    problems = [
+        p
+        for docs in envs.values()
+        for path, xml in docs.items()
+        for p in check_document(path, xml, shared)
+    ]
     assert problems == []
 
 
 @pytest.mark.parametrize(
-    ("line", "paths"),
+    ("line", "envs"),
     [
-        (forward_line(), {"voicemail.xml", "goodbye.xml"}),
-        (voicemail_line(), {"voicemail.xml", "goodbye.xml"}),
-        (url_line(), set()),
-        (message_line(), {"message.xml"}),
-        (queue_line(), {"voicemail.xml", "goodbye.xml"}),  # hold: the /queue-wait Function
+        (forward_line(), {SHARED_ENV: {"v", "b"}, forward_env("sales"): {"f"}}),
+        (voicemail_line(), {SHARED_ENV: {"v", "b"}}),
+        (url_line(), {SHARED_ENV: set()}),
+        (message_line(), {SHARED_ENV: {"m"}}),
+        (queue_line(), {SHARED_ENV: {"v", "b"}, QUEUE_ENV: {"q"}}),
     ],
     ids=["forward", "voicemail", "url", "message", "queue"],
 )
-def test_each_kind_of_line_gets_exactly_its_documents(line: Line, paths: set[str]) -> None:
-    assert set(render_documents(line)) == {f"/lines/{line.id}/{name}" for name in paths}
+def test_each_kind_of_line_gets_exactly_its_documents(
+    line: Line, envs: dict[str, set[str]]
+) -> None:
+    rendered = render_environments(config(line))
+    assert {env: {p.split("/")[1] for p in docs} for env, docs in rendered.items()} == envs
 
 
-def test_paths_derive_from_the_line_id() -> None:
-    assert voicemail_path("sales") == "/lines/sales/voicemail.xml"
-    assert goodbye_path("sales") == "/lines/sales/goodbye.xml"
-    assert message_path("press") == "/lines/press/message.xml"
+def test_lines_with_the_same_voicemail_share_one_document() -> None:
+    a = voicemail_line()
+    b = dataclasses.replace(a, id="other", number="+14155550199")
+    rendered = render_environments(config(a, b))[SHARED_ENV]
+    assert len([p for p in rendered if p.startswith("/v/")]) == 1
+
+
+def test_the_default_voicemail_has_a_stable_path_and_overrides_are_content_addressed() -> None:
+    line = voicemail_line()
+    cfg = dataclasses.replace(config(line), default_voicemail=line.voicemail)
+    assert line_paths(line, cfg).voicemail == DEFAULT_VOICEMAIL_PATH
+    reworded = dataclasses.replace(cfg, default_voicemail=Voicemail(greeting="Other."))
+    path = line_paths(line, reworded).voicemail
+    assert path.startswith("/v/") and path != DEFAULT_VOICEMAIL_PATH
+    again = dataclasses.replace(line, voicemail=dataclasses.replace(line.voicemail, greeting="X"))
+    assert line_paths(again, reworded).voicemail != path  # other words, other document
+
+
+def test_a_new_default_greeting_changes_one_document_only() -> None:
+    cfg = every_kind_config()
+    before = render_assets(cfg, BINDINGS)
+    default = dataclasses.replace(cfg.default_voicemail, greeting="We are away.")
+    lines = tuple(
+        dataclasses.replace(line, voicemail=default)
+        if line.voicemail == cfg.default_voicemail
+        else line
+        for line in cfg.lines
+    )
+    after = render_assets(
+        dataclasses.replace(cfg, default_voicemail=default, lines=lines), BINDINGS
+    )
+    changed = {
+        (env, path)
+        for env in before.keys() | after.keys()
+        for path in before.get(env, {}).keys() | after.get(env, {}).keys()
+        if before.get(env, {}).get(path) != after.get(env, {}).get(path)
+    }
+    assert changed == {(SHARED_ENV, DEFAULT_VOICEMAIL_PATH)}
 
 
 def test_voicemail_greets_then_records_into_the_goodbye_document() -> None:
     line = user_forwarding_line()
-    verbs = list(parse(render_documents(line)[voicemail_path(line.id)]))
+    paths = line_paths(line, None)
+    verbs = list(parse(render_environments(config(line))[SHARED_ENV][paths.voicemail]))
     assert [verb.tag for verb in verbs] == ["Say", "Record", "Hangup"]
     say, record, _ = verbs
     assert say.text == line.voicemail.greeting
     assert (say.get("voice"), say.get("language")) == ("Polly.Brian", "en-GB")
     assert record.attrib == {
-        "action": goodbye_path(line.id),
+        "action": paths.goodbye,
         "method": "GET",
         "maxLength": "120",
         "recordingStatusCallback": "https://hooks.acme.example/recordings",
@@ -127,21 +187,44 @@ def test_voicemail_greets_then_records_into_the_goodbye_document() -> None:
 
 def test_voicemail_without_recording_callback_sets_none() -> None:
     line = dataclasses.replace(voicemail_line(), voicemail=Voicemail(max_length_s=30))
-    record = parse(render_documents(line)[voicemail_path(line.id)]).find("Record")
+    paths = line_paths(line, None)
+    record = parse(render_environments(config(line))[SHARED_ENV][paths.voicemail]).find("Record")
     assert record is not None
     assert "recordingStatusCallback" not in record.attrib
     assert record.get("maxLength") == "30"
 
 
+def test_forward_dials_without_action_then_redirects_to_the_lines_voicemail() -> None:
+    line = forward_line()
+    docs = render_environments(config(line), BINDINGS)[forward_env(line.id)]
+    dial, redirect = parse(docs[f"/f/{line.id}.xml"])
+    assert dial.tag == "Dial" and "action" not in dial.attrib  # falls through when it ends
+    assert dial.get("timeout") == str(line.forward_timeout_s)
+    assert [n.text for n in dial] == [line.forward]
+    assert redirect.text == f"https://{SHARED}{line_paths(line, None).voicemail}"
+
+
+def test_queue_entry_enqueues_with_the_line_then_falls_through_to_voicemail() -> None:
+    line = queue_line()
+    docs = render_environments(config(line), BINDINGS)[QUEUE_ENV]
+    enqueue, redirect = parse(docs[f"/q/{line.id}.xml"])
+    assert enqueue.get("workflowSid") == BINDINGS.workflow_sid
+    assert enqueue.get("waitUrl") == f"https://{SHARED}/queue-wait?line={line.id}"
+    (task,) = enqueue
+    assert '"line": "' + line.id + '"' in (task.text or "")
+    assert redirect.get("method") == "GET"
+
+
 def test_goodbye_thanks_and_hangs_up_without_recording_again() -> None:
     line = forward_line()
-    verbs = [verb.tag for verb in parse(render_documents(line)[goodbye_path(line.id)])]
+    docs = render_environments(config(line))[SHARED_ENV]
+    verbs = [verb.tag for verb in parse(docs[line_paths(line, None).goodbye])]
     assert verbs == ["Say", "Hangup"]
 
 
 def test_message_is_said_verbatim_then_the_call_ends() -> None:
     line = message_line()
-    xml = render_documents(line)[message_path(line.id)]
+    xml = render_environments(config(line))[SHARED_ENV][line_paths(line, None).message]
     say, hangup = parse(xml)
     assert say.text == line.message  # "<today>" survives: escaped by the library
     assert "&lt;today&gt;" in xml
@@ -149,8 +232,7 @@ def test_message_is_said_verbatim_then_the_call_ends() -> None:
 
 
 def test_documents_are_identical_when_rendered_twice() -> None:
-    config = every_kind_config()
-    assert render_assets(config) == render_assets(every_kind_config())
+    assert render_assets(every_kind_config()) == render_assets(every_kind_config())
 
 
 def test_the_checker_rejects_a_looping_record_and_undocumented_attributes() -> None:
