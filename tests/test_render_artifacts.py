@@ -10,6 +10,7 @@ import pytest
 
 from infra.model import LinesConfig, Severity
 from infra.render.artifacts import render_all, write_artifacts
+from infra.render.bindings import PLACEHOLDERS
 from tests.harness.golden import GOLDEN_CASES, assert_golden, every_kind_config
 from tests.test_render_studio import check_flow
 from tests.test_render_twiml import check_document
@@ -29,11 +30,10 @@ def load_shipped() -> LinesConfig:
 def check_files(files: dict[str, str]) -> list[str]:
     """Every artifact parses; documents and flows pass their structural checks."""
     problems: list[str] = []
-    documents = {
-        "/lines/" + k.removeprefix("twiml/"): v for k, v in files.items() if k.startswith("twiml/")
-    }
-    for path, xml in documents.items():
-        problems += check_document(path, xml, set(documents))
+    shared = {k.removeprefix("twiml/shared") for k in files if k.startswith("twiml/shared/")}
+    for relative, xml in files.items():
+        if relative.startswith("twiml/"):
+            problems += check_document(relative, xml, shared, PLACEHOLDERS.domain_name)
     for relative, text in files.items():
         if not text.endswith("\n"):
             problems.append(f"{relative}: no trailing newline")
@@ -86,7 +86,9 @@ def test_rendering_twice_gives_identical_bytes(alerts: str | None) -> None:
 
 
 @pytest.mark.parametrize("alerts", [None, ALERTS])
-def test_changing_one_greeting_changes_exactly_one_document(alerts: str | None) -> None:
+def test_changing_one_greeting_changes_only_that_lines_documents(alerts: str | None) -> None:
+    """A line's own greeting lives in a content-addressed shared document: editing it adds
+    that document and re-points only this line's entry (or forward/queue document, or flow)."""
     config = every_kind_config(alerts)
     for line in config.lines:
         voicemail = dataclasses.replace(line.voicemail, greeting="A brand new greeting.")
@@ -97,11 +99,20 @@ def test_changing_one_greeting_changes_exactly_one_document(alerts: str | None) 
         changed_config = dataclasses.replace(config, lines=lines)
         for severity in Severity:
             before, after = render_all(config, severity), render_all(changed_config, severity)
-            assert set(before) == set(after)
-            changed = {path for path in before if before[path] != after[path]}
-            voicemail_document = f"twiml/{line.id}/voicemail.xml"
-            expected = {voicemail_document} if voicemail_document in before else set()
-            assert changed == expected, line.id
+            changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+            own = {
+                p
+                for p in changed
+                if p.startswith(("twiml/shared/v/", "twiml/shared/b/"))
+                or p.endswith((f"/f/{line.id}.xml", f"/q/{line.id}.xml"))
+                or p.startswith(f"studio/{line.id}.")
+                or p == f"studio/{line.id}.json"
+            }
+            entries_before = json.loads(before["entries.json"])["lines"]
+            entries_after = json.loads(after["entries.json"])["lines"]
+            others = {k for k in entries_before if entries_before[k] != entries_after[k]}
+            assert changed - own - {"entries.json"} == set(), (line.id, changed)
+            assert others <= {line.id}, line.id
 
 
 def test_severity_changes_only_the_entries(tmp_path: Path) -> None:
@@ -124,7 +135,7 @@ def test_write_artifacts_writes_render_all_and_removes_only_its_own_stale_files(
         assert (tmp_path / relative).read_bytes() == text.encode("utf-8")
     # A line disappears: its documents, written by the first run, go; nothing else does.
     fewer = dataclasses.replace(config, lines=config.lines[1:])
-    gone = [p for p in files if p.startswith(f"twiml/{config.lines[0].id}/")]
+    gone = [p for p in files if p.endswith(f"/f/{config.lines[0].id}.xml")]
     assert gone
     write_artifacts(fewer, Severity.MINOR, tmp_path)
     assert not any((tmp_path / relative).exists() for relative in gone)
@@ -138,8 +149,8 @@ def test_write_artifacts_never_overwrites_or_removes_a_file_it_did_not_write(
     from infra.errors import InfraError
 
     config = every_kind_config(ALERTS)
-    first_line = f"twiml/{config.lines[0].id}/"
-    target = next(p for p in render_all(config, Severity.MINOR) if p.startswith(first_line))
+    own = f"/f/{config.lines[0].id}.xml"  # the first line's forwarding document
+    target = next(p for p in render_all(config, Severity.MINOR) if p.endswith(own))
     (tmp_path / target).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / target).write_text("hand-written")
     with pytest.raises(InfraError, match="--force"):

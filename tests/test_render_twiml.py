@@ -63,7 +63,9 @@ def parse(xml: str) -> ET.Element:
     return ET.fromstring(xml.encode("utf-8"))
 
 
-def check_document(path: str, xml: str, known_paths: set[str]) -> list[str]:
+def check_document(
+    path: str, xml: str, known_paths: set[str], shared_domain: str = SHARED
+) -> list[str]:
     """Every problem with one rendered document (empty when fine). ``known_paths`` are the
     paths of the shared environment; absolute references must point there."""
     problems: list[str] = []
@@ -91,7 +93,7 @@ def check_document(path: str, xml: str, known_paths: set[str]) -> list[str]:
             elif action not in known_paths or verb.get("method") != "GET":
                 problems.append(f"{path}: <Record action={action!r}> is not a GET to a document")
         if verb.tag == "Redirect":
-            target = (verb.text or "").removeprefix(f"https://{SHARED}")
+            target = (verb.text or "").removeprefix(f"https://{shared_domain}")
             if target not in known_paths or verb.get("method") != "GET":
                 problems.append(f"{path}: <Redirect> to {verb.text!r} is not a GET to a document")
     if any(verb.tag == "Leave" for verb in verbs[:-1]):
