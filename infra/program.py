@@ -52,7 +52,7 @@ from infra.render.functions import render_functions
 from infra.render.studio import FlowSpec, flow_specs, render_flow
 from infra.render.taskrouter import RESERVATION_TIMEOUT_S, target_workers, worker_attributes
 from infra.render.twiml import render_environments
-from infra.routing import fallback_entry, route_fingerprint
+from infra.routing import capacity_problems, fallback_entry, route_fingerprint
 from infra.stack import StackSettings
 
 
@@ -94,6 +94,9 @@ def _environment(
 
 def build(config: LinesConfig, settings: StackSettings) -> Deployment:
     """Declare every resource for ``config``; returns them (nothing is exported here)."""
+    problems = capacity_problems(config)
+    if problems:
+        raise pulumi.RunError("; ".join(problems))
     ledger = LineLedger(
         "lines",
         account=config.account,

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from infra.model import Line, LinesConfig, Severity, TargetKind
 from infra.naming import (
     DEFAULT_VOICEMAIL_PATH,
+    ENVIRONMENT_DOCUMENT_CAP,
     QUEUE_ENV,
     SHARED_ENV,
     asset_url,
@@ -158,6 +159,43 @@ def fallback_entry(line: Line, severity: Severity, *, config: LinesConfig) -> En
     if first.kind is TargetKind.MESSAGE:
         return Entry(EntryKind.DOCUMENT, paths.message, "GET", SHARED_ENV)
     return Entry(EntryKind.DOCUMENT, paths.voicemail, "GET", SHARED_ENV)
+
+
+def documents_per_environment(config: LinesConfig) -> dict[str, int]:
+    """How many documents each Serverless environment will hold (without rendering them)."""
+    counts: dict[str, int] = {}
+    shared: set[str] = set()
+    for line in config.lines:
+        kinds = {t.kind for severity in Severity for t in line.failover_chain(severity)}
+        paths = line_paths(line, config)
+        if TargetKind.VOICEMAIL in kinds:
+            shared.update((paths.voicemail, paths.goodbye))
+        if TargetKind.MESSAGE in kinds:
+            shared.add(paths.message)
+        if TargetKind.FORWARD in kinds:
+            env = forward_env(line.id)
+            counts[env] = counts.get(env, 0) + 1
+        if TargetKind.QUEUE in kinds:
+            counts[QUEUE_ENV] = counts.get(QUEUE_ENV, 0) + 1
+    counts[SHARED_ENV] = len(shared)
+    return dict(sorted(counts.items()))
+
+
+def capacity_problems(config: LinesConfig) -> list[str]:
+    """Environments that would exceed ``ENVIRONMENT_DOCUMENT_CAP`` documents (Twilio allows
+    1,000 asset versions per build), each as a sentence saying what to do."""
+    return [
+        f"Serverless environment {env} would hold {count} documents; at most "
+        f"{ENVIRONMENT_DOCUMENT_CAP} fit one Twilio build with headroom (1,000 is Twilio's limit, "
+        "https://www.twilio.com/docs/runtime/functions-assets-api). "
+        + (
+            "Use fewer distinct voicemail greetings or messages"
+            if env == SHARED_ENV
+            else "Split the organisation into two stacks"
+        )
+        for env, count in documents_per_environment(config).items()
+        if count > ENVIRONMENT_DOCUMENT_CAP
+    ]
 
 
 def primary_entry(line: Line, severity: Severity, *, config: LinesConfig) -> Entry | None:

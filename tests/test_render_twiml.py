@@ -251,3 +251,19 @@ def test_the_checker_rejects_a_looping_record_and_undocumented_attributes() -> N
         "/bad.xml: <Record> without action loops the greeting",
         "/bad.xml: <Leave/> is not the last verb",
     ]
+
+
+def test_an_environment_past_twilios_build_limit_is_refused_before_deploying() -> None:
+    from infra.naming import ENVIRONMENT_DOCUMENT_CAP, FORWARD_SHARDS
+    from infra.routing import capacity_problems, documents_per_environment
+
+    base = forward_line()
+    many = FORWARD_SHARDS * ENVIRONMENT_DOCUMENT_CAP + 2_000
+    lines = tuple(
+        dataclasses.replace(base, id=f"u{i}", number=f"+1415{i:07d}") for i in range(many)
+    )
+    counts = documents_per_environment(config(*lines))
+    assert sum(v for k, v in counts.items() if k.startswith("fwd-")) == many
+    problems = capacity_problems(config(*lines))
+    assert problems and all("Split the organisation" in p for p in problems)
+    assert capacity_problems(config(*lines[:10_000])) == []  # 10,000 lines fit with headroom

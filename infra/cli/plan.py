@@ -16,6 +16,7 @@ from infra.cli.status import ExitCode
 from infra.cli.validate import FORMAT_VERSION
 from infra.describe import line_summary, pretty_number
 from infra.diagram import flowchart
+from infra.errors import InfraError
 from infra.lines.load import load_config
 from infra.model import LinesConfig, Severity
 
@@ -50,6 +51,11 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
     for warning in warnings:
         env.err(str(warning))
     severity = Severity(args.severity)
+    from infra.routing import capacity_problems
+
+    problems = capacity_problems(config)
+    if problems:
+        raise InfraError("; ".join(problems))
     records = [line_summary(line, config, severity) for line in config.lines]
     if args.format == "json":
         env.out(json.dumps(_document(config, severity, records), indent=2, ensure_ascii=False))
