@@ -63,7 +63,7 @@ lines:
 """
 """Every resource kind: ledger, Serverless documents + the assignment Function, a call queue,
 Studio flows (forward; queue), a number on a flow and one in test mode on a document."""
-SMALL_WRITES = 31
+SMALL_WRITES = 35
 SHIPPED_WRITES = 85
 LONG = os.environ.get("CONVERGENCE") == "long"
 HTTP_TIMEOUT_S = 1.0
