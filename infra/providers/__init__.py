@@ -5,7 +5,9 @@ refers to them by reference) and type tokens are part of every URN: never rename
 them without leaving an alias at the old path. Stored API:
 
 - ``infra.providers.phone_number.PhoneNumberFailoverProvider``
-  (``pulumi-python:dynamic/twilio:PhoneNumberFailover``)
+  (``pulumi-python:dynamic/twilio:PhoneNumberFailover``; 0.1/0.2 stacks, until migrated)
+- ``infra.providers.phone_number_batch.PhoneNumberBatchProvider``
+  (``pulumi-python:dynamic/twilio:PhoneNumberBatch``; since 0.3)
 - ``infra.providers.twiml_documents.TwimlDocumentsProvider``
   (``pulumi-python:dynamic/twilio:TwimlDocuments``)
 - ``infra.providers.studio_flow.StudioFlowProvider``
