@@ -166,8 +166,14 @@ def _sync_kind(
     containers = _containers(tw, name, service_sid, kind)
 
     def push(path: str, content: str, digest: str) -> dict[str, Any]:
-        container = containers.get(path) or _create_container(tw, name, service_sid, kind, path)
-        version = _upload(tw, name, service_sid, kind, container, path, content, visibility)
+        try:
+            container = containers.get(path) or _create_container(tw, name, service_sid, kind, path)
+            version = _upload(tw, name, service_sid, kind, container, path, content, visibility)
+        except Exception:
+            # A write whose answer was lost may have created a container: list afresh next time.
+            with _CONTAINERS_LOCK:
+                _CONTAINERS.pop((service_sid, kind), None)
+            raise
         return {
             "sha256": digest,
             "visibility": visibility,
@@ -221,7 +227,9 @@ def _create_container(tw: Twilio, name: str, service_sid: str, kind: str, path: 
     with tw.errors(name, f"create {'asset' if kind == 'documents' else 'function'} {path}"):
         sid = str(_collection(tw, service_sid, kind).create(friendly_name=path).sid)
     with _CONTAINERS_LOCK:
-        _CONTAINERS.setdefault((service_sid, kind), {})[path] = sid
+        listed = _CONTAINERS.get((service_sid, kind))
+        if listed is not None:  # never start a partial listing: it would hide the others
+            listed[path] = sid
     return sid
 
 

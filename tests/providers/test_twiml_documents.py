@@ -89,6 +89,12 @@ def test_lifecycle_one_build_per_change_hash_driven_and_drift_visible(
 
     smaller = args({VOICEMAIL: changed["documents"][VOICEMAIL]})
     outs = res.update(smaller)
+    # A removed path stays deployed for one generation (retired), so a number or flow that
+    # still points at it keeps working until the resources that depend on this one moved away.
+    assert set(double.deployed_files("failover")) == {VOICEMAIL, BYE, ASSIGN}
+    assert outs["documents"][BYE]["retired"] is True and BYE not in outs["urls"]
+    newer = args({VOICEMAIL: DOCS[VOICEMAIL].replace("Leave", "Now leave")})
+    outs = res.update(newer)
     assert set(double.deployed_files("failover")) == {VOICEMAIL, ASSIGN}
     assert BYE not in {a["friendly_name"] for a in double.state.assets.values()}
 
@@ -146,8 +152,8 @@ def test_delete_is_refused_while_a_number_points_at_the_domain(
     )
     with pytest.raises(
         HostError,
-        match=r"refusing to delete Serverless service ZS\w+: "
-        r"\+14155550101 still send calls to",
+        match=r"refusing to delete Serverless environment [\w.-]+: "
+        r"\+14155550101 still send calls there",
     ):
         res.delete()
     assert len(double.state.services) == 1
