@@ -52,6 +52,7 @@ from infra.twilio.client import NotFoundError, Twilio
 from infra.twilio.numbers import (
     fetch_number,
     fetch_number_for_change,
+    find_number,
     refuse_unusable,
     update_number,
 )
@@ -196,12 +197,8 @@ def line_changes(olds: dict[str, Any], news: dict[str, Any]) -> bool:
 def adopt_line(tw: Twilio, line: str, props: dict[str, Any]) -> dict[str, Any]:
     """Find the number by E.164, remember its owned fields, apply ours; the line's outputs."""
     e164 = props["phone_number"]
-    with tw.errors(line, f"look up number {e164}"):
-        found = tw.rest.api.v2010.account.incoming_phone_numbers.list(
-            phone_number=e164, page_size=1000
-        )
-    matches = [n for n in found if n.phone_number == e164]  # the filter is partial-match
-    if not matches:
+    number = find_number(tw, line, e164)
+    if number is None:
         raise ProviderError(
             line,
             (
@@ -210,7 +207,6 @@ def adopt_line(tw: Twilio, line: str, props: dict[str, Any]) -> dict[str, Any]:
                 "the line's number in lines.yaml"
             ),
         )
-    number = matches[0]
     desired = _desired(props)
     refuse_unusable(line, number, desired.get(PRIMARY[0], text(number.voice_url)))
     adopted = {k: text(getattr(number, k)) for k in _owned(desired)}

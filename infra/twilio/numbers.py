@@ -7,6 +7,7 @@ Must not import: pulumi, infra.providers, infra.cli.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from infra.errors import ProviderError
@@ -23,6 +24,34 @@ def numbers_pointing_at(tw: Twilio, subject: str, match: Any) -> list[str]:
         for n in numbers
         if any(u and match(u) for u in (n.voice_url, n.voice_fallback_url))
     )
+
+
+_LISTED: dict[str, dict[str, Any]] = {}
+"""The account's numbers by E.164, listed once per provider-host process (one ``pulumi up``)
+for adoption: 1,000 per request instead of one lookup per line. Only SIDs and the values
+found at adoption come from it; every write goes to the number's own URL."""
+_LISTED_LOCK = threading.Lock()
+
+
+def find_number(tw: Twilio, line: str, e164: str) -> Any | None:
+    """The account's number ``e164`` (None when the account has none), from one listing of
+    every number shared by all lines of the run; a number missing from it (bought since, or
+    already used once in this run) is looked up on its own."""
+    account = tw.account_sid
+    with _LISTED_LOCK:
+        if account not in _LISTED:
+            with tw.errors(line, "list incoming phone numbers"):
+                listed = tw.rest.api.v2010.account.incoming_phone_numbers.list(page_size=1000)
+            _LISTED[account] = {n.phone_number: n for n in listed}
+        # Each listed number is used once: after our own write the listed values are stale.
+        found = _LISTED[account].pop(e164, None)
+    if found is not None:
+        return found
+    with tw.errors(line, f"look up number {e164}"):
+        matches = tw.rest.api.v2010.account.incoming_phone_numbers.list(
+            phone_number=e164, page_size=1000
+        )
+    return next((n for n in matches if n.phone_number == e164), None)  # the filter is partial
 
 
 def fetch_number(tw: Twilio, line: str, sid: str) -> Any:
