@@ -23,6 +23,7 @@ from infra.providers.phone_number_batch import PhoneNumberBatchProvider
 from tests.harness.cli_runner import failover
 from tests.harness.host import provider_string
 
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "state"
 P = "urn:pulumi:dev::failover::"
 STACK = f"{P}pulumi:pulumi:Stack::failover-dev"
 PROVIDER = f"{P}pulumi:providers:pulumi-python::default"
@@ -78,6 +79,8 @@ def by_urn(cp: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_the_stored_batch_provider_is_the_one_pulumi_would_pickle() -> None:
     assert BATCH_PROVIDER == provider_string(PhoneNumberBatchProvider())
+    recorded = json.loads((FIXTURES / "provider-strings-0.3.0.json").read_text())
+    assert BATCH_PROVIDER == recorded["providers"]["PhoneNumberBatch"]
     assert type(dill.loads(base64.b64decode(BATCH_PROVIDER))) is PhoneNumberBatchProvider
 
 
