@@ -10,8 +10,12 @@ the line's outputs (``adopted`` originals, live values, ``applied_inputs``) and 
 verbatim. Everything else stays: the next ``pulumi up`` updates the batches (re-pointing the
 numbers to the new documents the batches depend on) and only then deletes the old flows and
 the old ``failover`` environment, because Pulumi deletes removed resources after the program's
-creates and updates (pulumi/pulumi#16589: "During an update, Pulumi deletes resources last
-after running the program").
+creates and updates: "During an update, Pulumi deletes resources last after running the
+program" (a maintainer, https://github.com/pulumi/pulumi/issues/16589); the docs' "How Pulumi
+works" says the engine looks for resources it saw no registration for "once that process is
+complete and the language host has shut down" (text seen in pulumi/pulumi-hugo#3862, the
+docs' source; the live page was not retrieved verbatim). Those deletes also refuse while a
+number still points at the flow or environment (``StudioFlow``/``TwimlDocuments`` delete).
 
 Checkpoint format (``pulumi stack export``, deployment version 3): ``{"version": 3,
 "deployment": {"manifest", "secrets_providers", "resources": [...], "pending_operations",

@@ -6,6 +6,9 @@ never overwritten), moves every ``PhoneNumberFailover`` into its ``PhoneNumberBa
 and unless ``--dry-run`` runs ``pulumi stack import --file`` with the result (also kept, as
 ``.failover-migrated-<stack>-<utc>.json``). Makes no Twilio call. Secrets stay encrypted: the
 export is taken without ``--show-secrets``. README "Upgrading from 0.2" gives the whole path.
+Pulumi documents this export/edit/import loop for correcting a stack's state
+(https://www.pulumi.com/docs/iac/cli/commands/pulumi_stack_export/ and
+https://www.pulumi.com/docs/iac/cli/commands/pulumi_stack_import/, ``--file``).
 
 Undo (before the next ``pulumi up``): ``pulumi stack import --file <the backup>``.
 Must not import: twilio, pulumi (the Pulumi CLI is run as a program).
