@@ -49,6 +49,7 @@ SUBCOMMANDS = _Subcommands(
         "voicemails": "infra.cli.voicemails",
         "init": "infra.cli.init",
         "stack-config": "infra.cli.stack_config",
+        "migrate-state": "infra.cli.migrate_state",
         "completion": "infra.cli.completion",
     }
 )
