@@ -127,6 +127,18 @@ def p4_apply(workdir: Path) -> list[str]:
     return figure(workdir)
 
 
+def p4_scale(workdir: Path) -> list[str]:
+    from bench.scale import p4_scale as figure
+
+    return figure(workdir)
+
+
+def p5_build(workdir: Path) -> list[str]:
+    from bench.scale import p5_build as figure
+
+    return figure(workdir)
+
+
 def memory(workdir: Path) -> list[str]:
     from bench.memory import memory as figure
 
@@ -139,6 +151,8 @@ FIGURES: dict[str, Callable[[Path], list[str]]] = {
     "P2": p2_drift,
     "P3": p3_writes,
     "P4": p4_apply,
+    "P4s": p4_scale,
+    "P5": p5_build,
     "M": memory,
 }
 

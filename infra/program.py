@@ -125,7 +125,7 @@ def build(config: LinesConfig, settings: StackSettings) -> Deployment:
             bindings = Bindings(
                 domain_name=values[0], **({"workflow_sid": values[1]} if len(values) > 1 else {})
             )
-            return render_environments(config, bindings)[env]
+            return render_environments(config, bindings, only=env)[env]
 
         deployment.environments[env] = _environment(
             env, config, settings, pulumi.Output.all(*inputs).apply(documents), depends

@@ -267,3 +267,21 @@ def test_an_environment_past_twilios_build_limit_is_refused_before_deploying() -
     problems = capacity_problems(config(*lines))
     assert problems and all("Split the organisation" in p for p in problems)
     assert capacity_problems(config(*lines[:10_000])) == []  # 10,000 lines fit with headroom
+
+
+def test_the_fast_forward_template_gives_the_librarys_bytes() -> None:
+    from infra.render.twiml import render_forward
+
+    tricky = dataclasses.replace(
+        forward_line(),
+        id="tricky",
+        number="+14155550177",
+        voicemail=Voicemail(greeting='Say "&" <now>', language="fr-FR"),
+    )
+    cfg = config(forward_line(), tricky)
+    odd = Bindings(domain_name="a&b<c>.twil.io", workflow_sid="WW1")
+    for line in cfg.lines:
+        env = forward_env(line.id)
+        rendered = render_environments(cfg, odd)[env][f"/f/{line.id}.xml"]
+        assert rendered == render_forward(line, line_paths(line, cfg), odd)
+        assert render_environments(cfg, odd, only=env)[env][f"/f/{line.id}.xml"] == rendered
