@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from infra.model import Line, Severity
-from infra.naming import flow_name, service_unique_name
+from infra.naming import DEFAULT_VOICEMAIL_PATH, flow_name, service_unique_name
 from infra.render.artifacts import render_assets
 from infra.render.studio import flow_specs
 from infra.routing import Entry, EntryKind, fallback_entries, fallback_entry, primary_entry
@@ -27,27 +29,52 @@ ALERTS = "https://hooks.acme.example/failover"
 FLOW, DOCUMENT, URL = EntryKind.FLOW, EntryKind.DOCUMENT, EntryKind.URL
 
 
+# Paths of shared documents are content-addressed (``/v/<sha12>.xml``, ``/m/<sha12>.xml``) and
+# forward documents sit in a shard chosen by a hash of the line id: the literal values below pin
+# both, because a change of either formula re-points every number.
 @pytest.mark.parametrize(
     ("line", "severity", "expected"),
     [
-        (forward_line(), Severity.MINOR, Entry(FLOW, "acme-failover-sales", "POST")),
-        (user_forwarding_line(), Severity.MINOR, Entry(FLOW, "acme-failover-gus", "POST")),
-        (voicemail_line(), Severity.MINOR, Entry(DOCUMENT, "/lines/fay/voicemail.xml", "GET")),
-        (message_line(), Severity.MINOR, Entry(DOCUMENT, "/lines/press/message.xml", "GET")),
+        (forward_line(), Severity.MINOR, Entry(DOCUMENT, "/f/sales.xml", "GET", "fwd-00")),
+        (forward_line(), Severity.SEVERE, Entry(DOCUMENT, "/f/sales.xml", "GET", "fwd-00")),
+        (user_forwarding_line(), Severity.MINOR, Entry(DOCUMENT, "/f/gus.xml", "GET", "fwd-03")),
+        (voicemail_line(), Severity.MINOR, Entry(DOCUMENT, "/v/default.xml", "GET", "shared")),
+        (message_line(), Severity.MINOR, Entry(DOCUMENT, "/m/3f86e937cb9c.xml", "GET", "shared")),
         (
             url_line(),
             Severity.MINOR,
             Entry(URL, "https://backup-voice.acme.example/billing", "POST"),
         ),
-        (queue_line(), Severity.MINOR, Entry(DOCUMENT, "/lines/support/voicemail.xml", "GET")),
-        (queue_line(), Severity.SEVERE, Entry(FLOW, "acme-failover-support.queue", "POST")),
-        (forward_queue_line(), Severity.MINOR, Entry(FLOW, "acme-failover-main", "POST")),
-        (forward_queue_line(), Severity.SEVERE, Entry(FLOW, "acme-failover-main.queue", "POST")),
+        (queue_line(), Severity.MINOR, Entry(DOCUMENT, "/v/ee1dc937a699.xml", "GET", "shared")),
+        (queue_line(), Severity.SEVERE, Entry(DOCUMENT, "/q/support.xml", "GET", "queues")),
+        (forward_queue_line(), Severity.MINOR, Entry(DOCUMENT, "/f/main.xml", "GET", "fwd-09")),
+        (forward_queue_line(), Severity.SEVERE, Entry(DOCUMENT, "/q/main.xml", "GET", "queues")),
     ],
     ids=lambda value: value.id if isinstance(value, Line) else str(getattr(value, "value", "")),
 )
 def test_fallback_entry_without_alerts(line: Line, severity: Severity, expected: Entry) -> None:
     assert fallback_entry(line, severity, config=config(line, agents=AGENTS)) == expected
+
+
+def test_without_alerts_no_line_enters_through_a_flow() -> None:
+    # Studio accepts 100 new executions/s per account; past that Twilio requests the fallback
+    # URL again, so a flow as the fallback entry loses callers in a large outage.
+    cfg = every_kind_config()
+    assert not flow_specs(cfg)
+    for severity in Severity:
+        assert FLOW not in {entry.kind for entry in fallback_entries(cfg, severity).values()}
+        for line in cfg.lines:  # test mode points the primary at the fallback entry
+            primary = primary_entry(line, severity, config=cfg)
+            assert primary is None or primary.kind is not FLOW, line.id
+
+
+def test_lines_with_the_default_voicemail_share_one_stable_document() -> None:
+    ida = dataclasses.replace(voicemail_line(), id="ida", number="+14155550109")
+    cfg = config(voicemail_line(), ida)
+    entries = fallback_entries(cfg, Severity.MINOR)
+    assert (
+        entries["fay"] == entries["ida"] == Entry(DOCUMENT, DEFAULT_VOICEMAIL_PATH, "GET", "shared")
+    )
 
 
 def test_severity_changes_the_entry_only_for_lines_with_a_queue() -> None:
@@ -71,13 +98,13 @@ def test_with_an_alerts_webhook_every_line_enters_through_a_flow() -> None:
 def test_every_entry_refers_to_something_that_is_rendered(alerts: str | None) -> None:
     cfg = every_kind_config(alerts)
     flows = {spec.name for spec in flow_specs(cfg)}
-    assets = set(render_assets(cfg))
+    assets = render_assets(cfg)
     for severity in Severity:
         for line_id, entry in fallback_entries(cfg, severity).items():
             if entry.kind is FLOW:
                 assert entry.ref in flows, line_id
             elif entry.kind is DOCUMENT:
-                assert entry.ref in assets, line_id
+                assert entry.ref in assets[entry.env], line_id
                 assert entry.method == "GET"  # Asset POST support is unconfirmed
             else:
                 assert entry.ref.startswith("https://"), line_id
@@ -103,18 +130,30 @@ def test_primary_is_managed_only_when_declared() -> None:
 
 def test_resolve_after_deployment() -> None:
     flows = {"acme-failover-sales": "https://webhooks.twilio.com/v1/Accounts/AC1/Flows/FW1"}
-    domain = "acme-failover-prod-1234.twil.io"
-    assert Entry(URL, "https://b.example/x", "POST").resolve(domain, flows) == "https://b.example/x"
+    domains = {
+        "shared": "acme-failover-prod-1234-shared.twil.io",
+        "fwd-00": "acme-failover-prod-5678-fwd-00.twil.io",
+    }
     assert (
-        Entry(DOCUMENT, "/lines/fay/voicemail.xml", "GET").resolve(domain, flows)
-        == "https://acme-failover-prod-1234.twil.io/lines/fay/voicemail.xml"
+        Entry(URL, "https://b.example/x", "POST").resolve(domains, flows) == "https://b.example/x"
     )
     assert (
-        Entry(FLOW, "acme-failover-sales", "POST").resolve(domain, flows)
+        Entry(DOCUMENT, "/v/default.xml", "GET", "shared").resolve(domains, flows)
+        == "https://acme-failover-prod-1234-shared.twil.io/v/default.xml"
+    )
+    # each document resolves on its own environment's domain, not the shared one
+    assert (
+        Entry(DOCUMENT, "/f/sales.xml", "GET", "fwd-00").resolve(domains, flows)
+        == "https://acme-failover-prod-5678-fwd-00.twil.io/f/sales.xml"
+    )
+    assert (
+        Entry(FLOW, "acme-failover-sales", "POST").resolve(domains, flows)
         == flows["acme-failover-sales"]
     )
     with pytest.raises(KeyError, match="acme-failover-gus"):
-        Entry(FLOW, "acme-failover-gus", "POST").resolve(domain, flows)
+        Entry(FLOW, "acme-failover-gus", "POST").resolve(domains, flows)
+    with pytest.raises(KeyError, match="fwd-03"):
+        Entry(DOCUMENT, "/f/gus.xml", "GET", "fwd-03").resolve(domains, flows)
 
 
 def test_flow_names_derive_from_account_and_line() -> None:
