@@ -1,18 +1,24 @@
-"""Studio flows: valid graphs, answered calls never reach voicemail, alerts never block."""
+"""Studio flows: valid graphs, answered calls never reach voicemail, alerts never block.
+
+Flows exist only when ``alerts.webhook`` is set (the alert is a flow step); every other stack's
+failovers are static documents (tests/test_render_twiml.py, tests/test_render_entry.py). So the
+flows checked here are those of configs with alerts."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 
 from infra.model import Severity
-from infra.naming import ALERT_PATH, voicemail_path
-from infra.render.artifacts import canonical_json
+from infra.naming import ALERT_PATH, DEFAULT_VOICEMAIL_PATH, SHARED_ENV
+from infra.render.artifacts import canonical_json, render_assets
 from infra.render.bindings import Bindings, find_placeholders
 from infra.render.studio import flow_specs, render_flow, render_flows
 from tests.harness.golden import (
+    AGENTS,
     config,
     every_kind_config,
     forward_line,
@@ -23,6 +29,9 @@ from tests.harness.golden import (
 
 Flow = dict[str, Any]
 ALERTS = "https://hooks.acme.example/failover"
+# The voicemail documents in the ``shared`` environment: ``/v/default.xml`` for
+# ``defaults.voicemail``, else content-addressed (``infra.routing.line_paths``).
+VOICEMAIL_URL = re.compile(r"https://[^/]+/v/(?:default|[0-9a-f]{12})\.xml")
 
 # Widget type → (allowed properties, allowed transition events), after twilio.md §4.3.
 WIDGETS: dict[str, tuple[set[str], set[str]]] = {
@@ -132,7 +141,7 @@ def voicemail_states(flow: Flow) -> set[str]:
         state["name"]
         for state in flow["states"]
         if state["type"] == "add-twiml-redirect"
-        and state["properties"]["url"].endswith("/voicemail.xml")
+        and VOICEMAIL_URL.fullmatch(state["properties"]["url"])
     }
 
 
@@ -141,11 +150,8 @@ def reaches_voicemail(flow: Flow, start: str | None) -> bool:
 
 
 def all_flows() -> dict[str, Flow]:
-    flows: dict[str, Flow] = {}
-    for alerts in (None, ALERTS):
-        for name, flow in render_flows(every_kind_config(alerts)).items():
-            flows[f"{name} alerts={bool(alerts)}"] = flow
-    return flows
+    """Every flow deployed for a config with every kind of line (alerts on: else none)."""
+    return render_flows(every_kind_config(ALERTS))
 
 
 def widgets_of(flow: Flow, kind: str) -> list[dict[str, Any]]:
@@ -154,7 +160,9 @@ def widgets_of(flow: Flow, kind: str) -> list[dict[str, Any]]:
 
 def test_every_flow_is_a_valid_graph() -> None:
     flows = all_flows()
-    assert len(flows) > 10
+    # with alerts every line enters through a flow, and queued lines have a second one
+    cfg = every_kind_config(ALERTS)
+    assert len(flows) == len(cfg.lines) + len(cfg.queued_lines) == 10
     problems = {name: check_flow(flow) for name, flow in flows.items()}
     assert {name: found for name, found in problems.items() if found} == {}
 
@@ -169,7 +177,7 @@ def test_an_answered_or_abandoned_forward_never_reaches_voicemail(status: str) -
             )
             assert not reaches_voicemail(flow, follow(flow, forward["name"], "hangup", status))
             checked += 1
-    assert checked >= 8
+    assert checked >= 4  # sales, gus, main, eli
 
 
 @pytest.mark.parametrize("status", ["no-answer", "busy", "failed"])
@@ -180,7 +188,7 @@ def test_an_unanswered_forward_goes_to_voicemail(status: str) -> None:
             nxt = follow(flow, forward["name"], "callCompleted", status)
             assert nxt in voicemail_states(flow)
             checked += 1
-    assert checked >= 8
+    assert checked >= 4  # sales, gus, main, eli
 
 
 @pytest.mark.parametrize("result", ["bridged", "bridging-in-process", "hangup", "redirected"])
@@ -190,7 +198,7 @@ def test_a_queued_call_that_reached_an_agent_never_reaches_voicemail(result: str
         for queue in widgets_of(flow, "enqueue-call"):
             assert not reaches_voicemail(flow, follow(flow, queue["name"], "callComplete", result))
             checked += 1
-    assert checked >= 4
+    assert checked >= 2  # support.queue, main.queue
 
 
 @pytest.mark.parametrize(
@@ -209,12 +217,12 @@ def test_a_caller_who_left_the_queue_unserved_goes_to_voicemail(event: str, resu
         for queue in widgets_of(flow, "enqueue-call"):
             assert follow(flow, queue["name"], event, result) in voicemail_states(flow)
             checked += 1
-    assert checked >= 4
+    assert checked >= 2  # support.queue, main.queue
 
 
 def test_forward_rings_the_failover_number_for_its_timeout() -> None:
     line = forward_line()
-    flow = render_flow(line, Severity.MINOR, alerts=False)
+    flow = render_flow(line, Severity.MINOR, alerts=True)
     (forward,) = widgets_of(flow, "connect-call-to")
     assert forward["properties"]["to"] == line.forward
     assert forward["properties"]["timeout"] == line.forward_timeout_s == 25
@@ -224,7 +232,7 @@ def test_forward_rings_the_failover_number_for_its_timeout() -> None:
 def test_enqueue_names_the_line_and_holds_with_the_bounded_document() -> None:
     line = queue_line()
     bindings = Bindings(domain_name="acme-1234-prod.twil.io", workflow_sid="WW" + "a" * 32)
-    flow = render_flow(line, Severity.SEVERE, alerts=False, bindings=bindings)
+    flow = render_flow(line, Severity.SEVERE, alerts=True, bindings=bindings)
     (queue,) = widgets_of(flow, "enqueue-call")
     properties = queue["properties"]
     assert properties["workflow_sid"] == "WW" + "a" * 32
@@ -235,14 +243,40 @@ def test_enqueue_names_the_line_and_holds_with_the_bounded_document() -> None:
     assert properties["wait_url_method"] == "GET"
 
 
-def test_voicemail_is_the_line_document_fetched_with_get() -> None:
-    line = forward_line()
-    bindings = Bindings(domain_name="acme-1234-prod.twil.io")
-    flow = render_flow(line, Severity.MINOR, alerts=False, bindings=bindings)
-    (name,) = voicemail_states(flow)
-    properties = states_by_name(flow)[name]["properties"]
-    assert properties["url"] == "https://acme-1234-prod.twil.io" + voicemail_path(line.id)
-    assert properties["method"] == "GET"
+def test_voicemail_is_the_shared_document_fetched_with_get() -> None:
+    # The flow redirects to the same shared voicemail document the static entries use, so a
+    # greeting lives in one place: the default voicemail at its stable path, an override
+    # content-addressed.
+    cfg = config(forward_line(), voicemail_line(), alerts=ALERTS)
+    bindings = Bindings(domain_name="acme-1234-prod-shared.twil.io")
+    flows = render_flows(cfg, bindings)
+    voicemails = {}
+    for name, flow in flows.items():
+        (state,) = voicemail_states(flow)
+        properties = states_by_name(flow)[state]["properties"]
+        assert properties["method"] == "GET"
+        voicemails[name] = properties["url"]
+    assert voicemails == {
+        "acme-failover-sales": "https://acme-1234-prod-shared.twil.io/v/1fcd8214199c.xml",
+        "acme-failover-fay": "https://acme-1234-prod-shared.twil.io" + DEFAULT_VOICEMAIL_PATH,
+    }
+
+
+def test_every_document_a_flow_redirects_to_is_rendered_in_shared() -> None:
+    cfg = every_kind_config(ALERTS)
+    domain = "acme-1234-prod-shared.twil.io"
+    shared = render_assets(cfg)[SHARED_ENV]
+    checked = 0
+    for name, flow in render_flows(cfg, Bindings(domain_name=domain)).items():
+        for redirect in widgets_of(flow, "add-twiml-redirect"):
+            url = redirect["properties"]["url"]
+            if redirect["properties"]["method"] == "POST":  # a secondary server (failover.url)
+                assert not url.startswith(f"https://{domain}/"), name
+                continue
+            assert url.startswith(f"https://{domain}/"), name
+            assert url.removeprefix(f"https://{domain}") in shared, (name, url)
+            checked += 1
+    assert checked >= len(cfg.lines) + len(cfg.queued_lines) - 1  # all but billing (url)
 
 
 def test_the_alert_runs_first_and_both_outcomes_continue() -> None:
@@ -258,18 +292,28 @@ def test_the_alert_runs_first_and_both_outcomes_continue() -> None:
     assert keys == {"line", "number", "caller", "call_sid", "error_code", "error_url"}
 
 
-def test_without_alerts_no_flow_has_an_alert_step() -> None:
-    flows = render_flows(every_kind_config(alerts=None))
-    assert all(not widgets_of(flow, "run-function") for flow in flows.values())
+def test_without_alerts_no_call_passes_a_flow_or_an_alert_step() -> None:
+    # Studio takes 100 new executions/s per account; without alerts there is no reason to
+    # put a flow in the caller's path, so none is deployed (the entries are static documents).
+    assert render_flows(every_kind_config(alerts=None)) == {}
+    # A flow rendered without alerts (not deployed today) has no alert step either.
+    flow = render_flow(forward_queue_line(), Severity.SEVERE, alerts=False)
+    assert not widgets_of(flow, "run-function")
 
 
 def test_queue_lines_get_a_standard_and_a_queue_flow() -> None:
-    specs = flow_specs(config(forward_queue_line(), queue_line(), voicemail_line()))
+    # With alerts every line enters through a flow; a line with a queue has a second flow for
+    # severe outages, deployed up front so switching severity only re-points numbers.
+    lines = (forward_queue_line(), queue_line(), voicemail_line())
+    specs = flow_specs(config(*lines, agents=AGENTS, alerts=ALERTS))
     assert [(spec.key, spec.name, spec.severity) for spec in specs] == [
         ("main", "acme-failover-main", Severity.MINOR),
         ("main.queue", "acme-failover-main.queue", Severity.SEVERE),
+        ("support", "acme-failover-support", Severity.MINOR),
         ("support.queue", "acme-failover-support.queue", Severity.SEVERE),
+        ("fay", "acme-failover-fay", Severity.MINOR),
     ]
+    assert flow_specs(config(*lines, agents=AGENTS)) == ()
 
 
 def test_placeholders_mark_every_deploy_time_value_until_bound() -> None:
