@@ -204,3 +204,17 @@ def document_in(url: str) -> tuple[str, str] | None:
     if not match:
         return None
     return match.group(1), match.group("legacy") or match.group("line") or ""
+
+
+def document_account(url: str) -> str | None:
+    """The account name in the Serverless domain of one of this tool's documents, else None.
+
+    The service is ``<account>-failover-<stack>`` (``service_unique_name``) and an environment's
+    domain starts with it (``acme-failover-prod-1234-shared.twil.io`` → ``acme``); stacks
+    without ``alerts.webhook`` have no flows to take the account name from.
+    """
+    if document_in(url) is None:
+        return None
+    host = url.removeprefix("https://").split("/", 1)[0]
+    account, infix, _ = host.partition(FLOW_INFIX)
+    return account if infix else None

@@ -4,7 +4,8 @@ Two accounts: a small one holding one example of every case the draft distinguis
 tool's flow and document, someone else's flow and server, http URLs, GET methods, an
 Application-bound number, no voice URL, duplicate and default friendly names), compared
 line for line; and the shipped stack deployed by the real program next to 243 other
-numbers, whose draft must pass ``failover validate`` and give every deployed line its id back.
+numbers, whose draft must pass ``failover validate`` and give every deployed line whose entry
+names it its id back (a line on a shared voicemail or message document is flagged instead).
 """
 
 from __future__ import annotations
@@ -155,10 +156,31 @@ def test_deployed_stack_imports_with_its_line_ids_and_validates(
         ExitCode.OK,
         "draft.yaml: ok, 250 lines, 0 agents (0 errors, 0 warnings)\n",
     )
-    draft = yaml.safe_load((tmp_path / "draft.yaml").read_text())
+    text = (tmp_path / "draft.yaml").read_text()
+    draft = yaml.safe_load(text)
+    # The shipped stack has no alerts, hence no Studio flows: the account name comes from the
+    # Serverless domains (acme-failover-<stack>-…) of the documents its numbers point at.
     assert draft["account"] == {"name": "acme"}
+    assert "  name: acme   # taken from this tool's TwiML documents; it prefixes" in text
     ids = {line["number"]: line["id"] for line in draft["lines"]}
-    assert {line.number: line.id for line in shipped().lines}.items() <= ids.items()
+    # A line whose entry names it (forward /f/<id>.xml, queue /q/<id>.xml, a flow) gets its
+    # deployed id back. A line on a shared document (/v/…, /m/…) cannot: the document names no
+    # line, so its id is made from the friendly name and the draft asks for the deployed one.
+    shared_entry = {"fay", "press", "support"}
+    deployed = {line.number: line.id for line in shipped().lines}
+    for number, ident in deployed.items():
+        block = text[text.index(f'number: "{number}"') :].split("  - id:", 1)[0]
+        asks_for_id = "copy the line's id and failover from the file that deployed it" in block
+        assert asks_for_id == (ident in shared_entry), ident
+        if ident not in shared_entry:
+            assert ids[number] == ident
+    assert ids["+14155550107"] == "fay-moreau"
+    assert (
+        '    number: "+14155550107"\n'
+        '    primary: "https://legacy-pbx.acme.example/voice/fay"   # the number\'s voice URL today\n'
+        "    # fallback today: this tool's TwiML document /v/default.xml, shared, so it does not "
+        "name the line; copy the line's id and failover from the file that deployed it\n"
+    ) in text
     assert ids[EXTRA[0]] == "line-628-555-0000"
     partner = next(line for line in draft["lines"] if line["number"] == "+16285559003")
     assert partner["failover"] == {"url": "https://ivr.partner.example/fallback"}

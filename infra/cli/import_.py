@@ -8,8 +8,9 @@ https and requested with POST, and the fallback:
 
 - empty: no ``failover`` key (the line falls over to voicemail, default greeting);
 - one of this tool's entries (a Studio flow named ``<account>-failover-<line>``, or a TwiML
-  document ``https://*.twil.io/lines/<line>/…``): a comment naming it, since its behaviour
-  lives in the lines.yaml that deployed it;
+  document ``https://*.twil.io/lines/<line>/…``, ``/f/<line>.xml``, ``/q/<line>.xml``): a
+  comment naming it, since its behaviour lives in the lines.yaml that deployed it; a shared
+  document (``/v/…``, ``/m/…``) names no line, so the comment asks for the line's id as well;
 - any other https URL (a secondary server, someone else's Studio flow): ``failover: {url}``;
 - anything else: a comment.
 
@@ -37,7 +38,7 @@ from infra.lines.load import schema_pattern
 from infra.lines.text import FORBIDDEN, quoted
 from infra.lines.urls import problem as url_problem
 from infra.lines.urls import redact
-from infra.naming import document_in, flow_sid_in, parse_flow_name
+from infra.naming import document_account, document_in, flow_sid_in, parse_flow_name
 from infra.twilio.client import connect
 
 HELP = "write a draft lines.yaml from the numbers already in the Twilio account"
@@ -78,7 +79,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--account",
         type=_account_name,
         metavar="NAME",
-        help="account.name of the draft (default: taken from this tool's flows, else imported)",
+        help="account.name of the draft (default: taken from this tool's flows or documents, "
+        "else imported)",
     )
 
 
@@ -91,8 +93,11 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
     flows = read_flows(tw)
     if not numbers:
         raise InfraError("the Twilio account has no phone numbers to import")
-    account = args.account or _guess_account(flows)
-    draft, usable = render_draft(numbers, flows, account, guessed=args.account is None)
+    guess, source = _guess_account(flows, numbers)
+    account = args.account or guess
+    draft, usable = render_draft(
+        numbers, flows, account, guessed=args.account is None, source=source
+    )
     if not usable:
         raise InfraError(
             f"none of the {len(numbers)} numbers can fail over by number (all are bound to an "
@@ -110,11 +115,21 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
     return ExitCode.OK
 
 
-def _guess_account(flows: dict[str, LiveFlow]) -> str:
-    """The account name of this tool's flows, when they all agree; else the default."""
+def _guess_account(flows: dict[str, LiveFlow], numbers: list[LiveNumber]) -> tuple[str, str]:
+    """The account name of this tool's Studio flows, else of the Serverless domains of its
+    TwiML documents (a stack without ``alerts.webhook`` has no flows), when they all agree;
+    else the default. Also says where it was taken from ("" for the default)."""
     parsed = (parse_flow_name(n) for n in flows)
     names = {p[0] for p in parsed if p is not None and ACCOUNT_NAME.fullmatch(p[0])}
-    return names.pop() if len(names) == 1 else DEFAULT_ACCOUNT
+    if len(names) == 1:
+        return names.pop(), "Studio flows"
+    if not names:
+        urls = (u for n in numbers for u in (n.voice_fallback_url, n.voice_url) if u)
+        found = (document_account(u) for u in urls)
+        names = {name for name in found if name is not None and ACCOUNT_NAME.fullmatch(name)}
+        if len(names) == 1:
+            return names.pop(), "TwiML documents"
+    return DEFAULT_ACCOUNT, ""
 
 
 def _recogniser(flows: dict[str, LiveFlow]) -> Recognise:
@@ -140,13 +155,20 @@ def _recogniser(flows: dict[str, LiveFlow]) -> Recognise:
 
 
 def render_draft(
-    numbers: list[LiveNumber], flows: dict[str, LiveFlow], account: str, *, guessed: bool
+    numbers: list[LiveNumber],
+    flows: dict[str, LiveFlow],
+    account: str,
+    *,
+    guessed: bool,
+    source: str,
 ) -> tuple[str, int]:
-    """The draft text and how many lines it declares (the rest are commented out)."""
+    """The draft text and how many lines it declares (the rest are commented out).
+
+    ``source`` says where a guessed account name was taken from."""
     why = "as given"
     if guessed:
         found = account != DEFAULT_ACCOUNT
-        why = "taken from this tool's Studio flows" if found else "pick a short name"
+        why = f"taken from this tool's {source}" if found else "pick a short name"
     out = [
         "# yaml-language-server: $schema=schemas/lines.schema.json",
         "#",
@@ -248,6 +270,13 @@ def _failover(number: LiveNumber, recognise: Recognise) -> list[str]:
     if not url:
         return ["    # no fallback today"]
     seen = recognise(url)
+    if seen.ours and not seen.line:
+        # A shared document (voicemail, message) names no line, so the id above was made from
+        # the friendly name; a changed id makes the next apply treat the line as a new one.
+        return [
+            f"    # fallback today: {seen.words}, shared, so it does not name the line; copy the "
+            "line's id and failover from the file that deployed it"
+        ]
     if seen.ours:
         return [
             f"    # fallback today: {seen.words}; copy its failover from the file that deployed it"
