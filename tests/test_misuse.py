@@ -144,7 +144,8 @@ def test_yaml_1_1_surprises_are_read_as_yaml_1_2_does() -> None:
     from infra.model import Severity
     from infra.render.artifacts import render_all
 
-    voicemail = render_all(config, Severity.MINOR)["twiml/no/voicemail.xml"]
+    # The line keeps the default voicemail, so it is the shared default document.
+    voicemail = render_all(config, Severity.MINOR)["twiml/shared/v/default.xml"]
     assert 'maxLength="120"' in voicemail
 
 
@@ -209,16 +210,18 @@ def test_plan_out_never_deletes_or_overwrites_files_it_did_not_write(tmp_path: P
     again = failover("plan", "--out", "out", cwd=tmp_path)
     assert again.code == ExitCode.OK, again.stderr
     assert own.read_text() == "exports.handler = () => {};\n"
-    # A file it would write, but did not write itself: refused, nothing written, unless --force.
-    alert = tmp_path / "out" / "functions" / "alert.js"
-    alert.write_text("my own alert\n")
+    # A file it would write, but whose bytes it did not write (edited by hand): refused,
+    # nothing written, unless --force.
+    edited = tmp_path / "out" / "twiml" / "shared" / "v" / "default.xml"
+    assert edited.is_file()
+    edited.write_text("my own greeting\n")
     refused = failover("plan", "--out", "out", cwd=tmp_path)
     assert refused.code != ExitCode.OK
     assert "--force" in refused.stderr and "Traceback" not in refused.stderr
-    assert alert.read_text() == "my own alert\n"
+    assert edited.read_text() == "my own greeting\n"
     forced = failover("plan", "--out", "out", "--force", cwd=tmp_path)
     assert forced.code == ExitCode.OK, forced.stderr
-    assert alert.read_text() != "my own alert\n"
+    assert edited.read_text() != "my own greeting\n"
     assert own.read_text() == "exports.handler = () => {};\n"
 
 
