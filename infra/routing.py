@@ -31,12 +31,13 @@ Pure. Must not import: pulumi, twilio, infra.lines, infra.providers, infra.rende
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from infra.model import Line, LinesConfig, Severity, TargetKind
+from infra.model import Line, LinesConfig, Severity, TargetKind, Voicemail
 from infra.naming import (
     DEFAULT_VOICEMAIL_PATH,
     ENVIRONMENT_DOCUMENT_CAP,
@@ -115,17 +116,31 @@ def line_paths(line: Line, config: LinesConfig | None) -> LinePaths:
     """The shared document paths of ``line``: equal settings give equal paths. Without a
     config (some unit tests) the voicemail path is always content-addressed."""
     vm = line.voicemail
-    if config is not None and vm == config.default_voicemail:
-        voicemail = DEFAULT_VOICEMAIL_PATH
-    else:
-        voicemail = shared_path(
-            "v", vm.greeting, vm.voice, vm.language, vm.max_length_s, vm.recording_callback
-        )
+    default = config is not None and vm == config.default_voicemail
     return LinePaths(
-        voicemail=voicemail,
-        goodbye=shared_path("b", vm.voice, vm.language),
-        message=shared_path("m", line.message or "", vm.voice, vm.language),
+        voicemail=DEFAULT_VOICEMAIL_PATH if default else _voicemail_path(vm),
+        goodbye=_goodbye_path(vm.voice, vm.language),
+        message=_message_path(line.message or "", vm.voice, vm.language),
     )
+
+
+# Cached: at 10,000 lines every line asks for the same few paths many times, and each is a
+# sha256 of JSON.
+@functools.lru_cache(maxsize=4096)
+def _voicemail_path(vm: Voicemail) -> str:
+    return shared_path(
+        "v", vm.greeting, vm.voice, vm.language, vm.max_length_s, vm.recording_callback
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _goodbye_path(voice: str, language: str) -> str:
+    return shared_path("b", voice, language)
+
+
+@functools.lru_cache(maxsize=4096)
+def _message_path(text: str, voice: str, language: str) -> str:
+    return shared_path("m", text, voice, language)
 
 
 def needs_flow(line: Line, severity: Severity, *, alerts: bool) -> bool:

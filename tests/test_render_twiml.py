@@ -285,3 +285,14 @@ def test_the_fast_forward_template_gives_the_librarys_bytes() -> None:
         rendered = render_environments(cfg, odd)[env][f"/f/{line.id}.xml"]
         assert rendered == render_forward(line, line_paths(line, cfg), odd)
         assert render_environments(cfg, odd, only=env)[env][f"/f/{line.id}.xml"] == rendered
+
+
+def test_binding_placeholders_later_gives_the_bytes_of_rendering_with_the_values() -> None:
+    from infra.render.bindings import bind
+
+    cfg = every_kind_config()
+    placeholders = render_environments(cfg)
+    bound = render_environments(cfg, BINDINGS)
+    assert {
+        env: {p: bind(t, BINDINGS) for p, t in docs.items()} for env, docs in placeholders.items()
+    } == bound
