@@ -20,8 +20,10 @@ from infra.cli.env import Env
 from infra.cli.main import main
 from infra.cli.status import ExitCode
 from infra.lines.load import load_config
-from infra.model import LinesConfig
+from infra.model import LinesConfig, Severity
+from infra.naming import SHARED_ENV
 from infra.program import StackSettings
+from infra.routing import fallback_entries
 from tests.harness.cli_runner import Result, failover
 from tests.harness.program_engine import ProgramEngine
 
@@ -73,6 +75,12 @@ def webhook(d: Any, name: str) -> str:
     return flow["webhook_url"]
 
 
+def document(d: Any, env: str, path: str) -> str:
+    """URL of a deployed TwiML document: the domain the double gave environment ``env``."""
+    (domain,) = [e["domain_name"] for e in d.state.environments.values() if e["unique_name"] == env]
+    return f"https://{domain}{path}"
+
+
 def undeclared_text() -> list[str]:
     rows = [f'  {n}  "({n[2:5]}) {n[5:8]}-{n[8:]}"  no fallback' for n in EXTRA]
     return [
@@ -84,7 +92,7 @@ def undeclared_text() -> list[str]:
     ]
 
 
-HEAD = "lines.yaml: 9 lines, 11 flows, 5 agents against 252 numbers (stack dev, severity minor)"
+HEAD = "lines.yaml: 9 lines, 0 flows, 5 agents against 252 numbers (stack dev, severity minor)"
 
 
 def test_deployed_account_is_clean_and_lists_numbers_no_line_declares(account: Any) -> None:
@@ -94,7 +102,7 @@ def test_deployed_account_is_clean_and_lists_numbers_no_line_declares(account: A
 
 
 def test_one_console_edit_names_that_line_and_field_then_clears(account: Any) -> None:
-    wanted = webhook(account, "acme-failover-sales")
+    wanted = document(account, "fwd-00", "/f/sales.xml")
     account.edit_number("+14155550101", voice_fallback_url="https://console.example/oops")
     result = drift(account)
     assert result.code == ExitCode.CHANGES
@@ -110,14 +118,12 @@ def test_one_console_edit_names_that_line_and_field_then_clears(account: Any) ->
 
 def test_every_kind_of_edit_is_reported_in_json(account: Any) -> None:
     client = account.client()
-    account.edit_number("+14155550104", voice_fallback_method="GET")  # press: a flow, POST
+    account.edit_number("+14155550104", voice_fallback_method="POST")  # press: a document, GET
     account.edit_number("+14155550106", voice_url=LEGACY + "eli")  # eli: test mode ended by hand
     account.edit_number("+14155550107", voice_application_sid=APP)  # fay: bound to an app
-    (flow,) = [f for f in account.state.flows.values() if f["friendly_name"] == "acme-failover-gus"]
-    definition = json.loads(json.dumps(flow["definition"]))
-    forward = next(s for s in definition["states"] if s["name"] == "forward")
-    forward["properties"]["timeout"] = 60
-    client.studio.v2.flows(flow["sid"]).update(status="published", definition=definition)
+    # gus: pointed at the shared default voicemail by hand, skipping his forward
+    default_voicemail = document(account, SHARED_ENV, "/v/default.xml")
+    account.edit_number("+14155550108", voice_fallback_url=default_voicemail)
     (ws,) = account.state.workspaces.values()
     workers = {w["friendly_name"]: w["sid"] for w in account.state.workers.values()}
     attributes = {"contact_uri": "+14155550999", "lines": ["support"], "name": "Bob Okafor"}
@@ -133,14 +139,14 @@ def test_every_kind_of_edit_is_reported_in_json(account: Any) -> None:
             "subject": "press",
             "field": "voice_fallback_method",
             "message": "fallback method differs from lines.yaml",
-            "wanted": "POST",
-            "live": "GET",
+            "wanted": "GET",
+            "live": "POST",
         },
         {
             "subject": "eli",
             "field": "voice_url",
             "message": "primary URL differs from lines.yaml",
-            "wanted": webhook(account, "acme-failover-eli"),
+            "wanted": document(account, "fwd-12", "/f/eli.xml"),
             "live": LEGACY + "eli",
         },
         {
@@ -150,8 +156,10 @@ def test_every_kind_of_edit_is_reported_in_json(account: Any) -> None:
         },
         {
             "subject": "gus",
-            "field": "studio_flow",
-            "message": "Studio flow acme-failover-gus differs from lines.yaml: changed states: forward",
+            "field": "voice_fallback_url",
+            "message": "fallback URL differs from lines.yaml",
+            "wanted": document(account, "fwd-03", "/f/gus.xml"),
+            "live": default_voicemail,
         },
         {
             "subject": "main",
@@ -178,8 +186,8 @@ def test_severity_must_match_the_stack(account: Any) -> None:
         (d["subject"], d["field"], d["wanted"]) for d in json.loads(result.stdout)["differences"]
     ]
     assert changed == [
-        ("main", "voice_fallback_url", webhook(account, "acme-failover-main.queue")),
-        ("support", "voice_fallback_url", webhook(account, "acme-failover-support.queue")),
+        ("main", "voice_fallback_url", document(account, "queues", "/q/main.xml")),
+        ("support", "voice_fallback_url", document(account, "queues", "/q/support.xml")),
     ]
 
 
@@ -195,7 +203,7 @@ def test_markdown_is_a_table_with_the_undeclared_numbers_folded(account: Any) ->
         "| Line | Field | Problem | Wants | Live |",
         "| --- | --- | --- | --- | --- |",
         "| `billing` | `voice_fallback_url` | fallback URL differs from lines.yaml "
-        f"| `{webhook(account, 'acme-failover-billing')}` | `https://console.example/b` |",
+        "| `https://backup-voice.acme.example/billing` | `https://console.example/b` |",
     ]
     assert "<details><summary>243 numbers not in lines.yaml</summary>" in result.stdout
     assert (
@@ -220,6 +228,62 @@ def test_several_stacks_need_stack_and_an_api_key_works(account: Any) -> None:
     assert (result.code, result.stdout.splitlines()[0]) == (ExitCode.OK, f"{HEAD}: no differences")
 
 
+ALERTS = "alerts:\n  webhook: https://hooks.acme.example/failover\n"
+
+
+def test_with_alerts_flows_are_checked_state_by_state_and_severe_wants_the_queue_flows(
+    twilio_double: Any, tmp_path: Path
+) -> None:
+    """``alerts.webhook`` puts every line behind a Studio flow: drift then compares the flows
+    (naming the state that differs) and the numbers' fallbacks are the flows' webhooks."""
+    d = twilio_double
+    text = (ROOT / "lines.yaml").read_text()
+    assert "# alerts:\n#   webhook: https://hooks.acme.example/failover\n" in text
+    text = text.replace("# alerts:\n#   webhook: https://hooks.acme.example/failover\n", ALERTS)
+    (tmp_path / "lines.yaml").write_text(text)
+    deploy(d, load_config(tmp_path / "lines.yaml")[0])
+    head = HEAD.replace("0 flows", "11 flows")
+    result = failover("drift", cwd=tmp_path, environ=credentials(d))
+    assert (result.code, result.stdout.splitlines()[0]) == (ExitCode.OK, f"{head}: no differences")
+
+    (flow,) = [f for f in d.state.flows.values() if f["friendly_name"] == "acme-failover-gus"]
+    definition = json.loads(json.dumps(flow["definition"]))
+    forward = next(s for s in definition["states"] if s["name"] == "forward")
+    forward["properties"]["timeout"] = 60
+    d.client().studio.v2.flows(flow["sid"]).update(status="published", definition=definition)
+    d.edit_number("+14155550101", voice_fallback_url="https://console.example/oops")
+    result = failover("drift", "--format", "json", cwd=tmp_path, environ=credentials(d))
+    assert result.code == ExitCode.CHANGES
+    assert json.loads(result.stdout)["differences"] == [
+        {
+            "subject": "sales",
+            "field": "voice_fallback_url",
+            "message": "fallback URL differs from lines.yaml",
+            "wanted": webhook(d, "acme-failover-sales"),
+            "live": "https://console.example/oops",
+        },
+        {
+            "subject": "gus",
+            "field": "studio_flow",
+            "message": "Studio flow acme-failover-gus differs from lines.yaml: changed states: forward",
+        },
+    ]
+
+    d.edit_number("+14155550101", voice_fallback_url=webhook(d, "acme-failover-sales"))
+    severe = failover(
+        "drift", "--severity", "severe", "--format", "json", cwd=tmp_path, environ=credentials(d)
+    )
+    changed = [
+        (x["subject"], x["field"], x.get("wanted"))
+        for x in json.loads(severe.stdout)["differences"]
+    ]
+    assert changed == [
+        ("main", "voice_fallback_url", webhook(d, "acme-failover-main.queue")),
+        ("support", "voice_fallback_url", webhook(d, "acme-failover-support.queue")),
+        ("gus", "studio_flow", None),
+    ]
+
+
 SMALL = """\
 version: 1
 account: {name: shop}
@@ -239,18 +303,19 @@ def test_undeployed_account_reports_what_is_missing(twilio_double: Any, tmp_path
     result = failover("drift", "--format", "text", cwd=tmp_path, environ=credentials(d))
     assert result.code == ExitCode.CHANGES
     assert result.stdout.splitlines() == [
-        "lines.yaml: 2 lines, 2 flows, 1 agent against 3 numbers (stack ?, severity minor): "
-        "9 differences (stack, desk, gone, agent ann)",
+        "lines.yaml: 2 lines, 0 flows, 1 agent against 3 numbers (stack ?, severity minor): "
+        "8 differences (stack, desk, gone, agent ann)",
         "  stack  serverless_service: Serverless service shop-failover-<stack> is missing: nothing is deployed",
         "  stack  taskrouter: TaskRouter workspace shop-failover is missing",
         "  desk  voice_fallback_url: fallback URL differs from lines.yaml",
-        "      wants the webhook of Studio flow shop-failover-desk (missing)",
+        "      wants /f/desk.xml in Serverless environment fwd-10 (missing)",
         "      live  (none)",
+        "  desk  voice_fallback_method: fallback method differs from lines.yaml",
+        "      wants GET",
+        "      live  POST",
         "  desk  voice_url: the number has no voice URL and the line declares no primary: "
         "Twilio refuses a fallback without one (error 21405)",
         "  gone  number: +14155550151 is not a number of this account",
-        "  desk  studio_flow: Studio flow shop-failover-desk is missing",
-        "  desk  studio_flow: Studio flow shop-failover-desk.queue is missing",
         "  desk  failover.forward: +16285550000 is a number of this Twilio account, not an outside PSTN number",
         "  agent ann  phone: +16285550001 is a number of this Twilio account, not an outside PSTN number",
         "2 numbers are not in lines.yaml (no failover from it):",
@@ -323,14 +388,15 @@ def test_a_rejected_token_is_one_line_with_the_code_and_no_secret(twilio_double:
     )
 
 
-def test_drift_reads_the_environment_the_program_deploys_into() -> None:
-    from dataclasses import fields
+def test_drift_reads_the_environments_the_program_deploys_into(account: Any) -> None:
+    """Every entry drift resolves (either severity) names an environment the program created,
+    and the snapshot's ``domain`` is the one holding the Functions and shared documents."""
+    from infra.account.drift import Snapshot
 
-    from infra.account import live
-    from infra.providers.twiml_documents import TwimlDocumentsArgs
-
-    (default,) = [f.default for f in fields(TwimlDocumentsArgs) if f.name == "environment"]
-    assert live.ENVIRONMENT == default
+    deployed = {e["unique_name"]: e["domain_name"] for e in account.state.environments.values()}
+    entries = [e for s in Severity for e in fallback_entries(shipped(), s).values() if e.env]
+    assert {e.env for e in entries} | {SHARED_ENV} <= set(deployed)
+    assert Snapshot([], {}, domains=deployed).domain == deployed[SHARED_ENV]
 
 
 def test_stack_file_gives_the_severity_and_lines_file(account: Any, tmp_path: Path) -> None:

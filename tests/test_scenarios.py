@@ -16,6 +16,7 @@ import pytest
 
 from infra.lines.load import load_bytes
 from infra.model import LinesConfig, Severity
+from infra.naming import number_batch
 from infra.program import StackSettings
 from tests.harness.engine import EngineError
 from tests.harness.program_engine import ProgramEngine, Run
@@ -66,6 +67,24 @@ def number(double: Any, e164: str) -> dict[str, Any]:
     return record
 
 
+def document(double: Any, env: str, path: str) -> str:
+    """URL of a TwiML document as served by the double's environment ``env``."""
+    (domain,) = [
+        e["domain_name"] for e in double.state.environments.values() if e["unique_name"] == env
+    ]
+    return f"https://{domain}{path}"
+
+
+def served(double: Any) -> set[str]:
+    """Every URL a deployed environment serves: its live build's asset paths on its domain."""
+    urls = set()
+    for env in double.state.environments.values():
+        build = double.state.builds.get(env.get("build_sid") or "")
+        for version in (build or {}).get("asset_versions") or []:
+            urls.add(f"https://{env['domain_name']}{version['path']}")
+    return urls
+
+
 def edited(old: str, new: str, text: str = SHIPPED) -> str:
     assert old in text, old
     return text.replace(old, new)
@@ -75,13 +94,18 @@ def test_first_run_creates_everything_and_points_each_number_at_a_live_entry(sta
     config = lines()
     run = stack.up(config)
     assert {kind for kind, _ in run.changed} == {"create"}
-    assert run.kinds("create").count("documents") == 1
-    flows = {f["friendly_name"]: f for f in stack.double.state.flows.values()}
+    assert run.kinds("create").count("documents-shared") == 1
+    assert stack.double.state.flows == {}  # no alerts.webhook: no Studio
+    live = served(stack.double)
     for line in config.lines:
         record = number(stack.double, line.number)
         fallback = record["voice_fallback_url"]
         assert fallback == run.outputs["lines"][line.id]["fallback_url"]
-        assert any(f["webhook_url"] == fallback for f in flows.values()), (line.id, fallback)
+        if line.url is not None:
+            assert (fallback, record["voice_fallback_method"]) == (line.url, "POST")
+        else:
+            assert fallback in live, (line.id, fallback)
+            assert record["voice_fallback_method"] == "GET"
     assert number(stack.double, "+14155550101")["voice_url"] == "https://voice.acme.example/sales"
     assert (
         number(stack.double, "+14155550107")["voice_url"] == LEGACY + "fay"
@@ -103,9 +127,11 @@ def test_second_run_with_the_same_file_makes_zero_writes(stack: Stack) -> None:
 
 
 def test_one_greeting_change_is_one_upload_one_build_one_deployment(stack: Stack) -> None:
+    """The default greeting lives at a stable path (``/v/default.xml``): a new one is that one
+    document, in the shared environment; no number and no forwarding document changes."""
     stack.up(lines())
-    run = stack.up(lines(edited("Hej, this is Gus.", "Hi, this is Gus.")))
-    assert run.changed == [("update", "documents")]
+    run = stack.up(lines(edited("No one is available", "Nobody is available")))
+    assert run.changed == [("update", "documents-shared")]
     assert dict(stack.writes) == {
         "AssetVersion.create": 1,
         "Build.create": 1,
@@ -113,27 +139,46 @@ def test_one_greeting_change_is_one_upload_one_build_one_deployment(stack: Stack
     }
 
 
-def test_one_forward_number_change_updates_exactly_one_flow(stack: Stack) -> None:
+def test_an_override_greeting_change_rebuilds_its_document_and_that_forward_only(
+    stack: Stack,
+) -> None:
+    """Gus's own greeting is content-addressed: the new voicemail document goes into ``shared``
+    and his forwarding document, which redirects to it, is rebuilt; his number stays put."""
+    stack.up(lines())
+    before = number(stack.double, "+14155550108")["voice_fallback_url"]
+    run = stack.up(lines(edited("Hej, this is Gus.", "Hi, this is Gus.")))
+    assert run.changed == [("update", "documents-shared"), ("update", "documents-fwd-03")]
+    assert dict(stack.writes) == {
+        "Asset.create": 1,  # the new greeting's content-addressed path
+        "AssetVersion.create": 2,
+        "Build.create": 2,
+        "Deployment.create": 2,
+    }
+    assert number(stack.double, "+14155550108")["voice_fallback_url"] == before
+
+
+def test_one_forward_number_change_updates_exactly_one_document(stack: Stack) -> None:
     stack.up(lines())
     run = stack.up(lines(edited('forward: "+14155550188"', 'forward: "+14155550177"')))
     assert run.changed == [
         ("update", "lines"),
-        ("update", "sales"),
-    ]  # ledger (state only) + the flow
-    assert dict(stack.writes) == {"Flow.validate": 1, "Flow.update": 1}
+        ("update", "documents-fwd-00"),
+    ]  # ledger (state only) + the environment holding /f/sales.xml
+    assert dict(stack.writes) == {
+        "AssetVersion.create": 1,
+        "Build.create": 1,
+        "Deployment.create": 1,
+    }
 
 
 def test_severe_switches_only_the_shared_lines_with_a_queue(stack: Stack) -> None:
     stack.up(lines())
     run = stack.up(lines(), severity=Severity.SEVERE)
-    assert sorted(name for _, name in run.changed) == ["main", "support"]
+    assert run.changed == sorted(("update", number_batch(i)) for i in ("main", "support"))
     assert dict(stack.writes) == {"IncomingPhoneNumber.update": 2}
-    queue_flows = {
-        f["webhook_url"]
-        for f in stack.double.state.flows.values()
-        if f["friendly_name"].endswith(".queue")
-    }
-    assert number(stack.double, "+14155550103")["voice_fallback_url"] in queue_flows
+    for line_id, e164 in (("main", "+14155550100"), ("support", "+14155550103")):
+        queue_entry = document(stack.double, "queues", f"/q/{line_id}.xml")
+        assert number(stack.double, e164)["voice_fallback_url"] == queue_entry
 
 
 def _without_line(line_id: str, text: str = SHIPPED) -> str:
@@ -152,7 +197,8 @@ def test_removing_a_line_needs_consent_then_restores_and_releases_nothing(stack:
         stack.up(lines(_without_line("fay")))
     assert sum(stack.writes.values()) == 0
     run = stack.up(lines(_without_line("fay")), allow_removals=True)
-    assert ("delete", "fay") in run.changed
+    assert ("update", number_batch("fay")) in run.changed  # fay leaves her batch
+    assert "fay" not in run.outputs["lines"]
     fay = number(stack.double, "+14155550107")
     assert fay["voice_fallback_url"] in (None, "")  # restored to what it was before adoption
     assert fay["voice_url"] == LEGACY + "fay"
@@ -178,7 +224,8 @@ def test_safety_brake_trips_on_a_mass_change_before_any_write(twilio_double: Any
         stack.up(mass)
     assert sum(stack.writes.values()) == 0
     stack.up(mass, force=True)
-    assert stack.writes["Flow.update"] == 12
+    assert stack.writes["AssetVersion.create"] == 12  # each line's forwarding document
+    assert stack.writes["IncomingPhoneNumber.update"] == 0  # entries stay where they are
 
 
 def test_no_run_ever_released_a_number(stack: Stack) -> None:

@@ -161,7 +161,8 @@ def test_no_artifact_of_a_full_lifecycle_holds_the_secret(
     artifacts.add_state("refresh", state)
     fails("removal without consent", lines(_without_line("fay", greeting)))
     up("removal", lines(_without_line("fay", greeting)), allow_removals=True)
-    double.faults.add(fail_nth_write=1, match="POST studio.twilio.com")
+    # the forward edit's first write is its forwarding document's upload (no Studio since 0.3)
+    double.faults.add(fail_nth_write=1, match="POST serverless.twilio.com")
     rerouted = _without_line(
         "fay", edited('forward: "+14155550188"', 'forward: "+14155550177"', greeting)
     )
