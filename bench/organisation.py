@@ -66,7 +66,8 @@ def organisation(lines: int) -> str:
             out.append(head + ', type: department, failover: {message: "We are closed today."}}')
         elif slot == 5:  # secondary server
             out.append(
-                head + f", type: department, failover: {{url: https://backup.example.com/{ident}}}}}"
+                head
+                + f", type: department, failover: {{url: https://backup.example.com/{ident}}}}}"
             )
         else:  # user: 1-3 forwarding numbers, 2% with their own greeting
             forwarding = ", ".join(f'"{n}"' for n in outside[: 1 + i % 3])

@@ -100,7 +100,7 @@ def test_first_run_creates_everything_and_points_each_number_at_a_live_entry(sta
     for line in config.lines:
         record = number(stack.double, line.number)
         fallback = record["voice_fallback_url"]
-        assert fallback == run.outputs["lines"][line.id]["fallback_url"]
+        assert fallback == run.outputs["lines"][line.id]
         if line.url is not None:
             assert (fallback, record["voice_fallback_method"]) == (line.url, "POST")
         else:
