@@ -51,6 +51,7 @@ class Twilio:
 
         self._settings = settings
         self.account_sid = settings.account_sid
+        self.base_url = settings.base_url or ""
         self.concurrency = settings.concurrency
         """Requests in flight at once to the account (helpers use it as their limit)."""
         self._http = _make_http_client(settings)
