@@ -244,7 +244,11 @@ def _make_http_client(settings: Settings) -> Any:
 
         def __init__(self) -> None:
             super().__init__(timeout=settings.timeout_s, max_retries=retry)
-            self.session.mount("http://", HTTPAdapter(max_retries=retry))
+            # One kept-alive connection per request in flight (requests keeps 10 per host by
+            # default: more would be opened and closed for every request).
+            pool = max(10, settings.concurrency)
+            for scheme in ("https://", "http://"):
+                self.session.mount(scheme, HTTPAdapter(max_retries=retry, pool_maxsize=pool))
             self.gate = account_gate(settings)
 
         def rewrite(self, url: str) -> str:
