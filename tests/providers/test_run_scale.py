@@ -1,4 +1,6 @@
-"""infra/twilio/listings.py: one whole-account listing per run, shared by every resource.
+"""What keeps a large run linear: one whole-account listing per run, shared by every resource
+(infra/twilio/listings.py), and batched writes inside one provider call made
+``failover:concurrency`` at a time (infra/twilio/concurrency.py).
 
 Through Pulumi's real provider host (one process per run, as ``pulumi up`` starts), against
 the Twilio double, counting the list requests that reach it; plus the listing's own rules
@@ -129,3 +131,28 @@ def test_a_listing_older_than_its_max_age_is_made_again() -> None:
     never_stale.get(tw)
     never_stale.get(tw)
     assert len(loads) == 3
+
+
+# ---- batched writes inside one provider call -----------------------------------------------
+
+
+def test_a_call_queues_workers_are_written_failover_concurrency_at_a_time(double: Any) -> None:
+    """``failover:concurrency`` reaches the provider host through the stack config: 12 new
+    workers are created 3 at a time (the account allows 3: no 429), not one by one."""
+    from tests.harness.support import start_host
+    from tests.providers.test_call_queue import agent, args, queue
+    from tests.test_drift_concurrency import peak_in_flight
+
+    host = start_host(double, **{"failover:concurrency": "3"})
+    try:
+        double.limits.set(concurrent_requests=3)
+        double.faults.add(latency=0.1, match="POST taskrouter.twilio.com")
+        workers = {f"agent-{i:02d}": agent(f"+141555502{i:02d}", "main") for i in range(12)}
+        outs = queue(host).create(args(workers=workers))
+    finally:
+        host.close()
+    assert sorted(outs["workers"]) == sorted(workers)
+    creates = [r for r in double.requests if r.method == "POST" and r.path.endswith("/Workers")]
+    assert len(creates) == 12 and {r.status for r in creates} == {201}
+    assert 2 <= peak_in_flight(creates) <= 3
+    assert [r for r in double.requests if r.status == 429] == []
