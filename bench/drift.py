@@ -10,8 +10,9 @@ The bound: drift's requests are independent fetches (one per flow, per worker) p
 list pages; at most ``concurrency`` are in flight (``infra.twilio.concurrency``), so they
 cannot take less than ``⌈requests ÷ concurrency⌉ × latency``. Target: the whole process
 (interpreter start, lines file, comparison, report included) within 2× that bound. Also
-shown: the number listing against its own lower bound ⌈N/1000⌉ (Twilio serves at most
-1,000 numbers per page, twilio.md §1.6), and no 429 from the account's concurrency limit.
+shown: no 429 from the account's concurrency limit, and the number listing against its own
+lower bound ⌈N/1000⌉ (Twilio serves at most 1,000 numbers per page, twilio.md §1.6), also on
+accounts of 2,500 and 10,000 numbers where nothing is deployed (in-process, counts only).
 
     python -m bench.run --only P2
 
@@ -20,6 +21,7 @@ Must not import: twilio (the CLI does the reading, as for a user).
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import subprocess
@@ -28,6 +30,8 @@ import time
 from pathlib import Path
 
 from bench.generate import generate
+from infra.cli.env import Env
+from infra.cli.main import main
 from infra.cli.status import ExitCode
 from infra.lines.load import load_bytes
 from infra.program import StackSettings
@@ -44,6 +48,40 @@ depend on N once the process start is small beside the requests."""
 LATENCY_S = 0.1
 LEGACY = "https://legacy-pbx.example.com/voice/"
 ROOT = Path(__file__).resolve().parent.parent
+
+
+NUMBER_SIZES = (2_500, 10_000)
+ONE_LINE = """\
+version: 1
+account: {name: bench}
+lines:
+  - {id: first, type: department, number: "+14155000000"}
+"""
+
+
+def count_number_lists(size: int, workdir: Path) -> tuple[int, int]:
+    """(number-list requests, all requests) of one in-process ``failover drift`` over an
+    account of ``size`` numbers where nothing is deployed (one line declared)."""
+    (workdir / "one-line.yaml").write_text(ONE_LINE)
+    with TwilioDouble() as double:
+        double.seed_numbers(
+            [f"+1415{500_0000 + i:07d}" for i in range(size)], voice_url=LEGACY + "in"
+        )
+        environ = {
+            "TWILIO_ACCOUNT_SID": double.account_sid,
+            "TWILIO_AUTH_TOKEN": double.auth_token,
+            "TWILIO_API_BASE_URL": double.base_url,
+        }
+        env = Env(stdout=io.StringIO(), stderr=io.StringIO(), cwd=workdir, environ=environ)
+        code = main(["drift", "one-line.yaml", "--stack", "bench"], env)
+        if code != ExitCode.CHANGES or double.violations:
+            raise RuntimeError(f"drift run failed ({code!r}): {env.stderr.getvalue()}")
+        listed = [
+            r
+            for r in double.requests
+            if r.method == "GET" and r.path.endswith("/IncomingPhoneNumbers.json")
+        ]
+        return len(listed), len(double.requests)
 
 
 def _peak(requests: list[RecordedRequest]) -> int:
@@ -111,7 +149,20 @@ def p2_drift(workdir: Path) -> list[str]:
         f"   at the double's measured request time ({answer * 1000:.0f} ms) the bound is "
         f"{math.ceil(len(requests) / c) * answer:.1f} s: "
         f"{wall / (math.ceil(len(requests) / c) * answer):.2f}x for the whole process",
+        *_number_rows(workdir),
     ]
+
+
+def _number_rows(workdir: Path) -> list[str]:
+    rows = []
+    for size in NUMBER_SIZES:
+        listed, total = count_number_lists(size, workdir)
+        bound = math.ceil(size / 1000)
+        rows.append(
+            f"   drift of an account of {size:,} numbers: {listed} number-list requests "
+            f"(lower bound {bound}): {listed / bound:.2f}x (target 1.00x; {total} in all)"
+        )
+    return rows
 
 
 if __name__ == "__main__":
