@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -72,16 +73,25 @@ def count_number_lists(size: int, workdir: Path) -> tuple[int, int]:
             "TWILIO_AUTH_TOKEN": double.auth_token,
             "TWILIO_API_BASE_URL": double.base_url,
         }
-        env = Env(stdout=io.StringIO(), stderr=io.StringIO(), cwd=workdir, environ=environ)
+        errors = io.StringIO()
+        env = Env(stdout=io.StringIO(), stderr=errors, cwd=workdir, environ=environ)
         code = main(["drift", "one-line.yaml", "--stack", "bench"], env)
         if code != ExitCode.CHANGES or double.violations:
-            raise RuntimeError(f"drift run failed ({code!r}): {env.stderr.getvalue()}")
+            raise RuntimeError(f"drift run failed ({code!r}): {errors.getvalue()}")
         listed = [
             r
             for r in double.requests
             if r.method == "GET" and r.path.endswith("/IncomingPhoneNumbers.json")
         ]
         return len(listed), len(double.requests)
+
+
+def _cpu() -> tuple[float, float]:
+    """(CPU seconds of finished child processes, of this process): the drift process and the
+    double (which answers in this process's threads)."""
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return child.ru_utime + child.ru_stime, own.ru_utime + own.ru_stime
 
 
 def _peak(requests: list[RecordedRequest]) -> int:
@@ -117,9 +127,10 @@ def p2_drift(workdir: Path) -> list[str]:
             "PYTHONPATH": str(ROOT),
         }
         argv = [sys.executable, "-m", "infra", "drift", "--stack", "bench", "--format", "json"]
-        start = time.monotonic()
+        start, cpu = time.monotonic(), _cpu()
         done = subprocess.run(argv, cwd=workdir, env=environ, capture_output=True, text=True)  # noqa: S603 - our own interpreter and module
         wall = time.monotonic() - start
+        drift_cpu, double_cpu = (now - then for now, then in zip(_cpu(), cpu, strict=True))
         requests = double.requests[seen:]
         violations = len(double.violations)
     if done.returncode != ExitCode.OK:
@@ -141,7 +152,9 @@ def p2_drift(workdir: Path) -> list[str]:
         f"   measured: {first:.2f} s before the first request (interpreter, lines file); "
         f"requests {span:.1f} s ({span / bound:.2f}x the bound) with at most {_peak(requests)} "
         f"in flight; {throttled} answered 429; the double took {answer * 1000:.0f} ms per "
-        f"request on average ({LATENCY_S * 1000:.0f} injected + its contract checks)",
+        f"request on average ({LATENCY_S * 1000:.0f} injected + its contract checks); CPU: "
+        f"drift {drift_cpu:.1f} s, the double {double_cpu:.1f} s, on {os.cpu_count()} cores "
+        f"(load average {os.getloadavg()[0]:.1f})",
         f"   number listing: {lists} requests (lower bound ceil({len(config.lines):,} / 1000) = "
         f"{math.ceil(len(config.lines) / 1000)}); one at a time the requests alone would take "
         f"{len(requests) * LATENCY_S:.0f} s; deploying the stack took {deploy_s:.0f} s "
