@@ -97,3 +97,19 @@ def test_the_first_failure_in_flow_order_is_reported_whatever_finishes_first(
     assert results[0].stderr == results[1].stderr
     assert f"{first.line.id}: fetch Studio flow {first.name!r} failed" in results[1].stderr
     assert "Traceback" not in results[1].stderr
+
+
+@pytest.mark.parametrize("value", ["0", "101", "many"])
+def test_a_bad_concurrency_is_a_usage_error_naming_the_range(value: str) -> None:
+    result = failover("drift", "--concurrency", value, cwd=ROOT, environ={})
+    assert result.code == ExitCode.USAGE
+    assert f"--concurrency: must be a whole number from 1 to 100, not '{value}'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_stack_setting_names_the_key(tmp_path: Any) -> None:
+    (tmp_path / "lines.yaml").write_bytes((ROOT / "lines.yaml").read_bytes())
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  failover:concurrency: lots\n")
+    result = failover("drift", "--stack", "dev", cwd=tmp_path, environ={})
+    assert result.code == ExitCode.ERROR
+    assert "failover:concurrency must be a whole number from 1 to 100, not 'lots'" in result.stderr
