@@ -8,7 +8,9 @@ same process (P1: best of 5 of each side), or counts requests and writes:
 
 - P1 ``validate`` of a generated 10,000-line file vs ``yaml.CSafeLoader`` alone (<= 2x), in
   process; P1w the same as users run it: whole processes, at 1,000 and 10,000 lines;
-- P2 Twilio requests of a drift check for N numbers vs the lower bound ceil(N/1000) (1x);
+- P2 wall time of ``failover drift`` (a whole process) over a deployed 500-line stack with
+  100 ms per request vs ceil(requests / concurrency) x 100 ms (<= 2x), and its number
+  listing vs the lower bound ceil(N/1000) (``bench/drift.py``);
 - P3 writes on a no-change run (0), a one-line change (1, plus a Validate for a flow) and
   50 changed greetings (50 uploads, 1 build, 1 deployment);
 - P4 wall time of a first apply of a 1,000-line file with 100 ms per request vs the bound

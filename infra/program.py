@@ -247,7 +247,7 @@ def _numbers(config: LinesConfig, settings: StackSettings, deployment: Deploymen
 
         deployment.batches[name] = PhoneNumberBatch(
             name,
-            PhoneNumberBatchArgs(lines=resolved.apply(batch), concurrency=settings.concurrency),
+            PhoneNumberBatchArgs(lines=resolved.apply(batch)),
             pulumi.ResourceOptions(depends_on=depends),
         )
 

@@ -16,6 +16,10 @@ Twilio credentials resolve **per key: stack config first, then the environment**
     twilio:apiBaseUrl     TWILIO_API_BASE_URL    (every product under one base URL: tests only)
     twilio:httpTimeout    -                      seconds per request (default 30)
 
+Requests in flight at once to the account (``infra.twilio.concurrency``), same order:
+
+    failover:concurrency  FAILOVER_CONCURRENCY   1 to 100, default 10
+
 A complete API key pair is used in preference to the auth token. Every message names keys
 and variables, never values. Importing this module imports neither pulumi nor twilio.
 
@@ -26,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +39,12 @@ from infra.model import Severity
 from infra.safety import DEFAULT_MAX_CHANGE_SHARE
 
 DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_CONCURRENCY = 10
+"""Requests in flight at once per account; why 10: ``infra.twilio.concurrency``."""
+MAX_CONCURRENCY = 100
+"""Twilio's commonly cited per-account concurrency limit (unconfirmed): more only earns 429s."""
+CONCURRENCY_KEY = "failover:concurrency"
+CONCURRENCY_ENV = "FAILOVER_CONCURRENCY"
 DEFAULT_LINES_FILE = "lines.yaml"
 
 Getter = Callable[[str], Any]
@@ -51,6 +61,8 @@ class Settings:
     password: str = field(repr=False)
     base_url: str | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
+    concurrency: int = DEFAULT_CONCURRENCY
+    """Requests in flight at once to the account (``failover:concurrency``)."""
 
 
 _CREDENTIALS = {
@@ -136,35 +148,58 @@ def twilio_settings(
                 "copy it again from the Twilio console"
             )
     timeout = get("twilio:httpTimeout")
+    try:
+        concurrency = read_concurrency(get, environ)
+    except InfraError as exc:
+        return str(exc)
     return Settings(
         account_sid=value("accountSid"),
         username=username,
         password=password,
         base_url=value("apiBaseUrl").rstrip("/") or None,
         timeout_s=float(timeout) if timeout else DEFAULT_TIMEOUT_S,
+        concurrency=concurrency,
     )
+
+
+def parse_concurrency(value: object, where: str) -> int:
+    """A concurrency setting as an int from 1 to ``MAX_CONCURRENCY``; InfraError naming
+    ``where`` (the key, variable or flag) otherwise."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit() or not 1 <= int(text) <= MAX_CONCURRENCY:
+        raise InfraError(
+            f"{where} must be a whole number from 1 to {MAX_CONCURRENCY}, not {value!r}"
+        )
+    return int(text)
+
+
+def read_concurrency(get: Getter, environ: Mapping[str, str]) -> int:
+    """``failover:concurrency`` from the stack config, else ``FAILOVER_CONCURRENCY``, else
+    ``DEFAULT_CONCURRENCY``."""
+    value = get(CONCURRENCY_KEY)
+    if value not in (None, ""):
+        return parse_concurrency(value, CONCURRENCY_KEY)
+    value = environ.get(CONCURRENCY_ENV)
+    if value not in (None, ""):
+        return parse_concurrency(value, CONCURRENCY_ENV)
+    return DEFAULT_CONCURRENCY
 
 
 def _sendable(text: str) -> bool:
     return text.isascii() and text.isprintable()
 
 
-def cli_settings(environ: Mapping[str, str]) -> Settings:
+def cli_settings(environ: Mapping[str, str], concurrency: int | None = None) -> Settings:
     """Credentials for a CLI run, from the environment (a stack file's secrets are encrypted,
     and its plain ``twilio:accountSid`` is not read, so the account the token belongs to is
-    the one read); InfraError naming what is missing."""
+    the one read); InfraError naming what is missing. ``concurrency`` (a flag or the stack
+    file's key, already read) wins over ``FAILOVER_CONCURRENCY``."""
     settings = twilio_settings(lambda _key: None, environ, audience="cli")
     if isinstance(settings, str):
         raise InfraError(settings)
+    if concurrency is not None:
+        settings = replace(settings, concurrency=concurrency)
     return settings
-
-
-DEFAULT_CONCURRENCY = 10
-"""Twilio requests in flight per batched resource: the figure Twilio's serverless toolkit uses
-(``TWILIO_SERVERLESS_API_CONCURRENCY``). Twilio publishes no per-account limit (100 is the
-usual default, https://www.twilio.com/docs/api/errors/20429) and the provider host runs up
-to 4 resources at once, so the default stays well below it; 429s are retried."""
-MAX_CONCURRENCY = 100
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -177,8 +212,8 @@ class StackSettings:
     allow_removals: bool = False
     force: bool = False
     lines_file: str = DEFAULT_LINES_FILE
-    concurrency: int = DEFAULT_CONCURRENCY
-    """Twilio requests in flight per batched resource (``failover:concurrency``)."""
+    concurrency: int | None = None
+    """``failover:concurrency`` when the stack sets it (else the environment or default)."""
 
 
 def stack_settings(stack: str, get: Getter) -> StackSettings:
@@ -195,15 +230,6 @@ def stack_settings(stack: str, get: Getter) -> StackSettings:
         max_share = float(share) if share not in (None, "") else DEFAULT_MAX_CHANGE_SHARE
     except (TypeError, ValueError):
         raise InfraError(f"failover:maxChangeShare must be a number, not {share!r}") from None
-    raw = get("failover:concurrency")
-    try:
-        concurrency = int(raw) if raw not in (None, "") else DEFAULT_CONCURRENCY
-    except (TypeError, ValueError):
-        concurrency = 0
-    if not 1 <= concurrency <= MAX_CONCURRENCY:
-        raise InfraError(
-            f"failover:concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, not {raw!r}"
-        )
     return StackSettings(
         stack=stack,
         severity=Severity(severity),
@@ -211,7 +237,11 @@ def stack_settings(stack: str, get: Getter) -> StackSettings:
         allow_removals=_flag(get("failover:allowRemovals")),
         force=_flag(get("failover:force")),
         lines_file=lines_file,
-        concurrency=concurrency,
+        concurrency=(
+            parse_concurrency(get(CONCURRENCY_KEY), CONCURRENCY_KEY)
+            if get(CONCURRENCY_KEY) not in (None, "")
+            else None
+        ),
     )
 
 

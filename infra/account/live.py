@@ -14,6 +14,11 @@ Request budget (twilio.md §12), N numbers, F of our flows, W of our workers:
 - TaskRouter: workspace (by FriendlyName), activities, task queues, workflows, workers lists
   + one fetch per worker we declare (``attributes`` is null in lists).
 
+The per-flow and per-worker fetches run ``tw.concurrency`` at a time
+(``infra.twilio.concurrency``: ``failover:concurrency``, ``--concurrency``); list pages
+follow one another (each needs the previous page's token). A failed fetch fails the read
+with the first failure in name order, whatever order the fetches finished in.
+
 Credentials come from ``infra.stack`` (``infra.twilio.client.connect``) and appear in no
 message. Must not import: pulumi, twilio, infra.lines, infra.program, infra.cli.
 """
@@ -29,6 +34,7 @@ from typing import Any, Protocol
 
 from infra.naming import ON_DUTY
 from infra.twilio.client import NotFoundError, Twilio
+from infra.twilio.concurrency import bounded_map, values
 from infra.twilio.values import text
 
 PAGE_SIZE = 1000
@@ -128,13 +134,19 @@ def read_flows(tw: Twilio, definitions_of: Mapping[str, str] | None = None) -> d
     listing = tw.rest.studio.v2.flows
     for f in _pages(tw, "account", "list Studio flows", lambda: listing.page(page_size=PAGE_SIZE)):
         flows.setdefault(text(f.friendly_name), _flow(f, None))
-    for name, line_id in (definitions_of or {}).items():
-        if name in flows:
-            with tw.errors(line_id, f"fetch Studio flow {name!r}", writes=False):
-                fetched = tw.rest.studio.v2.flows(flows[name].sid).fetch()
-            # Which revision a fetch returns when a draft was saved after the published one
-            # is unconfirmed (twilio.md §3.2); we compare what the fetch answers.
-            flows[name] = _flow(fetched, dict(fetched.definition or {}))
+    wanted = [(name, line) for name, line in (definitions_of or {}).items() if name in flows]
+
+    def fetch(item: tuple[str, str]) -> LiveFlow:
+        name, line_id = item
+        with tw.errors(line_id, f"fetch Studio flow {name!r}", writes=False):
+            fetched = tw.rest.studio.v2.flows(flows[name].sid).fetch()
+        # Which revision a fetch returns when a draft was saved after the published one
+        # is unconfirmed (twilio.md §3.2); we compare what the fetch answers.
+        return _flow(fetched, dict(fetched.definition or {}))
+
+    fetched = values(bounded_map(fetch, wanted, limit=tw.concurrency, name="drift"))
+    for (name, _), flow in zip(wanted, fetched, strict=True):
+        flows[name] = flow
     return flows
 
 
@@ -212,16 +224,20 @@ def _worker_attributes(tw: Twilio, ws: Any, wanted: Collection[str]) -> dict[str
         for w in listed
         if text(w.friendly_name).lower() in by_lower
     }
-    attributes: dict[str, dict[str, Any]] = {}
-    for name, sid in sids.items():
+
+    def fetch(item: tuple[str, str]) -> dict[str, Any]:
+        name, sid = item
         with tw.errors(f"agent {name}", f"fetch TaskRouter worker {sid}", writes=False):
             worker = ws.workers(sid).fetch()
         try:
             parsed = json.loads(text(worker.attributes) or "{}")
         except ValueError:
             parsed = {}
-        attributes[name] = parsed if isinstance(parsed, dict) else {}
-    return attributes
+        return parsed if isinstance(parsed, dict) else {}
+
+    items = list(sids.items())
+    fetched = values(bounded_map(fetch, items, limit=tw.concurrency, name="drift"))
+    return {name: attrs for (name, _), attrs in zip(items, fetched, strict=True)}
 
 
 # ---- voicemails ---------------------------------------------------------------------------

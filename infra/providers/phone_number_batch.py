@@ -13,8 +13,9 @@ Contract (per line, exactly ``phone_number``'s functions: ``adopt_line``, ``upda
   live values or inputs differ (``line_changes``); unchanged lines are not touched by the
   update (no request at all).
 - ``update()`` restores removed lines, adopts added ones, updates changed ones, at most
-  ``concurrency`` requests in flight (Twilio does not publish its per-account REST
-  concurrency; 429 answers are retried by the client, https://www.twilio.com/docs/api/errors/20429).
+  ``failover:concurrency`` requests in flight (the client's per-account gate; Twilio does
+  not publish its REST concurrency; 429 answers are retried by the client,
+  https://www.twilio.com/docs/api/errors/20429).
 - Partial failure: a dynamic provider cannot save partial results, so when any line fails the
   lines this call adopted are restored again before the error is raised (their originals
   would otherwise be lost with the unsaved outputs); lines already in state are idempotent
@@ -55,17 +56,15 @@ from infra.providers.phone_number import (
     restore_line,
     update_line,
 )
-from infra.stack import DEFAULT_CONCURRENCY
 from infra.twilio.values import text
 
-INPUTS = ("lines", "concurrency")
+INPUTS = ("lines",)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PhoneNumberBatchArgs:
     lines: pulumi.Input[dict[str, Any]]
     """line id -> ``PhoneNumberFailoverArgs`` fields except ``line`` (plain values)."""
-    concurrency: pulumi.Input[int] = DEFAULT_CONCURRENCY
 
 
 def _line_inputs(line: str, props: dict[str, Any]) -> dict[str, Any]:
@@ -76,9 +75,7 @@ class PhoneNumberBatchProvider(TwilioProvider):
     """Adopts and manages a group of lines' numbers; never releases one."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs, failures = checked_inputs(
-            news, INPUTS, required=("lines",), defaults={"concurrency": DEFAULT_CONCURRENCY}
-        )
+        inputs, failures = checked_inputs(news, INPUTS, required=("lines",))
         lines = inputs.get("lines")
         if isinstance(lines, dict):
             one = PhoneNumberFailoverProvider()
@@ -96,13 +93,6 @@ class PhoneNumberBatchProvider(TwilioProvider):
             inputs["lines"] = checked
         elif lines is not None and not is_unknown(lines):
             failures.append(CheckFailure("lines", "must map line ids to number settings"))
-        concurrency = inputs.get("concurrency")
-        if isinstance(concurrency, float) and concurrency.is_integer():
-            concurrency = inputs["concurrency"] = int(concurrency)  # numbers arrive as floats
-        if not is_unknown(concurrency) and not (
-            isinstance(concurrency, int) and 1 <= concurrency <= 100
-        ):
-            failures.append(CheckFailure("concurrency", "must be a whole number from 1 to 100"))
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -130,7 +120,7 @@ class PhoneNumberBatchProvider(TwilioProvider):
         def one(line: str) -> dict[str, Any] | None:
             return read_line(tw, line, before[line]["sid"], before[line])
 
-        results, errors = _bounded(sorted(before), one, _concurrency(props))
+        results, errors = _bounded(sorted(before), one, tw.concurrency)
         _raise(id_, errors, rollback_failures={})
         lines = {line: outs for line, outs in results.items() if outs is not None}
         return ReadResult(id_, {**props, "lines": lines})
@@ -146,7 +136,7 @@ class PhoneNumberBatchProvider(TwilioProvider):
         def one(line: str) -> None:
             restore_line(tw, line, before[line]["sid"], before[line])
 
-        _, errors = _bounded(sorted(before), one, _concurrency(props))
+        _, errors = _bounded(sorted(before), one, tw.concurrency)
         _raise(id_, errors, rollback_failures={})
 
     def _converge(self, before: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
@@ -173,7 +163,7 @@ class PhoneNumberBatchProvider(TwilioProvider):
                 return old
             return update_line(tw, line, old["sid"], old, wanted)
 
-        results, errors = _bounded(sorted(set(before) | set(after)), one, _concurrency(news))
+        results, errors = _bounded(sorted(set(before) | set(after)), one, tw.concurrency)
         rollback_failures: dict[str, str] = {}
         if errors:
             undo = sorted(line for line in adopted_now if line in results)
@@ -183,11 +173,11 @@ class PhoneNumberBatchProvider(TwilioProvider):
                 assert outs is not None
                 restore_line(tw, line, outs["sid"], outs)
 
-            _, failed = _bounded(undo, rollback, _concurrency(news))
+            _, failed = _bounded(undo, rollback, tw.concurrency)
             rollback_failures = {line: str(exc) for line, exc in failed.items()}
         _raise(batch, errors, rollback_failures)
         lines = {line: outs for line, outs in results.items() if outs is not None}
-        return {"lines": dict(sorted(lines.items())), "concurrency": news.get("concurrency")}
+        return {"lines": dict(sorted(lines.items()))}
 
 
 class PhoneNumberBatch(pulumi.dynamic.Resource, module="twilio", name="PhoneNumberBatch"):
@@ -205,11 +195,6 @@ def _batch_id(props: dict[str, Any]) -> str:
     """A stable, readable id: the batch holds no Twilio object of its own."""
     lines = sorted(props.get("lines") or {})
     return f"numbers:{lines[0]}" if lines else "numbers:empty"
-
-
-def _concurrency(props: dict[str, Any]) -> int:
-    value = props.get("concurrency")
-    return value if isinstance(value, int) and value > 0 else DEFAULT_CONCURRENCY
 
 
 def _bounded(

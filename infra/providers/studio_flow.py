@@ -10,6 +10,9 @@ Contract:
   the line and the content hash, e.g. ``sales: lines.yaml sha256:1a2b3c4d5e6f``.
 - Create looks the flow up by ``friendly_name`` first, so an interrupted run never leaves a
   duplicate; keep friendly names unique in the account (e.g. ``acme-dev-failover-sales``).
+  Studio has no lookup by name, so the lookup reads the account's flow listing shared by the
+  whole run (``infra.twilio.listings``: one listing per run, not one per create, and how
+  stale it may be).
 - Comparison uses a canonical form (sorted keys, states sorted by name, UI ``offset``
   dropped): reordering or moving widgets in the console never causes an update.
 - ``diff()`` makes no API call: the new definition's hash against ``applied_hash`` (what was
@@ -43,6 +46,7 @@ from pulumi.dynamic import (
 from infra.errors import ProviderError
 from infra.providers._pickling import init_resource
 from infra.providers.base import TwilioProvider, checked_inputs, is_unknown
+from infra.twilio import listings
 from infra.twilio.client import NotFoundError, Twilio
 from infra.twilio.numbers import numbers_pointing_at
 from infra.twilio.values import (
@@ -125,31 +129,22 @@ class StudioFlowProvider(TwilioProvider):
         line, name = props["line"], props["friendly_name"]
         tw = self._twilio(line)
         definition, digest = _validate(tw, props)
-        with tw.errors(line, f"look up Studio flow {name!r}"):
-            found = [
-                f for f in tw.rest.studio.v2.flows.list(page_size=1000) if f.friendly_name == name
-            ]
-        if len(found) > 1:
-            raise ProviderError(
-                line,
-                (
-                    f"{len(found)} Studio flows are named {name!r} "
-                    f"({', '.join(sorted(f.sid for f in found))}); delete the extra ones in the "
-                    "Twilio console so the tool knows which one to manage"
-                ),
-            )
-        if not found:
-            with tw.errors(line, f"create Studio flow {name!r}"):
-                flow = tw.rest.studio.v2.flows.create(
-                    friendly_name=name,
-                    status="published",
-                    definition=definition,
-                    commit_message=_commit_message(line, digest),
-                )
-        else:
-            flow = _fetch(tw, line, found[0].sid)
-            if not _matches(flow, name, digest):  # adopted after an interrupted run
-                flow = _write(tw, line, flow.sid, props, definition, digest)
+        flow = _existing(tw, line, name)
+        if flow is None:
+            try:
+                with tw.errors(line, f"create Studio flow {name!r}"):
+                    flow = tw.rest.studio.v2.flows.create(
+                        friendly_name=name,
+                        status="published",
+                        definition=definition,
+                        commit_message=_commit_message(line, digest),
+                    )
+            except ProviderError:
+                listings.flows(tw).drop()  # it may exist after all: list again next time
+                raise
+            listings.flows(tw).remember(flow.sid, name)
+        elif not _matches(flow, name, digest):  # adopted after an interrupted run
+            flow = _write(tw, line, flow.sid, props, definition, digest)
         return CreateResult(flow.sid, _outputs(props, flow, digest))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -200,6 +195,7 @@ class StudioFlowProvider(TwilioProvider):
                 tw.rest.studio.v2.flows(id_).delete()
         except NotFoundError:
             pass
+        listings.flows(tw).remember(id_, None)
 
 
 class StudioFlow(pulumi.dynamic.Resource, module="twilio", name="StudioFlow"):
@@ -252,6 +248,31 @@ def _validate(tw: Twilio, props: dict[str, Any]) -> tuple[dict[str, Any], str]:
     return definition, digest
 
 
+def _existing(tw: Twilio, line: str, name: str) -> Any | None:
+    """The flow named ``name`` (fetched), or None. From the run's shared listing; an answer
+    that leads to adopting a flow or refusing is checked first (the flow is fetched; two of
+    one name are confirmed on a fresh listing), so only "none" can be stale."""
+    for fresh in (False, True):
+        sids = listings.flow_sids_named(tw, name, fresh=fresh)
+        if len(sids) > 1 and not fresh:
+            continue
+        if len(sids) > 1:
+            raise ProviderError(
+                line,
+                (
+                    f"{len(sids)} Studio flows are named {name!r} ({', '.join(sids)}); delete "
+                    "the extra ones in the Twilio console so the tool knows which one to manage"
+                ),
+            )
+        if not sids:
+            return None
+        try:
+            return _fetch(tw, line, sids[0])
+        except NotFoundError:
+            listings.flows(tw).remember(sids[0], None)  # deleted since it was listed
+    return None
+
+
 def _fetch(tw: Twilio, line: str, sid: str) -> Any:
     with tw.errors(line, f"fetch Studio flow {sid}"):
         return tw.rest.studio.v2.flows(sid).fetch()
@@ -261,12 +282,14 @@ def _write(
     tw: Twilio, line: str, sid: str, props: dict[str, Any], definition: dict[str, Any], digest: str
 ) -> Any:
     with tw.errors(line, f"publish Studio flow {props['friendly_name']!r}"):
-        return tw.rest.studio.v2.flows(sid).update(
+        flow = tw.rest.studio.v2.flows(sid).update(
             status="published",
             friendly_name=props["friendly_name"],
             definition=definition,
             commit_message=_commit_message(line, digest),
         )
+    listings.flows(tw).remember(flow.sid, props["friendly_name"])  # a rename, maybe
+    return flow
 
 
 def _matches(flow: Any, name: str, digest: str) -> bool:

@@ -11,6 +11,10 @@ functions, so importing this module stays cheap.
   connections for every method (nothing was sent); 5xx and read errors only for
   GET/HEAD/DELETE, which are safe to repeat. A POST that may have reached Twilio is never sent
   twice: creates are made safe by looking up the unique name first.
+- Concurrency: every request (and its retries, ``Retry-After`` waits included) holds a slot
+  of the account's gate (``infra.twilio.concurrency.account_gate``), so at most
+  ``settings.concurrency`` requests are in flight to the account from this process, however
+  many threads issue them.
 - Errors: ``ProviderError`` naming the subject (the line or stack resource), the action,
   HTTP status, Twilio code and docs link. Never ``str(exc)`` (it adds terminal colours),
   never a credential.
@@ -47,6 +51,9 @@ class Twilio:
 
         self._settings = settings
         self.account_sid = settings.account_sid
+        self.base_url = settings.base_url or ""
+        self.concurrency = settings.concurrency
+        """Requests in flight at once to the account (helpers use it as their limit)."""
         self._http = _make_http_client(settings)
         self.rest = Client(
             settings.username,
@@ -81,14 +88,15 @@ class Twilio:
         from twilio.base.exceptions import TwilioRestException
 
         url = self._http.rewrite(f"https://{UPLOAD_HOST}{path}")
-        response = self._http.session.post(
-            url,
-            data=fields,
-            files={"Content": (filename, content, content_type)},
-            auth=(self._settings.username, self._settings.password),
-            timeout=self._settings.timeout_s,
-            headers={"Accept": "application/json"},
-        )
+        with self._http.gate:
+            response = self._http.session.post(
+                url,
+                data=fields,
+                files={"Content": (filename, content, content_type)},
+                auth=(self._settings.username, self._settings.password),
+                timeout=self._settings.timeout_s,
+                headers={"Accept": "application/json"},
+            )
         try:
             body = response.json()
         except ValueError:
@@ -184,6 +192,8 @@ def _make_http_client(settings: Settings) -> Any:
     from twilio.http.http_client import TwilioHttpClient
     from urllib3.util.retry import Retry
 
+    from infra.twilio.concurrency import account_gate
+
     class RetryPolicy(Retry):
         """429 and connect errors for any method; 5xx and read errors only when safe."""
 
@@ -234,7 +244,12 @@ def _make_http_client(settings: Settings) -> Any:
 
         def __init__(self) -> None:
             super().__init__(timeout=settings.timeout_s, max_retries=retry)
-            self.session.mount("http://", HTTPAdapter(max_retries=retry))
+            # One kept-alive connection per request in flight (requests keeps 10 per host by
+            # default: more would be opened and closed for every request).
+            pool = max(10, settings.concurrency)
+            for scheme in ("https://", "http://"):
+                self.session.mount(scheme, HTTPAdapter(max_retries=retry, pool_maxsize=pool))
+            self.gate = account_gate(settings)
 
         def rewrite(self, url: str) -> str:
             if not settings.base_url:
@@ -250,12 +265,13 @@ def _make_http_client(settings: Settings) -> Any:
             return url
 
         def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-            return super().request(method, self.rewrite(url), *args, **kwargs)
+            with self.gate:
+                return super().request(method, self.rewrite(url), *args, **kwargs)
 
     return HttpClient()
 
 
-def connect(environ: Mapping[str, str]) -> Twilio:
-    """A Twilio client for one CLI run (credentials: ``infra.stack.cli_settings``); no request
-    is made yet."""
-    return Twilio(cli_settings(environ))
+def connect(environ: Mapping[str, str], concurrency: int | None = None) -> Twilio:
+    """A Twilio client for one CLI run (credentials: ``infra.stack.cli_settings``; a given
+    ``concurrency`` wins over ``FAILOVER_CONCURRENCY``); no request is made yet."""
+    return Twilio(cli_settings(environ, concurrency))

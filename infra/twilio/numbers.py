@@ -11,19 +11,35 @@ import threading
 from typing import Any
 
 from infra.errors import ProviderError
+from infra.twilio import listings
 from infra.twilio.client import NotFoundError, Twilio
+from infra.twilio.concurrency import bounded_map, values
 from infra.twilio.values import text
 
 
 def numbers_pointing_at(tw: Twilio, subject: str, match: Any) -> list[str]:
-    """E.164 numbers whose voice URL or voice fallback URL satisfies ``match(url)``."""
-    with tw.errors(subject, "list incoming phone numbers"):
-        numbers = tw.rest.api.v2010.account.incoming_phone_numbers.list(page_size=1000)
-    return sorted(
-        n.phone_number
-        for n in numbers
-        if any(u and match(u) for u in (n.voice_url, n.voice_fallback_url))
-    )
+    """E.164 numbers whose voice URL or voice fallback URL satisfies ``match(url)``.
+
+    From the account's number listing shared by the whole run (``infra.twilio.listings``:
+    why, and how stale it may be); the numbers it names are fetched again, so a refusal
+    never rests on a stale value.
+    """
+
+    def points(n: listings.NumberUrls) -> bool:
+        return any(u and match(u) for u in (n.voice_url, n.voice_fallback_url))
+
+    listing = listings.numbers(tw)
+    suspects = sorted(sid for sid, n in listing.get(tw).items() if points(n))
+
+    def confirm(sid: str) -> listings.NumberUrls | None:
+        try:
+            return listings.number_urls(fetch_number(tw, subject, sid))
+        except NotFoundError:
+            listing.remember(sid, None)
+            return None
+
+    confirmed = values(bounded_map(confirm, suspects, limit=tw.concurrency))
+    return sorted(n.phone_number for n in confirmed if n is not None and points(n))
 
 
 _LISTED: dict[str, dict[str, Any]] = {}
@@ -56,7 +72,9 @@ def find_number(tw: Twilio, line: str, e164: str) -> Any | None:
 
 def fetch_number(tw: Twilio, line: str, sid: str) -> Any:
     with tw.errors(line, f"fetch number {sid}"):
-        return tw.rest.api.v2010.account.incoming_phone_numbers(sid).fetch()
+        number = tw.rest.api.v2010.account.incoming_phone_numbers(sid).fetch()
+    listings.numbers(tw).remember(text(number.sid), listings.number_urls(number))
+    return number
 
 
 def fetch_number_for_change(tw: Twilio, line: str, sid: str) -> Any:
@@ -78,7 +96,10 @@ def update_number(tw: Twilio, line: str, number: Any, changes: dict[str, str]) -
     if not changes:
         return number
     with tw.errors(line, f"update voice settings of {number.phone_number}"):
-        return tw.rest.api.v2010.account.incoming_phone_numbers(number.sid).update(**changes)
+        updated = tw.rest.api.v2010.account.incoming_phone_numbers(number.sid).update(**changes)
+    # The run's shared listing sees this write (a later delete must not refuse on old URLs).
+    listings.numbers(tw).remember(text(updated.sid), listings.number_urls(updated))
+    return updated
 
 
 def refuse_unusable(line: str, number: Any, primary_after: str) -> None:

@@ -8,8 +8,9 @@ The ``TwimlDocuments`` provider calls ``find_or_create_service`` and ``deploy``.
   makes ONE deployment (https://www.twilio.com/docs/serverless/api/resource/build).
 - Containers (Assets, Functions) are found by friendly name = path before one is created, so
   an interrupted run never duplicates them.
-- Uploads run ``UPLOAD_CONCURRENCY`` at a time, as Twilio's serverless toolkit does
-  (twilio-labs/serverless-toolkit, ``TWILIO_SERVERLESS_API_CONCURRENCY`` default 10).
+- Uploads run ``failover:concurrency`` at a time (default 10, as Twilio's serverless toolkit
+  does: twilio-labs/serverless-toolkit, ``TWILIO_SERVERLESS_API_CONCURRENCY``), through
+  ``infra.twilio.concurrency.bounded_map``.
 
 Must not import: pulumi, infra.lines, infra.providers, infra.cli.
 """
@@ -20,16 +21,16 @@ import hashlib
 import json
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 from infra.errors import ProviderError
 from infra.twilio.client import NotFoundError, Twilio
+from infra.twilio.concurrency import DEFAULT_CONCURRENCY, bounded_map, values
 from infra.twilio.values import text
 
 BUILD_TIMEOUT_S = 300.0
-UPLOAD_CONCURRENCY = 10
-"""Paths uploaded at once, as Twilio's serverless toolkit does; a 429 is retried."""
+UPLOAD_CONCURRENCY = DEFAULT_CONCURRENCY
+"""Paths uploaded at once unless ``failover:concurrency`` says otherwise; a 429 is retried."""
 POLL_DELAYS_S = (0.05, 0.1, 0.2, 0.4, 0.8, 1.0)
 """Delays between build status polls; the last one repeats until the timeout."""
 CONTENT_TYPES = {
@@ -140,7 +141,7 @@ def _sync_kind(
 ) -> dict[str, dict[str, Any]]:
     """Per path: reuse the previous version when content and visibility match, else upload.
 
-    Changed paths are uploaded ``UPLOAD_CONCURRENCY`` at a time (each: its container, found
+    Changed paths are uploaded ``tw.concurrency`` at a time (each: its container, found
     by name or created, then the version); the first failure is raised once the uploads
     already under way have finished, and later ones are not started.
     """
@@ -165,7 +166,8 @@ def _sync_kind(
         return dict(sorted(entries.items()))
     containers = _containers(tw, name, service_sid, kind)
 
-    def push(path: str, content: str, digest: str) -> dict[str, Any]:
+    def push(item: tuple[str, str, str]) -> dict[str, Any]:
+        path, content, digest = item
         try:
             container = containers.get(path) or _create_container(tw, name, service_sid, kind, path)
             version = _upload(tw, name, service_sid, kind, container, path, content, visibility)
@@ -181,17 +183,9 @@ def _sync_kind(
             "version_sid": version,
         }
 
-    workers = min(UPLOAD_CONCURRENCY, len(changed))
-    with ThreadPoolExecutor(workers, thread_name_prefix="upload") as pool:
-        futures = {pool.submit(push, *item): item[0] for item in changed}
-        for future in as_completed(futures):
-            if future.exception() is not None:
-                for pending in futures:
-                    pending.cancel()
-                break
-    for future, path in futures.items():  # in path order: the first failure is raised
-        if not future.cancelled():
-            entries[path] = future.result()
+    pushed = bounded_map(push, changed, limit=tw.concurrency, stop_on_error=True, name="upload")
+    for (path, _, _), entry in zip(changed, values(pushed), strict=True):  # path order
+        entries[path] = entry
     return dict(sorted(entries.items()))
 
 

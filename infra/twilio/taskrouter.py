@@ -11,6 +11,10 @@ Behaviour relied on (each from Twilio's docs; reference twilio.md §5):
 - the workflow ``Configuration`` is the document ``infra.render.taskrouter.workflow_document``
   renders, with queue SIDs filled in, so what ``plan --out`` shows is what runs.
 
+Task queues and workers are created, updated and deleted ``tw.concurrency`` at a time
+(``infra.twilio.concurrency``); the first failure in name order is raised and no new write
+starts after one.
+
 Must not import: pulumi, infra.lines, infra.providers, infra.cli.
 """
 
@@ -23,6 +27,7 @@ from infra.errors import ProviderError
 from infra.naming import OFF_DUTY, ON_DUTY
 from infra.render.taskrouter import route_expression, workflow_document
 from infra.twilio.client import NotFoundError, Twilio
+from infra.twilio.concurrency import bounded_map, values
 from infra.twilio.values import canonical_json, integral, text
 
 ACTIVITIES = {"on_duty": ON_DUTY, "off_duty": OFF_DUTY}
@@ -148,19 +153,23 @@ def _ensure_activities(tw: Twilio, name: str, ws: Any) -> tuple[str, str]:
 def _ensure_queues(tw: Twilio, props: dict[str, Any], ws: Any) -> dict[str, Any]:
     name = props["workspace_name"]
     live = {q.friendly_name: q for q in list_all(tw, name, "task queues", ws.task_queues)}
-    queues = {}
-    for key, spec in sorted(props["queues"].items()):
+
+    def ensure(item: tuple[str, dict[str, Any]]) -> Any:
+        key, spec = item
         queue = live.get(key)
         if queue is None:
             with tw.errors(key, f"create task queue {key!r}"):
-                queue = ws.task_queues.create(
+                return ws.task_queues.create(
                     friendly_name=key, target_workers=spec["target_workers"]
                 )
-        elif queue.target_workers != spec["target_workers"]:
+        if queue.target_workers != spec["target_workers"]:
             with tw.errors(key, f"update task queue {key!r}"):
-                queue = ws.task_queues(queue.sid).update(target_workers=spec["target_workers"])
-        queues[key] = queue
-    return queues
+                return ws.task_queues(queue.sid).update(target_workers=spec["target_workers"])
+        return queue
+
+    items = sorted(props["queues"].items())
+    done = values(bounded_map(ensure, items, limit=tw.concurrency, stop_on_error=True))
+    return {key: queue for (key, _), queue in zip(items, done, strict=True)}
 
 
 def _configuration(props: dict[str, Any], queues: dict[str, Any]) -> str:
@@ -208,32 +217,40 @@ def _ensure_workers(
     """Create missing workers with their initial activity; update attributes only."""
     name = props["workspace_name"]
     live = {w.friendly_name.lower(): w for w in list_all(tw, name, "workers", ws.workers)}
-    workers = {}
-    for key, spec in sorted(props["workers"].items()):
+    wanted = sorted(props["workers"].items())
+    found = {key: live.pop(key.lower(), None) for key, _ in wanted}
+
+    def ensure(item: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+        key, spec = item
         attributes = attributes_of(spec)
-        found = live.pop(key.lower(), None)
-        if found is None:
+        worker = found[key]
+        if worker is None:
             initial = ACTIVITIES[spec.get("initial_activity", "on_duty")]
             with tw.errors(key, f"create worker {key!r}"):
                 worker = ws.workers.create(
                     friendly_name=key, attributes=attributes, activity_sid=activity[initial]
                 )
-        else:
-            known = (previous.get(key) or {}).get("attributes")
-            if known is None or (previous.get(key) or {}).get("sid") != found.sid:
-                known = canonical_text(fetch_worker(tw, name, ws, found.sid).attributes)
-            worker = found
-            if known != attributes:
-                with tw.errors(key, f"update worker {key!r}"):
-                    worker = ws.workers(found.sid).update(attributes=attributes)
-        workers[key] = worker_out(worker, attributes)
-    for key in sorted(set(previous) - set(props["workers"])):
-        if key.lower() in live:  # only workers this resource managed
-            try:
-                with tw.errors(key, f"delete worker {key!r}"):
-                    ws.workers(live[key.lower()].sid).delete()
-            except NotFoundError:
-                pass
+            return worker_out(worker, attributes)
+        known = (previous.get(key) or {}).get("attributes")
+        if known is None or (previous.get(key) or {}).get("sid") != worker.sid:
+            known = canonical_text(fetch_worker(tw, name, ws, worker.sid).attributes)
+        if known != attributes:
+            with tw.errors(key, f"update worker {key!r}"):
+                worker = ws.workers(worker.sid).update(attributes=attributes)
+        return worker_out(worker, attributes)
+
+    def remove(key: str) -> None:
+        try:
+            with tw.errors(key, f"delete worker {key!r}"):
+                ws.workers(live[key.lower()].sid).delete()
+        except NotFoundError:
+            pass
+
+    done = values(bounded_map(ensure, wanted, limit=tw.concurrency, stop_on_error=True))
+    workers = {key: out for (key, _), out in zip(wanted, done, strict=True)}
+    # only workers this resource managed
+    gone = [k for k in sorted(set(previous) - set(props["workers"])) if k.lower() in live]
+    values(bounded_map(remove, gone, limit=tw.concurrency, stop_on_error=True))
     return workers
 
 
