@@ -8,20 +8,35 @@ error when fetches fail, is byte for byte the one a one-at-a-time read gives.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from infra.cli.status import ExitCode
+from infra.lines.load import load_config
 from infra.render.studio import flow_specs
 from tests.harness.cli_runner import failover
-from tests.test_drift import ROOT, credentials, deploy, shipped
+from tests.test_drift import ALERTS, ROOT, credentials, deploy
 from tests.twilio_double import RecordedRequest
 
 
 @pytest.fixture
-def account(twilio_double: Any) -> Any:
-    deploy(twilio_double, shipped())
+def alerted(tmp_path: Path) -> Path:
+    """The shipped lines with ``alerts.webhook``: every line has a Studio flow to fetch."""
+    text = (
+        (ROOT / "lines.yaml")
+        .read_text()
+        .replace("# alerts:\n#   webhook: https://hooks.acme.example/failover\n", ALERTS)
+    )
+    assert ALERTS in text
+    (tmp_path / "lines.yaml").write_text(text)
+    return tmp_path
+
+
+@pytest.fixture
+def account(twilio_double: Any, alerted: Path) -> Any:
+    deploy(twilio_double, load_config(alerted / "lines.yaml")[0])
     return twilio_double
 
 
@@ -43,16 +58,16 @@ def peak_in_flight(requests: list[RecordedRequest]) -> int:
 
 
 def test_fetches_overlap_up_to_the_concurrency_and_the_report_does_not_change(
-    account: Any,
+    account: Any, alerted: Path
 ) -> None:
     d, start = account, len(account.requests)
-    one = failover("drift", "--concurrency", "1", cwd=ROOT, environ=credentials(d))
+    one = failover("drift", "--concurrency", "1", cwd=alerted, environ=credentials(d))
     assert one.code == ExitCode.OK, one.stderr
     assert peak_in_flight(since(d, start)) == 1
     start = len(d.requests)
     d.limits.set(concurrent_requests=4)
     d.faults.add(latency=0.1, match="GET")
-    four = failover("drift", "--concurrency", "4", cwd=ROOT, environ=credentials(d))
+    four = failover("drift", "--concurrency", "4", cwd=alerted, environ=credentials(d))
     assert (four.code, four.stdout, four.stderr) == (one.code, one.stdout, one.stderr)
     read = since(d, start)
     fetches = [r for r in read if r.path.startswith(("/v2/Flows/FW", "/v1/Workspaces/WS"))]
@@ -64,7 +79,7 @@ def test_fetches_overlap_up_to_the_concurrency_and_the_report_does_not_change(
 def test_the_stack_setting_gives_the_concurrency_and_the_flag_wins(
     account: Any, tmp_path: Any
 ) -> None:
-    (tmp_path / "lines.yaml").write_bytes((ROOT / "lines.yaml").read_bytes())
+    # tmp_path is where the alerted lines.yaml was written (the same test's directory)
     (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  failover:concurrency: '1'\n")
     d, start = account, len(account.requests)
     d.faults.add(latency=0.05, match="GET")
@@ -78,12 +93,12 @@ def test_the_stack_setting_gives_the_concurrency_and_the_flag_wins(
 
 
 def test_the_first_failure_in_flow_order_is_reported_whatever_finishes_first(
-    account: Any,
+    account: Any, alerted: Path
 ) -> None:
     """The first flow's fetch fails slowly, the last one's at once: the report names the
     first, as a one-at-a-time read does."""
     d = account
-    specs = flow_specs(shipped())
+    specs = flow_specs(load_config(alerted / "lines.yaml")[0])
     sid = {f["friendly_name"]: f["sid"] for f in d.state.flows.values()}
     first, last = specs[0], specs[-1]
     d.faults.add(
@@ -91,7 +106,8 @@ def test_the_first_failure_in_flow_order_is_reported_whatever_finishes_first(
     )
     d.faults.add(status=404, match=f"GET studio.twilio.com /v2/Flows/{sid[last.name]}")
     results = [
-        failover("drift", "--concurrency", n, cwd=ROOT, environ=credentials(d)) for n in ("1", "8")
+        failover("drift", "--concurrency", n, cwd=alerted, environ=credentials(d))
+        for n in ("1", "8")
     ]
     assert [r.code for r in results] == [ExitCode.ERROR] * 2
     assert results[0].stderr == results[1].stderr
@@ -108,7 +124,7 @@ def test_a_bad_concurrency_is_a_usage_error_naming_the_range(value: str) -> None
 
 
 def test_a_bad_stack_setting_names_the_key(tmp_path: Any) -> None:
-    (tmp_path / "lines.yaml").write_bytes((ROOT / "lines.yaml").read_bytes())
+    # tmp_path is where the alerted lines.yaml was written (the same test's directory)
     (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  failover:concurrency: lots\n")
     result = failover("drift", "--stack", "dev", cwd=tmp_path, environ={})
     assert result.code == ExitCode.ERROR
