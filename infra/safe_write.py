@@ -147,17 +147,19 @@ def _ours(path: Path) -> bool:
     return found is not None and found.group(1) == _digest(rest)
 
 
-def write_stamped(path: Path, text: str, *, what: str) -> None:
-    """Write ``text`` to ``path`` after a stamp line naming ``what`` wrote it.
+def write_stamped(path: Path, text: str, *, what: str, shown: str | None = None) -> None:
+    """Write ``text`` to ``path`` after a stamp line naming ``what`` wrote it; errors name
+    the file as ``shown`` (the user's spelling).
 
     Raises InfraError, writing nothing, when ``path`` exists and is not a file an earlier
     run stamped (or it changed since), or is a link or a directory. The write is atomic: a
     reader sees the old file or the new one, and a link is never written through.
     """
     path = Path(path)
+    shown = shown or str(path)
     if os.path.lexists(path) and not _ours(path):
         raise InfraError(
-            f"{path} already exists and was not written by failover (or was changed since); "
+            f"{shown} already exists and was not written by failover (or was changed since); "
             "nothing was written: choose another file, or remove it first"
         )
     body = text.encode("utf-8")
@@ -177,4 +179,4 @@ def write_stamped(path: Path, text: str, *, what: str) -> None:
             os.unlink(temporary)
             raise
     except OSError as exc:
-        raise InfraError(f"cannot write {exc.filename or path}: {exc.strerror or exc}") from exc
+        raise InfraError(f"cannot write {shown}: {exc.strerror or exc}") from exc

@@ -143,7 +143,7 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
     )
     if args.details:  # first: a file in the way stops the run before any report is printed
         text = diff_details(heading=_heading(args, changes), changes=changes, reasons=reasons)
-        write_stamped(env.path(args.details), text, what="diff --details")
+        write_stamped(env.path(args.details), text, what="diff --details", shown=args.details)
         env.err(f"wrote every line's change to {args.details}")
     render = {"json": _json, "markdown": _markdown}.get(args.format, _text)
     env.out(render(args, new, changes, reasons, severity))

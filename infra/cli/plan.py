@@ -57,7 +57,7 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
     records = [line_summary(line, config, severity) for line in config.lines]
     if args.details:  # first: a file in the way stops the run before any report is printed
         text = plan_details(heading=_heading(config, severity), records=records)
-        write_stamped(env.path(args.details), text, what="plan --details")
+        write_stamped(env.path(args.details), text, what="plan --details", shown=args.details)
         env.err(f"wrote every line's plan to {args.details}")
     if args.format == "json":
         env.out(json.dumps(_document(config, severity, records), indent=2, ensure_ascii=False))
