@@ -120,12 +120,12 @@ def details_hint(command: str, details: str | None) -> str:
     """Where the full per-line detail is, as a clause."""
     if details:
         return f"every line's detail is in {code(details)}"
-    return f"for every line's detail run {code(command + ' --details FILE')} or `--format text`"
+    return f"for every line's detail run {code(command)} again with `--details FILE` or `--format text`"
 
 
 def _see(command: str, details: str | None) -> str:
     """Where every line is, as a noun: the details file, or the command that writes one."""
-    return code(details) if details else code(f"{command} --details FILE")
+    return code(details) if details else f"{code(command)} with `--details FILE`"
 
 
 def diff_markdown(
@@ -154,7 +154,7 @@ def diff_markdown(
         top += ["", f"Each change above is repeated on many lines; {where}.", ""]
     bottom = _warnings(changes, where)
     bottom += [f"\n> [!CAUTION]\n> Safety brake: {md_text(r, 2 * ITEM_MAX)}" for r in reasons]
-    diagram_room = Caps().chars + _NOTE_RESERVE if routed else 0
+    diagram_room = _diagram_share(budget) + _NOTE_RESERVE if routed else 0
     room = budget - _size(top) - _size(bottom) - diagram_room - _NOTE_RESERVE
     entries: list[str] = []
     left = 0
@@ -177,6 +177,11 @@ def diff_markdown(
         room = budget - _size(out) - _NOTE_RESERVE
         out += _diagram(drawn, severity, room, "`failover plan`", len(routed) - len(drawn))
     return _tidy(out)
+
+
+def _diagram_share(budget: int) -> int:
+    """Characters kept for the diagram: its cap, or a third of a small budget."""
+    return min(Caps().chars, budget // 3)
 
 
 def _diagram(
@@ -253,7 +258,7 @@ def plan_markdown(
     failover; the diagram gets what is left."""
     where = details_hint("failover plan", details)
     out = [heading, "", *TABLE_HEAD]
-    room = budget - _size(out) - Caps().chars - 3 * _NOTE_RESERVE
+    room = budget - _size(out) - _diagram_share(budget) - 3 * _NOTE_RESERVE
     rows: list[str] = []
     for record in records:
         row = plan_row(record)

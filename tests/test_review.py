@@ -11,7 +11,7 @@ from infra.compare import compare
 from infra.describe import line_summary
 from infra.diagram import Caps, capped_flowchart, escape_label, flowchart
 from infra.model import Line, LinesConfig, LineType, Severity, Voicemail
-from infra.review import BUDGET, diff_markdown, plan_markdown, repeated
+from infra.review import BUDGET, diff_details, diff_markdown, plan_markdown, repeated
 from tests.harness.golden import config
 
 OLD_GREETING = "No one is available to take your call. Please leave a message after the tone."
@@ -80,7 +80,10 @@ def test_heterogeneous_changes_keep_per_line_detail_until_the_budget_then_count_
     assert shown == [c.line_id for c in changes[: len(shown)]] and len(shown) > 50
     (rest,) = re.findall(r"^- … and ([\d,]+) more changed lines: (.*)$", md, re.M)
     assert int(rest[0].replace(",", "")) == 5_000 - len(shown)
-    assert "failover diff --details FILE" in rest[1]
+    assert (
+        rest[1]
+        == "for every line's detail run `failover diff` again with `--details FILE` or `--format text`"
+    )
 
 
 def test_a_line_with_a_repeated_and_an_own_change_keeps_its_own_and_points_to_the_summary() -> None:
@@ -206,3 +209,80 @@ def test_hostile_names_and_ids_cannot_break_or_inject_into_the_diagram() -> None
 def test_escape_label_keeps_ordinary_text_readable() -> None:
     assert escape_label("Sales: +1 415-555-0101, ring 20 s") == "Sales: +1 415-555-0101, ring 20 s"
     assert escape_label('say "hi" & <go> #1 50%') == ("say #34;hi#34; #38; #60;go#62; #35;1 50#37;")
+
+
+def test_many_warnings_are_counted_past_their_share_of_the_budget() -> None:
+    old = _org(10_000)
+    started = [
+        replace(line, test=True, primary="https://voice.acme.example/x", forward="+16285559999")
+        for line in old.lines
+    ]
+    md = _markdown(old, config(*started))
+    assert len(md) < BUDGET
+    shown = md.count("> [!WARNING]\n> line-")
+    (more,) = re.findall(r"> ([\d,]+) more warnings not shown: ", md)
+    assert shown > 10 and shown + int(more.replace(",", "")) == 10_000
+
+
+def test_markup_in_names_and_ids_stays_text_in_the_markdown() -> None:
+    old = _org(3)
+    lines = list(old.lines)
+    lines[1] = replace(lines[1], name="<!-- hidden --> | `x` **y**")
+    lines.append(replace(lines[2], id="a`b", number="+14155559999"))
+    md = _markdown(old, config(*lines))
+    assert "- **`line-1`** changed\n  - name 'Line 1' → '&lt;!-- hidden --&gt; \\| `x` **y**'" in md
+    assert "- **``a`b``** added" in md
+    org = config(*lines)
+    records = [line_summary(line, org, Severity.MINOR) for line in org.lines]
+    plan = plan_markdown(
+        heading="## p", records=records, lines=org.lines, severity=Severity.MINOR, details=None
+    )
+    row = next(s for s in plan.splitlines() if "hidden" in s)
+    assert row.startswith("| **&lt;!-- hidden --&gt; \\| `x` **y**** (`line-1`, user) |")
+    assert row.count(" | ") == 4  # five cells: the name's bar cannot open a sixth
+
+
+def test_golden_review_markdown(update_golden: bool) -> None:
+    """What reviewers read, kept whole: a repeated change, heterogeneous changes, a hostile
+    name, a warning and the brake; and a plan cut to a small budget."""
+    from infra.safety import brake_reasons
+    from tests.harness.golden import assert_golden
+
+    old = _org(12)
+    lines = list(_org(12, NEW_GREETING).lines)
+    lines[4] = replace(lines[4], forward_timeout_s=45)
+    lines[2] = replace(lines[2], name='Front desk "%%{init: {}}%%" <b>')
+    lines[11] = replace(lines[11], id="new-desk", test=True, primary="https://voice.acme.example/n")
+    new = config(*lines)
+    changes = compare(old, new)
+    reasons = brake_reasons(
+        removed=[c.line_id for c in changes if c.kind.value == "removed"],
+        rerouted=[c.line_id for c in changes if c.failover_changed],
+        existing_lines=len(old.lines),
+    )
+    heading = "### Phone line changes in `lines.yaml`"
+    changed = {c.line_id for c in changes}
+    diff = diff_markdown(
+        heading=heading,
+        changes=changes,
+        reasons=reasons,
+        routed=[line for line in new.lines if line.id in changed],
+        severity=Severity.MINOR,
+        details="lines-diff.md",
+    )
+    records = [line_summary(line, new, Severity.MINOR) for line in new.lines]
+    plan = plan_markdown(
+        heading="## plan",
+        records=records,
+        lines=new.lines,
+        severity=Severity.MINOR,
+        details=None,
+        budget=6_000,
+    )
+    files = {
+        "diff.md": diff + "\n",
+        "lines-diff.md": diff_details(heading=heading, changes=changes, reasons=reasons),
+        "plan-cut.md": plan,
+    }
+    assert len(plan) < 6_000
+    assert_golden("review-markdown", files, update_golden)
