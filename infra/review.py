@@ -157,19 +157,20 @@ def diff_markdown(
     diagram_room = _diagram_share(budget) + _NOTE_RESERVE if routed else 0
     room = budget - _size(top) - _size(bottom) - diagram_room - _NOTE_RESERVE
     entries: list[str] = []
-    left = 0
+    left: list[LineChange] = []
     featured = {i for g in groups for i in g.line_ids[:EXAMPLES]}  # drawn for their group
     for change in changes:
         entry = change_entry(change, skip)
         if len(entry) == 1 and skip.issuperset(change.details):
             continue  # every sentence of this line is in a summary row
         if left or _size(entries) + _size(entry) > room:
-            left += 1
+            left.append(change)
             continue
         entries += entry
         featured.add(change.line_id)
     if left:
-        entries.append(f"- … and {count(left, 'more changed line')}: {where}")
+        entries.append(f"- … and {count(len(left), 'more changed line')}: {where}. By kind:")
+        entries += [f"  - {md_text(kind)}: {count(n)}" for kind, n in _kinds(left, skip)]
     out = top + entries + bottom
     if routed:
         drawn = [line for line in routed if line.id in featured]
@@ -177,6 +178,23 @@ def diff_markdown(
         room = budget - _size(out) - _NOTE_RESERVE
         out += _diagram(drawn, severity, room, "`failover plan`", len(routed) - len(drawn))
     return _tidy(out)
+
+
+def kind_of(detail: str) -> str:
+    """What a change sentence is about, from its first words: ``greeting changed``,
+    ``line added``, ``failover``, ``agent`` … (the words before a colon when they are few)."""
+    head, colon, _ = detail.partition(":")
+    words = head.split()
+    return head.strip() if colon and 0 < len(words) <= 3 else (words[0] if words else "")
+
+
+def _kinds(changes: Sequence[LineChange], skip: frozenset[str]) -> list[tuple[str, int]]:
+    """How many of ``changes`` change each kind of thing, most first (at most 10 kinds)."""
+    tally: dict[str, int] = {}
+    for change in changes:
+        for kind in dict.fromkeys(kind_of(d) for d in change.details if d not in skip):
+            tally[kind] = tally.get(kind, 0) + 1
+    return sorted(tally.items(), key=lambda item: -item[1])[:10]
 
 
 def _diagram_share(budget: int) -> int:

@@ -78,8 +78,9 @@ def test_heterogeneous_changes_keep_per_line_detail_until_the_budget_then_count_
     assert len(md) < BUDGET
     shown = re.findall(r"^- \*\*`(line-\d+)`\*\* changed$", md, re.M)
     assert shown == [c.line_id for c in changes[: len(shown)]] and len(shown) > 50
-    (rest,) = re.findall(r"^- … and ([\d,]+) more changed lines: (.*)$", md, re.M)
+    (rest,) = re.findall(r"^- … and ([\d,]+) more changed lines: (.*)\. By kind:$", md, re.M)
     assert int(rest[0].replace(",", "")) == 5_000 - len(shown)
+    assert f"  - failover: {rest[0]} lines" in md
     assert (
         rest[1]
         == "for every line's detail run `failover diff` again with `--details FILE` or `--format text`"
@@ -286,3 +287,25 @@ def test_golden_review_markdown(update_golden: bool) -> None:
     }
     assert len(plan) < 6_000
     assert_golden("review-markdown", files, update_golden)
+
+
+def test_kinds_of_change_read_from_compares_own_sentences() -> None:
+    from infra.review import kind_of
+
+    old = _org(4)
+    a, b, c, d = old.lines
+    new = config(
+        replace(a, voicemail=Voicemail(greeting=NEW_GREETING)),
+        replace(b, forward="+16285559999"),
+        replace(c, test=True, primary="https://voice.acme.example/c"),
+        replace(d, id="line-new"),
+    )
+    kinds = {kind_of(detail) for change in compare(old, new) for detail in change.details}
+    assert kinds == {
+        "greeting changed",
+        "failover",
+        "primary",
+        "test started",
+        "line added",
+        "line removed",
+    }
