@@ -230,6 +230,7 @@ def test_markup_in_names_and_ids_stays_text_in_the_markdown() -> None:
     lines = list(old.lines)
     lines[1] = replace(lines[1], name="<!-- hidden --> | `x` **y**")
     lines.append(replace(lines[2], id="a`b", number="+14155559999"))
+    lines.append(replace(lines[2], id="c|d", number="+14155559998"))
     md = _markdown(old, config(*lines))
     assert "- **`line-1`** changed\n  - name 'Line 1' → '&lt;!-- hidden --&gt; \\| `x` **y**'" in md
     assert "- **``a`b``** added" in md
@@ -241,6 +242,8 @@ def test_markup_in_names_and_ids_stays_text_in_the_markdown() -> None:
     row = next(s for s in plan.splitlines() if "hidden" in s)
     assert row.startswith("| **&lt;!-- hidden --&gt; \\| `x` **y**** (`line-1`, user) |")
     assert row.count(" | ") == 4  # five cells: the name's bar cannot open a sixth
+    bar = next(s for s in plan.splitlines() if "c\\|d" in s)
+    assert bar.count(" | ") == 4 and "(`c\\|d`, department)" in bar
 
 
 def test_golden_review_markdown(update_golden: bool) -> None:
