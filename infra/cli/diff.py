@@ -31,6 +31,7 @@ SIGN = {ChangeKind.ADDED: "+", ChangeKind.REMOVED: "-", ChangeKind.CHANGED: "~"}
 
 EXAMPLES = """  failover diff --base origin/main                # what this branch changes, per line
   failover diff --base main --format markdown     # the pull-request comment
+  failover diff --base main --format markdown --details lines-diff.md   # and every line in full
   failover diff --base main --allow-removals      # accept removing lines"""
 
 
