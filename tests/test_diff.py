@@ -344,3 +344,12 @@ def test_details_never_replaces_what_failover_did_not_write(repo: Path, kind: st
         assert target.is_symlink() and (repo / "elsewhere.md").read_text() == "mine\n"
     elif kind == "foreign":
         assert target.read_text() == "mine\n"
+
+
+def test_details_into_a_missing_folder_is_a_one_line_error(repo: Path) -> None:
+    _edit(repo, "Hej, this is Gus.", "Hi, this is Gus.")
+    result = failover("diff", "--base", "HEAD", "--details", "no-such-dir/d.md", cwd=repo)
+    assert result.code == ExitCode.ERROR and result.stdout == ""
+    assert result.stderr == (
+        "failover: error: cannot write no-such-dir/d.md: No such file or directory\n"
+    )
