@@ -8,6 +8,7 @@ Must not import: twilio, pulumi, yaml, infra.lines.load, infra.providers, infra.
 from __future__ import annotations
 
 import difflib
+import functools
 from typing import Any
 
 import phonenumbers
@@ -32,6 +33,7 @@ def quote(text: str, limit: int = GREETING_PREVIEW) -> str:
     return f'"{flat}"' if len(flat) <= limit else f'"{flat[: limit - 1].rstrip()}…"'
 
 
+@functools.lru_cache(maxsize=1024)  # a default greeting edit asks the same of 10,000 lines
 def word_change(old: str, new: str, *, context: int = 3, most: int = 3) -> str:
     """What changed inside a text, word by word: ``…leave a message "after the tone" → "now"``.
 

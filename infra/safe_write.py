@@ -5,6 +5,9 @@ of the bytes written) of the files it owns. A later run removes a file only when
 manifest lists it and its bytes are still the ones written, and overwrites an existing file
 only on the same terms; anything else in DIR (a Serverless project's own functions, a
 file someone edited) is left alone, and the run stops before writing unless ``force``.
+``write_stamped`` is the same rule for one file (``diff``/``plan --details FILE``), with no
+manifest beside it: the file's first line is a Markdown comment holding the SHA-256 of the
+rest, so a later run overwrites it only while it is a file it wrote and nobody changed.
 Must not import: anything in infra except errors.
 """
 
@@ -13,11 +16,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import tempfile
 from pathlib import Path
 
 from infra.errors import InfraError
 
 MANIFEST = ".failover-artifacts.json"
+STAMP = "<!-- written by failover {what}; rewritten only while unchanged: sha256 {digest} -->\n"
+_STAMPED = re.compile(
+    r"<!-- written by failover [^\n]*; rewritten only while unchanged: sha256 ([0-9a-f]{64}) -->\n"
+)
+_MAX_STAMPED = 256 << 20  # never read a huge foreign file just to find it is not ours
 
 
 def _digest(data: bytes) -> str:
@@ -122,3 +132,51 @@ def _prune(folder: Path, out_dir: Path) -> None:
         except OSError:
             return
         folder = folder.parent
+
+
+def _ours(path: Path) -> bool:
+    """True when ``path`` is a regular file whose stamp matches the bytes after it."""
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > _MAX_STAMPED:
+            return False
+        data = path.read_bytes()
+    except OSError:
+        return False
+    head, newline, rest = data.partition(b"\n")
+    found = _STAMPED.fullmatch(head.decode("utf-8", "replace") + newline.decode())
+    return found is not None and found.group(1) == _digest(rest)
+
+
+def write_stamped(path: Path, text: str, *, what: str, shown: str | None = None) -> None:
+    """Write ``text`` to ``path`` after a stamp line naming ``what`` wrote it; errors name
+    the file as ``shown`` (the user's spelling).
+
+    Raises InfraError, writing nothing, when ``path`` exists and is not a file an earlier
+    run stamped (or it changed since), or is a link or a directory. The write is atomic: a
+    reader sees the old file or the new one, and a link is never written through.
+    """
+    path = Path(path)
+    shown = shown or str(path)
+    if os.path.lexists(path) and not _ours(path):
+        raise InfraError(
+            f"{shown} already exists and was not written by failover (or was changed since); "
+            "nothing was written: choose another file, or remove it first"
+        )
+    body = text.encode("utf-8")
+    data = STAMP.format(what=what, digest=_digest(body)).encode("utf-8") + body
+    mask = os.umask(0)
+    os.umask(mask)  # read the umask: mkstemp's 0600 would hide a report meant to be shared
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.chmod(temporary, 0o666 & ~mask)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError as exc:
+        raise InfraError(f"cannot write {shown}: {exc.strerror or exc}") from exc

@@ -148,3 +148,29 @@ def test_validate_several_files_reports_each_and_fails_if_any_is_invalid() -> No
     assert result.code == ExitCode.ERROR
     assert result.stdout.count("lines.yaml: ok, 9 lines") == 2
     assert result.stderr.startswith("tests/fixtures/invalid/empty.yaml:1:1: error: file is empty")
+
+
+def test_plan_markdown_of_a_large_file_fits_a_comment_and_details_hold_every_row(
+    tmp_path: Path,
+) -> None:
+    from bench.generate import generate
+
+    (tmp_path / "lines.yaml").write_text(generate(3_000))  # 300 lines: ~80,000 characters before
+    result = failover("plan", "--format", "markdown", "--details", "plan.md", cwd=tmp_path)
+    assert result.code == ExitCode.OK, result.stderr
+    md = result.stdout
+    assert len(md) < 60_000
+    rows = re.findall(r"^\| \*\*Line (\d+)\*\*", md, re.M)
+    assert [int(r) for r in rows] == list(range(len(rows))) and 0 < len(rows) < 300
+    assert (
+        f"{300 - len(rows)} more lines not in this table: every line's detail is in `plan.md`" in md
+    )
+    assert "Every line by failover:\n- forward, then voicemail: 300 lines\n" in md
+    table = (tmp_path / "plan.md").read_text()
+    assert table.startswith("<!-- written by failover plan --details;")
+    assert re.findall(r"^\| \*\*Line (\d+)\*\*", table, re.M) == [str(i) for i in range(300)]
+
+
+def test_plan_markdown_of_a_small_file_is_whole_and_says_nothing_of_details() -> None:
+    md = failover("plan", "--format", "markdown", cwd=ROOT).stdout
+    assert "not in this table" not in md and "left out" not in md and "--details" not in md

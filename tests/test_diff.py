@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -234,3 +235,121 @@ def test_lines_without_voicemail_get_no_greeting_change() -> None:
         )
     }
     assert without_voicemail and not (changed & without_voicemail)
+
+
+# --- Review output at scale: the markdown fits a PR comment, --details has everything ------
+
+GITHUB_COMMENT_LIMIT = 65_536
+TONE = "No one is available to take your call. Please leave a message after the tone."
+
+
+def _generated_org(yaml_lines: int) -> str:
+    """bench/generate.py's organisation with every line on the default greeting (its lines
+    carry their own), so a default-greeting edit reaches them all, as it does in real files."""
+    from bench.generate import generate
+
+    text = generate(yaml_lines)
+    text = re.sub(
+        r'      voicemail:\n        greeting: "[^"]*"\n',
+        "      voicemail: {max_length: 100}\n",
+        text,
+    )
+    text = re.sub(r'voicemail: \{greeting: "[^"]*", ', "voicemail: {", text)
+    default = "max_length: 120}"
+    assert text.count(default) == 1
+    return text.replace(default, f'max_length: 120, greeting: "{TONE}"}}')
+
+
+def _greeting_edit_repo(tmp_path: Path, yaml_lines: int) -> tuple[Path, int]:
+    text = _generated_org(yaml_lines)
+    _git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "lines.yaml").write_text(text)
+    _git(tmp_path, "add", "lines.yaml")
+    _git(tmp_path, "commit", "-qm", "base")
+    (tmp_path / "lines.yaml").write_text(text.replace("after the tone.", "after the beep."))
+    return tmp_path, text.count("  - id: ")
+
+
+def _assert_summarised(repo: Path, count: int) -> None:
+    result = failover(
+        "diff", "--base", "HEAD", "--format", "markdown", "--details", "d.md", cwd=repo
+    )
+    assert result.code == ExitCode.CHANGES, result.stderr
+    md = result.stdout
+    assert len(md) < 60_000 < GITHUB_COMMENT_LIMIT
+    assert f'- **{count:,} lines**: greeting changed: …message after the "tone." → "beep."' in md
+    assert f"and {count - 3:,} more)" in md and "every line's detail is in `d.md`" in md
+    assert result.stderr == "wrote every line's change to d.md\n"
+    details = (repo / "d.md").read_text()
+    assert details.count('  - greeting changed: …message after the "tone." → "beep."') == count
+    assert {f"line-{i}" for i in range(count)} == set(re.findall(r"`(line-\d+)`", details))
+
+
+def test_default_greeting_edit_on_a_generated_file_is_one_summary_row(tmp_path: Path) -> None:
+    repo, count = _greeting_edit_repo(tmp_path, 10_000)  # a "10,000-line file" as bench/ counts
+    assert count == 1_000  # before summarising, this comment was 335,185 characters
+    _assert_summarised(repo, count)
+
+
+def test_text_format_keeps_every_line_of_a_repeated_change(tmp_path: Path) -> None:
+    repo, count = _greeting_edit_repo(tmp_path, 2_000)
+    text = failover("diff", "--base", "HEAD", cwd=repo).stdout  # terminals keep every line
+    assert text.count('    greeting changed: …message after the "tone." → "beep."') == count == 200
+    assert "repeated" not in text
+
+
+@pytest.mark.slow
+def test_acceptance_default_greeting_edit_on_10000_lines_is_under_60000_characters(
+    tmp_path: Path,
+) -> None:
+    repo, count = _greeting_edit_repo(tmp_path, 100_000)
+    assert count == 10_000
+    _assert_summarised(repo, count)
+
+
+def test_details_file_is_rewritten_only_while_failover_wrote_it_unchanged(repo: Path) -> None:
+    _edit(repo, "Hej, this is Gus.", "Hi, this is Gus.")
+    first = failover("diff", "--base", "HEAD", "--details", "review.md", cwd=repo)
+    assert first.code == ExitCode.CHANGES
+    written = (repo / "review.md").read_text()
+    assert written.startswith("<!-- written by failover diff --details; rewritten only while")
+    assert "- **`gus`** changed\n  - greeting changed:" in written
+    assert failover("diff", "--base", "HEAD", "--details", "review.md", cwd=repo).code == 3
+    (repo / "review.md").write_text(written + "a reviewer's note\n")
+    refused = failover(
+        "diff", "--base", "HEAD", "--format", "markdown", "--details", "review.md", cwd=repo
+    )
+    assert refused.code == ExitCode.ERROR and refused.stdout == ""
+    assert refused.stderr.startswith(
+        "failover: error: review.md already exists and was not written by failover"
+    )
+    assert (repo / "review.md").read_text().endswith("a reviewer's note\n")
+
+
+@pytest.mark.parametrize("kind", ["foreign", "symlink", "directory"])
+def test_details_never_replaces_what_failover_did_not_write(repo: Path, kind: str) -> None:
+    _edit(repo, "Hej, this is Gus.", "Hi, this is Gus.")
+    target = repo / "notes.md"
+    if kind == "foreign":
+        target.write_text("mine\n")
+    elif kind == "symlink":
+        (repo / "elsewhere.md").write_text("mine\n")
+        target.symlink_to(repo / "elsewhere.md")
+    else:
+        target.mkdir()
+    result = failover("diff", "--base", "HEAD", "--details", "notes.md", cwd=repo)
+    assert result.code == ExitCode.ERROR and "nothing was written" in result.stderr
+    assert "Traceback" not in result.stderr
+    if kind == "symlink":
+        assert target.is_symlink() and (repo / "elsewhere.md").read_text() == "mine\n"
+    elif kind == "foreign":
+        assert target.read_text() == "mine\n"
+
+
+def test_details_into_a_missing_folder_is_a_one_line_error(repo: Path) -> None:
+    _edit(repo, "Hej, this is Gus.", "Hi, this is Gus.")
+    result = failover("diff", "--base", "HEAD", "--details", "no-such-dir/d.md", cwd=repo)
+    assert result.code == ExitCode.ERROR and result.stdout == ""
+    assert result.stderr == (
+        "failover: error: cannot write no-such-dir/d.md: No such file or directory\n"
+    )

@@ -1,8 +1,10 @@
 """``failover diff --base REF [FILE]``: what a pull request changes, line by line, in plain words.
 
 Compares FILE at a git ref with the working copy (or with ``--head REF``). ``--format
-markdown`` is ready to post as a PR comment, with a Mermaid diagram of the changed routes.
-The safety brake (share of lines rerouted, removals) gives its own exit code.
+markdown`` is ready to post as a PR comment, with a Mermaid diagram of the changed routes; it
+summarises a change repeated on many lines and stays under GitHub's comment limit at any size
+(``infra.review``), and ``--details FILE`` writes every line's change in full. The safety
+brake (share of lines rerouted, removals) gives its own exit code.
 """
 
 from __future__ import annotations
@@ -12,15 +14,16 @@ import json
 import subprocess
 
 from infra.cli.env import Env
-from infra.cli.options import add_file, add_format, add_severity
+from infra.cli.options import add_details, add_file, add_format, add_severity
 from infra.cli.status import ExitCode
 from infra.cli.validate import FORMAT_VERSION
 from infra.compare import ChangeKind, LineChange, compare
-from infra.diagram import flowchart
 from infra.errors import ConfigError, Diagnostic, InfraError, Level, SourceRef
 from infra.lines.load import load_bytes, load_config
 from infra.lines.source import MAX_BYTES
 from infra.model import LinesConfig, Severity
+from infra.review import code, diff_details, diff_markdown
+from infra.safe_write import write_stamped
 from infra.safety import DEFAULT_MAX_CHANGE_SHARE, Brake, brake_reasons
 
 HELP = "compare lines.yaml at a git ref with the working copy and say, per line, what changes"
@@ -28,6 +31,7 @@ SIGN = {ChangeKind.ADDED: "+", ChangeKind.REMOVED: "-", ChangeKind.CHANGED: "~"}
 
 EXAMPLES = """  failover diff --base origin/main                # what this branch changes, per line
   failover diff --base main --format markdown     # the pull-request comment
+  failover diff --base main --format markdown --details lines-diff.md   # and every line in full
   failover diff --base main --allow-removals      # accept removing lines"""
 
 
@@ -43,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_severity(parser, "describe failover at this severity")
     add_format(parser)
+    add_details(parser)
     parser.add_argument(
         "--max-change-share",
         type=float,
@@ -137,6 +142,10 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
         removal_hint="pass --allow-removals",
         force_hint="pass --max-change-share or --force",
     )
+    if args.details:  # first: a file in the way stops the run before any report is printed
+        text = diff_details(heading=_heading(args, changes), changes=changes, reasons=reasons)
+        write_stamped(env.path(args.details), text, what="diff --details", shown=args.details)
+        env.err(f"wrote every line's change to {args.details}")
     render = {"json": _json, "markdown": _markdown}.get(args.format, _text)
     env.out(render(args, new, changes, reasons, severity))
     if reasons and not args.force:
@@ -197,6 +206,10 @@ def _json(
     )
 
 
+def _heading(args: argparse.Namespace, changes: list[LineChange]) -> str:
+    return f"### Phone line changes in {code(args.file)} ({_counts(changes)})"
+
+
 def _markdown(
     args: argparse.Namespace,
     new: LinesConfig,
@@ -204,23 +217,12 @@ def _markdown(
     reasons: list[str],
     severity: Severity,
 ) -> str:
-    out = [f"### Phone line changes in `{args.file}` ({_counts(changes)})", ""]
-    if not changes:
-        out.append("No line changes its failover.")
-    for change in changes:
-        out.append(f"- **`{change.line_id}`** {change.kind.value}")
-        out.extend(f"  - {detail}" for detail in change.details)
-    for warning in (w for c in changes for w in c.warnings):
-        out += ["", f"> [!WARNING]\n> {warning}"]
-    for reason in reasons:
-        out += ["", f"> [!CAUTION]\n> Safety brake: {reason}"]
     routed = {c.line_id for c in changes if c.kind is not ChangeKind.REMOVED}
-    shown = [line for line in new.lines if line.id in routed]
-    if shown:
-        out += [
-            "",
-            f"Routes after this change (severity `{severity.value}`):",
-            "",
-            flowchart(shown, severity),
-        ]
-    return "\n".join(out)
+    return diff_markdown(
+        heading=_heading(args, changes),
+        changes=changes,
+        reasons=reasons,
+        routed=[line for line in new.lines if line.id in routed],
+        severity=severity,
+        details=args.details,
+    )

@@ -34,3 +34,13 @@ def add_format(parser: argparse.ArgumentParser, formats: tuple[str, ...] = FORMA
     parser.add_argument(
         "--format", choices=formats, default="text", help="output format (default: text)"
     )
+
+
+def add_details(parser: argparse.ArgumentParser) -> None:
+    """``--details FILE``: the full per-line Markdown, which the markdown report may summarise."""
+    parser.add_argument(
+        "--details",
+        metavar="FILE",
+        help="also write every line's detail, unsummarised, as Markdown to FILE (never "
+        "overwrites a file failover did not write); --format markdown points reviewers to it",
+    )

@@ -2,6 +2,8 @@
 
 ``--format text`` for people, ``json`` for scripts, ``markdown`` (table + Mermaid) for PRs.
 ``--out DIR`` also writes every rendered Twilio artifact, so reviewers and CI can diff them.
+The markdown stays under GitHub's comment limit at any size (``infra.review``); ``--details
+FILE`` writes the whole table.
 """
 
 from __future__ import annotations
@@ -11,14 +13,15 @@ import json
 from typing import Any
 
 from infra.cli.env import Env
-from infra.cli.options import add_file, add_format, add_severity
+from infra.cli.options import add_details, add_file, add_format, add_severity
 from infra.cli.status import ExitCode
 from infra.cli.validate import FORMAT_VERSION
 from infra.describe import line_summary, pretty_number
-from infra.diagram import flowchart
 from infra.errors import InfraError
 from infra.lines.load import load_config
 from infra.model import LinesConfig, Severity
+from infra.review import code, plan_details, plan_markdown
+from infra.safe_write import write_stamped
 
 HELP = "show, per line, who answers normally and exactly what happens when the primary fails"
 TEST_MARK = "✗ TEST MODE"
@@ -34,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser, "outage severity to plan for; severe sends shared lines with a queue into it"
     )
     add_format(parser)
+    add_details(parser)
     parser.add_argument(
         "--out",
         metavar="DIR",
@@ -57,10 +61,22 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
     if problems:
         raise InfraError("; ".join(problems))
     records = [line_summary(line, config, severity) for line in config.lines]
+    if args.details:  # first: a file in the way stops the run before any report is printed
+        text = plan_details(heading=_heading(config, severity), records=records)
+        write_stamped(env.path(args.details), text, what="plan --details", shown=args.details)
+        env.err(f"wrote every line's plan to {args.details}")
     if args.format == "json":
         env.out(json.dumps(_document(config, severity, records), indent=2, ensure_ascii=False))
     elif args.format == "markdown":
-        env.out(_markdown(config, severity, records))
+        env.out(
+            plan_markdown(
+                heading=_heading(config, severity),
+                records=records,
+                lines=config.lines,
+                severity=severity,
+                details=args.details,
+            )
+        )
     else:
         env.out(_text(config, severity, records))
     if args.out:
@@ -106,22 +122,8 @@ def _text(config: LinesConfig, severity: Severity, records: list[dict[str, Any]]
     return "\n".join(out).rstrip() + "\n"
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _markdown(config: LinesConfig, severity: Severity, records: list[dict[str, Any]]) -> str:
-    out = [
-        f"## Failover plan: `{config.source}` (account `{config.account}`, severity `{severity.value}`)",
-        "",
-        "| Line | Number | Normally | When the primary fails | Test |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for record in records:
-        test = "❌ test mode" if record["test"] else ""
-        out.append(
-            f"| **{_cell(record['name'])}** (`{record['id']}`, {record['type']}) | {pretty_number(record['number'])} "
-            f"| {_cell(record['normally'])} | {_cell(record['on_failure'])} | {test} |"
-        )
-    out += ["", flowchart(config.lines, severity), ""]
-    return "\n".join(out)
+def _heading(config: LinesConfig, severity: Severity) -> str:
+    return (
+        f"## Failover plan: {code(config.source)} (account {code(config.account)}, "
+        f"severity `{severity.value}`)"
+    )
