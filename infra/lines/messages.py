@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import difflib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from infra.errors import Diagnostic, Level
@@ -19,6 +18,9 @@ from infra.lines import numbers
 from infra.lines.parsing import yaml11_reading
 from infra.lines.source import Document, format_path
 from infra.lines.text import odd_characters, one_line, quoted
+
+if TYPE_CHECKING:  # only files with schema errors load jsonschema (see infra.lines.load)
+    import jsonschema
 
 _TYPE_WORDS = {
     "object": "a mapping (key: value)",
