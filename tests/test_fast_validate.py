@@ -160,3 +160,49 @@ def test_the_emergency_fast_path_gives_phonenumbers_answer_for_every_region() ->
     found = {n: numbers.emergency(n) for n in candidates}
     assert found == {n: _emergency_region_by_region(n) for n in candidates}
     assert sum(1 for answer in found.values() if answer) > 100  # the cases that matter occur
+
+
+def test_validity_is_phonenumbers_is_valid_number_for_every_region() -> None:
+    """``numbers.kind`` answers validity without a second look-up; it must be the library's."""
+    candidates = _candidates()
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.TOLL_FREE):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is not None:
+                e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+                candidates += [e164, e164[:-1], e164 + "9", e164[:3] + "0" + e164[3:]]
+    for number in candidates:
+        found = numbers.parsed(number)
+        expected = found is not None and phonenumbers.is_valid_number(found)
+        assert numbers._valid(number) == expected, number
+    assert sum(map(numbers._valid, candidates)) > 300
+
+
+def test_text_is_read_value_by_value_unless_no_value_can_hold_a_forbidden_character() -> None:
+    from infra.lines.source import _cannot_hold_forbidden
+    from infra.lines.text import FORBIDDEN
+
+    for code in range(128):
+        char = chr(code)
+        harmless = FORBIDDEN.search(char) is None and char != "\\"
+        assert _cannot_hold_forbidden(f"a: b{char}c\n") == harmless, hex(code)
+    assert not _cannot_hold_forbidden("greeting: caf\u00e9\n")  # not ASCII: look at each value
+    assert not _cannot_hold_forbidden('greeting: "\\u0007"\n')  # an escape writes one
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'version: 1\nname: "bell \\a here"\n',
+        "version: 1\nname: 'tab\there'\nkeys: {'\\x': 1}\n",
+        'version: 1\n"k\\u0001": v\nlist: ["\\x7f", ok, "\\uFFFE"]\n',
+    ],
+)
+def test_escaped_forbidden_characters_are_still_reported(text: str) -> None:
+    from infra.lines.source import parse_document
+
+    document, problems = parse_document(text.encode(), "x.yaml")
+    escaped = (
+        text.count("\\a") + text.count("\\u0001") + text.count("\\x7f") + text.count("\\uFFFE")
+    )
+    assert len([p for p in problems if "TwiML (XML) cannot carry" in p.message]) == escaped
