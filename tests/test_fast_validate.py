@@ -7,6 +7,7 @@ Speed itself is measured in bench/run.py (P1, P1w), never here."""
 from __future__ import annotations
 
 import copy
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -206,3 +207,50 @@ def test_escaped_forbidden_characters_are_still_reported(text: str) -> None:
         text.count("\\a") + text.count("\\u0001") + text.count("\\x7f") + text.count("\\uFFFE")
     )
     assert len([p for p in problems if "TwiML (XML) cannot carry" in p.message]) == escaped
+
+
+def test_only_the_space_is_both_whitespace_and_printable() -> None:
+    """What lets ``urls.problem`` skip its per-character loop for a clean URL."""
+    assert [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace() and c.isprintable()] == [
+        " "
+    ]
+
+
+HOSTS = [
+    "voice.example.com", "cafe.ad", "bad.cab", "1.2.3.4", "10.0.0.1", "127.0.0.1", "::1",
+    "fe80::1", "fe80::1%eth0", "2001:db8::1", "::ffff:10.0.0.1", "1.2.3", "999.1.1.1",
+    "1.2.3.4.5", "abc", "a:b", "", ".", "::", "dead:beef::", "DEAD::BEEF", "0x7f.1",
+    "\u0661.\u0662.\u0663.\u0664", "ff", "1.2.3.04",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("netloc_of", [lambda h: h, lambda h: f"[{h}]"])
+def test_host_addresses_are_read_as_ipaddress_reads_them(netloc_of: object) -> None:
+    import ipaddress
+
+    from infra.lines import urls
+
+    def reference(host: str, netloc: str) -> object:
+        try:
+            return ipaddress.ip_address(host.split("%", 1)[0])
+        except ValueError:
+            if "[" in netloc:
+                return "has a bracketed host that is not an IPv6 address"
+        if host.replace(".", "").isdigit():
+            return "has a numeric host that is not a valid IPv4 address"
+        return None
+
+    for host in HOSTS:
+        netloc = netloc_of(host)  # type: ignore[operator]
+        assert urls._address(host, netloc) == reference(host, netloc), host
+
+
+def test_messages_escape_what_they_escaped_before() -> None:
+    from infra.lines import text
+
+    unshowable = re.compile(text._UNSHOWABLE)
+    samples = ["plain", "tab\there", "nl\n", "\x7f", "caf\u00e9", "zw\u200bsp", "bidi\u202e", " "]
+    samples += [chr(c) for c in range(0x250)]
+    for sample in samples:
+        reference = unshowable.sub(lambda m: f"\\u{ord(m.group()):04x}", sample)
+        assert text.one_line(sample) == reference, repr(sample)
