@@ -7,7 +7,6 @@ Must not import: twilio, pulumi, infra.render, infra.providers, infra.cli.
 
 from __future__ import annotations
 
-import difflib
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +84,8 @@ MAX_UNKNOWN_KEYS_SHOWN = 20
 def _unknown_keys(
     error: jsonschema.ValidationError, path: tuple[Any, ...], document: Document
 ) -> list[Diagnostic]:
+    import difflib  # loaded with the errors it explains, like jsonschema
+
     allowed = sorted(error.schema.get("properties", {}) if isinstance(error.schema, dict) else {})
     node = document.node(path)
     key_nodes = [k for k, _ in node.value] if isinstance(node, yaml.MappingNode) else []
