@@ -40,6 +40,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_ships_schema_and_function_templates(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "failover_schemas/lines.schema.json" in names
+    assert "failover_schemas/lines_schema_check.py" in names  # validate compiles nothing
     assert {"infra/templates/alert.js", "infra/templates/assignment.js"} <= names
     assert (ROOT / "schemas" / "lines.schema.json").read_bytes() == zipfile.ZipFile(wheel).read(
         "failover_schemas/lines.schema.json"
@@ -73,7 +74,8 @@ def test_installed_wheel_validates_and_renders_outside_any_checkout(
         [
             sys.executable,
             "-c",
-            "import infra, infra.lines.load as l; print(infra.__file__); print(l.SCHEMA_PATH.is_file())",
+            "import infra, infra.lines.load as l; print(infra.__file__); print(l.SCHEMA_PATH.is_file());"
+            " print(l._fast_check().__module__)",
         ],
         cwd=work,
         env=env,
@@ -84,7 +86,8 @@ def test_installed_wheel_validates_and_renders_outside_any_checkout(
     assert where == [
         str(target / "infra" / "__init__.py"),
         "False",
-    ]  # the installed copy, no checkout schema
+        "failover_schemas.lines_schema_check",
+    ]  # the installed copy, no checkout schema, and the schema check compiled ahead of time
     validate = subprocess.run(
         [sys.executable, "-m", "infra", "validate"],
         cwd=work,

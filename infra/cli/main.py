@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import importlib
 import os
 import sys
@@ -89,6 +88,8 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         if "invalid choice" in message and "argument COMMAND" in message:
+            import difflib  # only a mistyped command needs it; every run paid for it before
+
             typed = message.split("'")[1] if "'" in message else ""
             close = difflib.get_close_matches(typed, list(SUBCOMMANDS), n=1)
             if close:

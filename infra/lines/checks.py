@@ -8,7 +8,6 @@ Must not import: twilio, pulumi, jsonschema, infra.render, infra.providers, infr
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -80,17 +79,8 @@ def check_unique_numbers(ctx: Context) -> Iterator[Diagnostic]:
             seen[same] = (str(line.get("id", f"#{index + 1}")), number)
 
 
-@functools.lru_cache(maxsize=65536)
-def _number_type(number: str) -> tuple[int, int]:
-    """(country code, phonenumbers type); type UNKNOWN means not a valid number."""
-    parsed = numbers.parsed(number)
-    if parsed is None:
-        return 0, PhoneNumberType.UNKNOWN
-    return parsed.country_code or 0, phonenumbers.number_type(parsed)
-
-
 def _validity(number: str) -> str | None:
-    country, kind = _number_type(number)
+    country, kind = numbers.kind(number)
     if kind == PhoneNumberType.UNKNOWN:
         region = phonenumbers.region_code_for_country_code(country) if country else "ZZ"
         where = f" for region {region}" if region not in ("ZZ", "001") else ""
@@ -142,7 +132,7 @@ def check_outside_numbers(ctx: Context) -> Iterator[Diagnostic]:
         if problem:
             yield ctx.error(path, f"{what} {problem}")
             continue
-        kind = _number_type(number)[1]
+        kind = numbers.kind(number)[1]
         canonical = numbers.canonical(number)
         if kind in _NOT_DIALABLE:
             yield ctx.error(

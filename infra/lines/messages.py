@@ -7,11 +7,9 @@ Must not import: twilio, pulumi, infra.render, infra.providers, infra.cli.
 
 from __future__ import annotations
 
-import difflib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from infra.errors import Diagnostic, Level
@@ -19,6 +17,9 @@ from infra.lines import numbers
 from infra.lines.parsing import yaml11_reading
 from infra.lines.source import Document, format_path
 from infra.lines.text import odd_characters, one_line, quoted
+
+if TYPE_CHECKING:  # only files with schema errors load jsonschema (see infra.lines.load)
+    import jsonschema
 
 _TYPE_WORDS = {
     "object": "a mapping (key: value)",
@@ -83,6 +84,8 @@ MAX_UNKNOWN_KEYS_SHOWN = 20
 def _unknown_keys(
     error: jsonschema.ValidationError, path: tuple[Any, ...], document: Document
 ) -> list[Diagnostic]:
+    import difflib  # loaded with the errors it explains, like jsonschema
+
     allowed = sorted(error.schema.get("properties", {}) if isinstance(error.schema, dict) else {})
     node = document.node(path)
     key_nodes = [k for k, _ in node.value] if isinstance(node, yaml.MappingNode) else []

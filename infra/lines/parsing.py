@@ -124,6 +124,8 @@ def editor_lines(text: str) -> tuple[str, list[tuple[int, int, str]]]:
     So every later position is the one an editor shows, and such a character in a comment
     is harmless; one inside a value is reported (see ``breaks_in_values``).
     """
+    if text.isascii():  # the common case, answered without reading the text in Python
+        return text, []
     found = [m.start() for m in _UNICODE_BREAKS.finditer(text)]
     if not found:
         return text, []

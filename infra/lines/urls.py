@@ -17,13 +17,17 @@ keeps well inside the limits it has seen documented)."""
 _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-.")
+_ADDRESS_CHARS = frozenset("0123456789abcdefABCDEF:.")
+"""All an IP address literal can be made of (hex digits, colons, dots): a host with any
+other character is a name, without asking ipaddress (whose refusal costs an exception)."""
 
 
 def problem(url: str) -> str | None:
     """Why Twilio cannot request ``url``, in words that do not repeat it; None when fine."""
     if len(url) > MAX_LENGTH:
         return f"is {len(url)} characters long; URLs may be at most {MAX_LENGTH} characters"
-    for position, char in enumerate(url, 1):
+    # Every whitespace character but the space is also not printable: one look when clean.
+    for position, char in enumerate("" if url.isprintable() and " " not in url else url, 1):
         if char.isspace() or not char.isprintable():
             return (
                 f"has a space or invisible character (U+{ord(char):04X}) at character "
@@ -100,11 +104,14 @@ def _host_problem(parts: SplitResult) -> str | None:
 def _address(host: str, netloc: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | str | None:
     """The IP address the host is, None for a name, or a problem text."""
     bracketed = "[" in netloc
-    try:
-        return ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        if bracketed:
-            return "has a bracketed host that is not an IPv6 address"
+    literal = host.split("%", 1)[0]
+    if _ADDRESS_CHARS.issuperset(literal):
+        try:
+            return ipaddress.ip_address(literal)
+        except ValueError:
+            pass
+    if bracketed:
+        return "has a bracketed host that is not an IPv6 address"
     if host.replace(".", "").isdigit():
         return "has a numeric host that is not a valid IPv4 address"
     return None
