@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 from infra.errors import ProviderError
+from infra.naming import PUBLIC_FUNCTION_PATHS
 from infra.twilio.client import NotFoundError, Twilio
 from infra.twilio.values import text
 
@@ -143,13 +144,14 @@ def _sync_kind(
     already under way have finished, and later ones are not started.
     """
     name = props["service_name"]
-    visibility = props["visibility" if kind == "documents" else "function_visibility"]
     files: dict[str, str] = props.get(kind) or {}
     entries: dict[str, dict[str, Any]] = {}
     changed = []
     for path, content in sorted(files.items()):
         digest, old = sha256(content), previous.get(path) or {}
-        if old.get("sha256") == digest and old.get("visibility") == visibility:
+        if old.get("sha256") == digest and old.get("visibility") == visibility_of(
+            props, kind, path
+        ):
             entries[path] = old
         else:
             changed.append((path, content, digest))
@@ -158,6 +160,7 @@ def _sync_kind(
     containers = _containers(tw, name, service_sid, kind)
 
     def push(path: str, content: str, digest: str) -> dict[str, Any]:
+        visibility = visibility_of(props, kind, path)
         container = containers.get(path) or _create_container(tw, name, service_sid, kind, path)
         version = _upload(tw, name, service_sid, kind, container, path, content, visibility)
         return {
@@ -179,6 +182,17 @@ def _sync_kind(
         if not future.cancelled():
             entries[path] = future.result()
     return dict(sorted(entries.items()))
+
+
+def visibility_of(props: dict[str, Any], kind: str, path: str) -> str:
+    """The declared visibility, except for the Functions a phone browser opens itself (the
+    agents' page: ``infra.naming.PUBLIC_FUNCTION_PATHS``), which must be ``public`` to be
+    served without an ``X-Twilio-Signature``
+    (https://www.twilio.com/docs/serverless/functions-assets/visibility); such a Function
+    checks its own signed link instead."""
+    if kind == "functions" and path in PUBLIC_FUNCTION_PATHS:
+        return "public"
+    return str(props["visibility" if kind == "documents" else "function_visibility"])
 
 
 def _collection(tw: Twilio, service_sid: str, kind: str) -> Any:
