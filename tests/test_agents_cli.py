@@ -4,14 +4,30 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 from infra.agent_links import link_token
 from infra.cli.status import ExitCode
+from infra.model import Severity
 from tests.harness.cli_runner import failover
-from tests.test_agents_page import SECRET, d, install_secret, open_link, severe  # noqa: F401
+from tests.test_agents_page import SECRET, open_link, with_secret
 from tests.test_drift import ROOT, credentials
+from tests.test_journeys import Applied, applied_double
 from tests.test_journeys_queue import activity, on_duty
 from tests.twilio_double import TwilioDouble
+
+
+@pytest.fixture(scope="module")
+def severe(twilio_spec_dir: Path) -> Iterator[Applied]:
+    yield from applied_double(twilio_spec_dir, Severity.SEVERE)
+
+
+@pytest.fixture
+def d(severe: Applied) -> Iterator[TwilioDouble]:
+    yield from with_secret(severe)
 
 
 def agents(d: TwilioDouble, *args: str) -> tuple[ExitCode, str, str]:

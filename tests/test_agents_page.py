@@ -35,12 +35,17 @@ def severe(twilio_spec_dir: Path) -> Iterator[Applied]:
     yield from applied_double(twilio_spec_dir, Severity.SEVERE)
 
 
-@pytest.fixture
-def d(severe: Applied) -> Iterator[TwilioDouble]:
+def with_secret(severe: Applied) -> Iterator[TwilioDouble]:
+    """The applied account, restored, with the link secret installed as the provider does."""
     double = next(gen := checked(severe))
     install_secret(double, SECRET)
     yield double
     next(gen, None)
+
+
+@pytest.fixture
+def d(severe: Applied) -> Iterator[TwilioDouble]:
+    yield from with_secret(severe)
 
 
 def twilio(d: TwilioDouble) -> Twilio:
