@@ -135,7 +135,7 @@ def browser(tripwire: Tripwire, tmp_path_factory: pytest.TempPathFactory) -> Ite
         },
     )
     driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
-    driver.set_page_load_timeout(60)
+    driver.set_page_load_timeout(120)
     try:
         yield driver
     finally:
@@ -166,13 +166,17 @@ def text_of(browser: Any, css: str) -> str:
 
 
 def press(browser: Any, label: str) -> None:
+    """Tap a button and wait for the page it leads to (generous: the machine may be loaded,
+    and each Function run starts node several times in the double)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.wait import WebDriverWait
 
     (button,) = [b for b in browser.find_elements(By.TAG_NAME, "button") if b.text == label]
     button.click()
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(button))
+    wait = WebDriverWait(browser, 120)
+    wait.until(expected_conditions.staleness_of(button))
+    wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
 
 
 def test_an_agent_goes_off_and_on_duty_from_the_phone_page(
