@@ -115,3 +115,15 @@ def test_drift_warns_when_a_queued_line_has_nobody_on_duty_at_severity_severe(
     on_duty(d, "bob", "carol")
     result = failover("drift", "--severity", "severe", cwd=ROOT, environ=credentials(d))
     assert (result.code, result.stderr) == (ExitCode.OK, "")
+
+
+def test_listing_costs_three_requests_whatever_the_number_of_agents(d: TwilioDouble) -> None:
+    """One workspace lookup, one page of workers (up to 1,000), one page of activities."""
+    before = len(d.requests)
+    assert agents(d)[0] == ExitCode.OK
+    made = d.requests[before:]
+    assert [(r.method, r.path.rsplit("/", 1)[-1]) for r in made] == [
+        ("GET", "Workspaces"),
+        ("GET", "Workers"),
+        ("GET", "Activities"),
+    ]

@@ -174,3 +174,21 @@ def test_an_agent_going_on_duty_from_the_page_takes_the_waiting_caller(d: Twilio
     assert journey.answered_by == f"agent bob ({BOB})"
     bridged = journey.find("bridged")[0]
     assert bridged.at > 25
+
+
+def test_a_page_view_costs_three_reads_and_a_tap_one_write_more(d: TwilioDouble) -> None:
+    """Whatever the number of agents or callers: the workspace by name, the agent's worker by
+    name, one list of the waiting tasks; a tap reads the activities instead of the tasks."""
+    on_duty(d, "alice")
+    open_link(d, link(d, "alice"))
+    view = [r for r in d.voice.internet.log if r.get("from") == "function" and r.get("api")]
+    assert [(r["method"], urlsplit(r["url"]).path.rsplit("/", 1)[-1]) for r in view] == [
+        ("GET", "Workspaces"),
+        ("GET", "Workers"),
+        ("GET", "Tasks"),
+    ]
+    d.voice.internet.log.clear()
+    open_link(d, link(d, "alice"), "POST", action="off")
+    tap = [r for r in d.voice.internet.log if r.get("from") == "function" and r.get("api")]
+    assert [r["method"] for r in tap] == ["GET", "GET", "GET", "POST"]
+    assert "RejectPendingReservations=true" in tap[-1]["body"]
