@@ -166,17 +166,21 @@ def text_of(browser: Any, css: str) -> str:
 
 
 def press(browser: Any, label: str) -> None:
-    """Tap a button and wait for the page it leads to (generous: the machine may be loaded,
-    and each Function run starts node several times in the double)."""
+    """Tap a button and wait for the page it leads to: a marker set on the current page is
+    gone once the next one has loaded (generous wait: the machine may be loaded, and each
+    Function run starts node several times in the double)."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.wait import WebDriverWait
 
+    browser.execute_script("window.__tapped = true")
     (button,) = [b for b in browser.find_elements(By.TAG_NAME, "button") if b.text == label]
     button.click()
-    wait = WebDriverWait(browser, 120)
-    wait.until(expected_conditions.staleness_of(button))
-    wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
+    WebDriverWait(browser, 120, ignored_exceptions=(WebDriverException,)).until(
+        lambda b: b.execute_script(
+            "return window.__tapped === undefined && document.readyState === 'complete'"
+        )
+    )
 
 
 def test_an_agent_goes_off_and_on_duty_from_the_phone_page(
