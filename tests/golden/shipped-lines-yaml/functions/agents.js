@@ -165,11 +165,13 @@ const STYLE = 'body{font-family:system-ui,sans-serif;margin:0;padding:1rem;max-w
   + 'button{display:block;width:100%;font-size:1.3rem;padding:1rem;margin:.6rem 0;border-radius:.6rem;border:2px solid #333}'
   + 'button.current{background:#333;color:#fff}ul{padding-left:1.2rem}.note{color:#555}';
 
-// Formats the UTC "since" time in the phone's own time zone; the page works without it.
+// Formats the UTC "since" time in the phone's own time zone (the page works without it).
 const SCRIPT = "document.querySelectorAll('time').forEach(function(t){var d=new Date(t.dateTime);"
   + "if(!isNaN(d)){t.textContent=d.toLocaleString([], {weekday:'short',hour:'2-digit',minute:'2-digit'});}});"
-  + "document.querySelectorAll('form').forEach(function(f){f.addEventListener('submit',function(){"
-  + "f.querySelectorAll('button').forEach(function(b){b.disabled=true;});});});";
+  // A second tap while the first is on its way is dropped. (Disabling the buttons instead
+  // would drop the pressed button's value from the form: found by the browser test.)
+  + "document.querySelectorAll('form').forEach(function(f){f.addEventListener('submit',function(e){"
+  + "if(f.dataset.sent){e.preventDefault();}f.dataset.sent='1';});});";
 
 function page(title, body, status) {
   const response = new Twilio.Response();
