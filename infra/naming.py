@@ -26,6 +26,14 @@ call, rejects the reservation after a missed ring (``infra/templates/agent-statu
 QUEUE_WAIT_PATH = "/queue-wait"
 """Serverless Function serving the queue hold document (``?line=<id>``): leaves at once when
 nobody On Duty serves the line (``infra/templates/queue-wait.js``)."""
+AGENTS_PATH = "/agents"
+"""Public Serverless Function: an agent's failover page (state, On/Off Duty buttons, callers
+waiting), reached through the agent's signed personal link (``infra/agent_links.py``)."""
+AGENT_LINK_SECRET_VARIABLE = "AGENT_LINK_SECRET"  # noqa: S105 - a name, not a secret
+"""Serverless environment variable holding ``failover:agentLinkSecret`` for ``/agents``."""
+PUBLIC_FUNCTION_PATHS = frozenset({AGENTS_PATH})
+"""Functions a phone browser calls directly (no ``X-Twilio-Signature``): deployed ``public``;
+every other Function stays ``protected``."""
 ALERT_PATH = "/alert"
 """Serverless Function that forwards a failover alert to ``alerts.webhook`` (bounded wait)."""
 

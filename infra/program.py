@@ -7,7 +7,8 @@ Pulumi deletes in reverse, so numbers are restored before documents go away:
     LineLedger "lines" (safety brake)
       → TwimlDocuments "documents-shared" (environment ``shared``: voicemail, goodbye and
         message documents shared by lines, and the Functions)
-      → CallQueue "call-queue" (TaskRouter; only when a line has a queue)
+      → CallQueue "call-queue" (TaskRouter; only when a line has a queue) and
+        AgentLinkSecret "agent-links" (the agents' page secret, a Serverless variable)
       → TwimlDocuments "documents-queues" (``/q/<id>.xml``) and "documents-fwd-NN"
         (``/f/<id>.xml``, 16 environments, by a hash of the line id)
       → StudioFlow (only with ``alerts.webhook``)
@@ -41,6 +42,7 @@ from infra.naming import (
     workflow_name,
     workspace_name,
 )
+from infra.providers.agent_link_secret import AgentLinkSecret
 from infra.providers.call_queue import CallQueue, CallQueueArgs
 from infra.providers.line_ledger import LineLedger
 from infra.providers.phone_number_batch import PhoneNumberBatch, PhoneNumberBatchArgs
@@ -113,6 +115,14 @@ def build(config: LinesConfig, settings: StackSettings) -> Deployment:
         SHARED_ENV, config, settings, planned[SHARED_ENV], [ledger], render_functions(config)
     )
     queue = _call_queue(config, shared) if config.queued_lines else None
+    if queue is not None:
+        # The agents' page (/agents, in ``shared``) checks links against this variable.
+        AgentLinkSecret(
+            "agent-links",
+            service_sid=shared.service_sid,
+            environment_sid=shared.environment_sid,
+            opts=pulumi.ResourceOptions(depends_on=[shared]),
+        )
     deployment = Deployment(ledger=ledger, documents=shared, queue=queue)
     deployment.environments[SHARED_ENV] = shared
     for env, placeholders in planned.items():

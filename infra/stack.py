@@ -20,6 +20,9 @@ Requests in flight at once to the account (``infra.twilio.concurrency``), same o
 
     failover:concurrency  FAILOVER_CONCURRENCY   1 to 100, default 10
 
+The agents' page secret ``failover:agentLinkSecret`` (secret) signs each agent's personal
+link (``infra.agent_links``); ``agent_link_secret`` checks it, naming the key, never the value.
+
 A complete API key pair is used in preference to the auth token. Every message names keys
 and variables, never values. Importing this module imports neither pulumi nor twilio.
 
@@ -243,6 +246,35 @@ def stack_settings(stack: str, get: Getter) -> StackSettings:
             else None
         ),
     )
+
+
+AGENT_LINK_SECRET_KEY = "failover:agentLinkSecret"  # noqa: S105 - a config key
+AGENT_LINK_SECRET_MIN = 32
+"""Characters at least: ``openssl rand -base64 32`` gives 44, far past guessing."""
+AGENT_LINK_SECRET_MAX = 450
+"""Bytes at most: Twilio's limit on a Serverless environment variable's value (twilio.md §6.2;
+https://www.twilio.com/docs/serverless/api/resource/variable)."""
+
+
+def agent_link_secret(get: Getter) -> str | None:
+    """``failover:agentLinkSecret`` when set (None when not: the agents' page then refuses
+    every link); InfraError naming the key, never the value, when it is unusable."""
+    value = get(AGENT_LINK_SECRET_KEY)
+    if value in (None, ""):
+        return None
+    secret = str(value)
+    if not (_sendable(secret) and " " not in secret):
+        raise InfraError(
+            f"{AGENT_LINK_SECRET_KEY} must be printable ASCII without spaces; "
+            "generate one with `openssl rand -base64 32`"
+        )
+    if not AGENT_LINK_SECRET_MIN <= len(secret) <= AGENT_LINK_SECRET_MAX:
+        raise InfraError(
+            f"{AGENT_LINK_SECRET_KEY} must be {AGENT_LINK_SECRET_MIN} to "
+            f"{AGENT_LINK_SECRET_MAX} characters long (it has {len(secret)}); "
+            "generate one with `openssl rand -base64 32`"
+        )
+    return secret
 
 
 def _flag(value: object) -> bool:

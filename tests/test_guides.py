@@ -103,6 +103,11 @@ def test_outage_runbook_declares_watches_and_ends_a_severe_outage(
     assert queued.outcome == "answered"
     assert queued.answered_by in {f"agent {a} ({agents[a]})" for a in agents}
 
+    # ... and see who is On Duty (every agent starts On Duty: no line is left unserved).
+    duty = failover("agents", "--stack", "dev", cwd=tmp_path, environ=env)
+    assert (duty.code, duty.stderr) == (ExitCode.OK, ""), duty.stderr
+    assert "alice" in duty.stdout and "On Duty" in duty.stdout
+
     # 3. Watch: the stack file gives the severity; voicemails left through failover are listed.
     drift = failover("drift", "--stack", "dev", cwd=tmp_path, environ=env)
     assert drift.code == ExitCode.OK, drift.stdout

@@ -145,6 +145,7 @@ def test_nothing_is_rendered_without_a_queue() -> None:
 def test_functions_rendered_only_when_needed() -> None:
     assert set(render_functions(config(queue_line(), agents=AGENTS))) == {
         "/agent-status",
+        "/agents",
         "/assignment",
         "/queue-wait",
     }

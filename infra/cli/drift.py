@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from infra.account.agents import on_duty_warnings, read_roster
 from infra.account.drift import Finding, Snapshot, compare, read_snapshot
 from infra.account.live import LiveNumber
 from infra.cli.env import Env
@@ -109,6 +110,8 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
     declared = {line.number for line in config.lines}
     undeclared = [n for n in snapshot.numbers if n.phone_number not in declared]
     report = Report(file, config, severity, snapshot, findings, undeclared)
+    for duty in duty_warnings(config, severity, snapshot, env):
+        env.err(f"warning: {duty}")
     env.out({"json": _json, "markdown": _markdown}.get(args.format, _text)(report))
     return ExitCode.CHANGES if findings else ExitCode.OK
 
@@ -145,6 +148,16 @@ def read(
         return read_snapshot(tw, config, stack, progress)
     finally:
         progress.done()
+
+
+def duty_warnings(
+    config: LinesConfig, severity: Severity, snapshot: Snapshot, env: Env
+) -> list[str]:
+    """At severity severe: queued lines nobody On Duty serves (``infra.account.agents``).
+    A warning, not a difference: duty is the agents' to change, not the stack's."""
+    if severity is not Severity.SEVERE or not config.queued_lines or snapshot.taskrouter is None:
+        return []
+    return on_duty_warnings(config, severity, read_roster(connect(env.environ), config))
 
 
 # ---- output -------------------------------------------------------------------------------

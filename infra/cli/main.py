@@ -46,6 +46,7 @@ SUBCOMMANDS = _Subcommands(
         "drift": "infra.cli.drift",
         "import": "infra.cli.import_",
         "voicemails": "infra.cli.voicemails",
+        "agents": "infra.cli.agents",
         "init": "infra.cli.init",
         "stack-config": "infra.cli.stack_config",
         "migrate-state": "infra.cli.migrate_state",
@@ -63,7 +64,7 @@ EXIT_CODES = """exit codes:
   4  diff: the change crosses the safety brake
   130  interrupted"""
 
-ENVIRONMENT = """environment (drift, import, voicemails; validate, plan and diff need none):
+ENVIRONMENT = """environment (drift, import, voicemails, agents; validate, plan and diff need none):
   TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or with TWILIO_API_KEY and TWILIO_API_SECRET
   (values are never printed)"""
 

@@ -283,6 +283,7 @@ class TwimlDocuments(pulumi.dynamic.Resource, module="twilio", name="TwimlDocume
     """The stack's Serverless service; ``urls[path]`` is what numbers and flows point at."""
 
     service_sid: pulumi.Output[str]
+    environment_sid: pulumi.Output[str]
     domain_name: pulumi.Output[str]
     urls: pulumi.Output[dict[str, str]]
 

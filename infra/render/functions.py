@@ -11,6 +11,8 @@ every substituted value is a JSON literal, so no config value can break out of i
   leaves for voicemail as soon as nobody On Duty serves the line.
 - ``/agent-status`` (only when a line has a queue): that status callback; completes the
   task after a call, rejects the reservation after a missed ring.
+- ``/agents`` (only when a line has a queue): the agents' failover page, opened through
+  each agent's signed personal link (``infra.agent_links``); deployed ``public``.
 - ``/alert`` (only with ``alerts.webhook``): forwards a failover event to the webhook
   with a hard timeout, called by the first step of every flow.
 
@@ -25,9 +27,13 @@ from string import Template
 
 from infra.model import LinesConfig
 from infra.naming import (
+    AGENT_LINK_SECRET_VARIABLE,
     AGENT_STATUS_PATH,
+    AGENTS_PATH,
     ALERT_PATH,
     ASSIGNMENT_PATH,
+    OFF_DUTY,
+    ON_DUTY,
     QUEUE_WAIT_PATH,
     workspace_name,
 )
@@ -92,6 +98,31 @@ def render_agent_status_function() -> str:
     return _template("agent-status.js").substitute()
 
 
+def render_agents_function(config: LinesConfig) -> str:
+    """Source of the ``/agents`` page: per agent serving a queued line, their display name
+    and those lines (id -> display name). Agents serving no queued line get no page."""
+    agents = {
+        agent.id: {
+            "name": agent.name,
+            "lines": {
+                line.id: line.display_name
+                for line in config.queued_lines
+                if line.queue is not None and agent.id in line.queue.agents
+            },
+        }
+        for agent in config.agents
+    }
+    return _template("agents.js").substitute(
+        agents=json.dumps(
+            {k: v for k, v in agents.items() if v["lines"]}, indent=2, sort_keys=True
+        ),
+        workspace_name=json.dumps(workspace_name(config.account)),
+        on_duty=json.dumps(ON_DUTY),
+        off_duty=json.dumps(OFF_DUTY),
+        secret_variable=json.dumps(AGENT_LINK_SECRET_VARIABLE),
+    )
+
+
 def render_alert_function(webhook_url: str) -> str:
     """Source of the ``/alert`` Function posting to ``webhook_url``."""
     return _template("alert.js").substitute(
@@ -108,4 +139,5 @@ def render_functions(config: LinesConfig) -> dict[str, str]:
         functions[ASSIGNMENT_PATH] = render_assignment_function(config)
         functions[AGENT_STATUS_PATH] = render_agent_status_function()
         functions[QUEUE_WAIT_PATH] = render_queue_wait_function(config)
+        functions[AGENTS_PATH] = render_agents_function(config)
     return functions

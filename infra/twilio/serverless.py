@@ -24,6 +24,7 @@ import time
 from typing import Any
 
 from infra.errors import ProviderError
+from infra.naming import PUBLIC_FUNCTION_PATHS
 from infra.twilio.client import NotFoundError, Twilio
 from infra.twilio.concurrency import DEFAULT_CONCURRENCY, bounded_map, values
 from infra.twilio.values import text
@@ -146,13 +147,14 @@ def _sync_kind(
     already under way have finished, and later ones are not started.
     """
     name = props["service_name"]
-    visibility = props["visibility" if kind == "documents" else "function_visibility"]
     files: dict[str, str] = props.get(kind) or {}
     entries: dict[str, dict[str, Any]] = {}
     changed = []
     for path, content in sorted(files.items()):
         digest, old = sha256(content), previous.get(path) or {}
-        if old.get("sha256") == digest and old.get("visibility") == visibility:
+        if old.get("sha256") == digest and old.get("visibility") == visibility_of(
+            props, kind, path
+        ):
             entries[path] = {k: v for k, v in old.items() if k != "retired"}
         else:
             changed.append((path, content, digest))
@@ -168,6 +170,7 @@ def _sync_kind(
 
     def push(item: tuple[str, str, str]) -> dict[str, Any]:
         path, content, digest = item
+        visibility = visibility_of(props, kind, path)
         try:
             container = containers.get(path) or _create_container(tw, name, service_sid, kind, path)
             version = _upload(tw, name, service_sid, kind, container, path, content, visibility)
@@ -187,6 +190,17 @@ def _sync_kind(
     for (path, _, _), entry in zip(changed, values(pushed), strict=True):  # path order
         entries[path] = entry
     return dict(sorted(entries.items()))
+
+
+def visibility_of(props: dict[str, Any], kind: str, path: str) -> str:
+    """The declared visibility, except for the Functions a phone browser opens itself (the
+    agents' page: ``infra.naming.PUBLIC_FUNCTION_PATHS``), which must be ``public`` to be
+    served without an ``X-Twilio-Signature``
+    (https://www.twilio.com/docs/serverless/functions-assets/visibility); such a Function
+    checks its own signed link instead."""
+    if kind == "functions" and path in PUBLIC_FUNCTION_PATHS:
+        return "public"
+    return str(props["visibility" if kind == "documents" else "function_visibility"])
 
 
 def _collection(tw: Twilio, service_sid: str, kind: str) -> Any:

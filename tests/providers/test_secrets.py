@@ -117,7 +117,9 @@ def test_wrong_or_missing_credentials_fail_clearly_without_the_value(double: Any
         res = Driven(host, PhoneNumberFailoverProvider(), "PhoneNumberFailover", "sales")
         with pytest.raises(HostError) as info:
             res.create(number_args())
-        assert "sales: list incoming phone numbers failed" in info.value.details  # adoption lists once
+        assert (
+            "sales: list incoming phone numbers failed" in info.value.details
+        )  # adoption lists once
         assert "HTTP 401, Twilio error 20003" in info.value.details
         _secrets_absent([wrong, double.auth_token], info.value.details, host.stderr_text())
     finally:

@@ -84,6 +84,7 @@ class Fetched:
     elapsed: float = 0.0
     error_code: int | None = None
     served_by: str = "internet"  # internet, serverless, studio
+    headers: dict[str, str] = field(default_factory=dict)  # a Function's response headers
 
     @property
     def ok(self) -> bool:

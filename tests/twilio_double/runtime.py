@@ -3,8 +3,9 @@
 The environment whose ``domain_name`` is the host serves the files of its deployed build:
 - an Asset answers its uploaded bytes with the upload's content type;
 - a Function runs as real JavaScript under ``node`` (``runtime_shim.js``) with
-  ``context`` (``DOMAIN_NAME``, ``PATH``, ``SERVICE_SID``, ``ENVIRONMENT_SID``,
-  ``ACCOUNT_SID``), ``event`` (the request's query and form parameters), ``callback``,
+  ``context`` (the environment's Variables as ``context.<Key>``, then ``DOMAIN_NAME``,
+  ``PATH``, ``SERVICE_SID``, ``ENVIRONMENT_SID``, ``ACCOUNT_SID``), ``event`` (the
+  request's query and form parameters), ``callback``,
   ``Twilio.Response`` and ``Twilio.twiml.VoiceResponse``; its outgoing ``fetch`` calls are
   answered by the scripted :class:`~.internet.Internet` and logged there - except calls to
   Twilio's REST API (``https://*.twilio.com``, authenticated with ``context.ACCOUNT_SID``/
@@ -81,7 +82,9 @@ def serve(
         fetched.content_type = upload.content_type or "application/octet-stream"
         return fetched
     event = {**_query(fetched.url), **fetched.params}
+    variables = [v for v in state.variables.values() if v["environment_sid"] == environment["sid"]]
     context = {
+        **{v["key"]: v["value"] for v in variables},
         "DOMAIN_NAME": domain, "PATH": path, "SERVICE_SID": environment["service_sid"],
         "ENVIRONMENT_SID": environment["sid"], "ACCOUNT_SID": state.account_sid,
         "AUTH_TOKEN": auth_token,
@@ -89,7 +92,8 @@ def serve(
     result = run_function(upload.data.decode("utf-8"), context, event, internet, api)
     fetched.status = int(result["status"])
     fetched.body = result["body"]
-    fetched.content_type = result.get("headers", {}).get("Content-Type", "application/json")
+    fetched.headers = dict(result.get("headers") or {})
+    fetched.content_type = fetched.headers.get("Content-Type", "application/json")
     fetched.elapsed = result.get("elapsed_ms", 0) / 1000
     if not 200 <= fetched.status < 300:
         fetched.error_code = 11200

@@ -6,6 +6,10 @@ Behaviour modelled (reference §6):
 - An Environment's ``domain_name`` = ``{domain_base}-{domain_suffix}.twil.io`` (no suffix:
   ``{domain_base}.twil.io``); ``build_sid`` is null until a deployment; Environment
   ``UniqueName`` is unique per service (409, unconfirmed).
+- Environment Variables (``…/Environments/{ZE}/Variables``): ``Key`` unique per environment
+  (409, unconfirmed), ``Value`` at most 450 bytes (400; reference §6.2); create, list, fetch,
+  update, delete. The runtime hands them to Functions as ``context.<Key>`` at once, without a
+  deploy (https://www.twilio.com/docs/serverless/functions-assets/functions/variables).
 - Assets and Functions are containers (FriendlyName only); their Versions are created on the
   upload host (:mod:`upload`) and listed/fetched here. A Function Version's source is readable
   at ``…/Versions/{ZN}/Content``; an Asset Version's bytes are not (as on Twilio).
@@ -15,7 +19,7 @@ Must not import: infra.*
 
 from __future__ import annotations
 
-from .errors import SERVICE_NAME_TAKEN, conflict, not_found
+from .errors import SERVICE_NAME_TAKEN, conflict, invalid, not_found
 from .fields import FieldMap, assign, boolean, https, links, lookup, text
 from .paging import page_v1
 from .routing import Call, Reply, RouteTable, created, no_content, ok
@@ -93,7 +97,7 @@ def update_service(call: Call) -> Reply:
 def delete_service(call: Call) -> Reply:
     sid = service_of(call, "Sid")["sid"]
     state = call.state
-    for table in (state.environments, state.assets, state.functions, state.builds):
+    for table in (state.environments, state.variables, state.assets, state.functions, state.builds):
         for child in state.children(table, "service_sid", sid):
             del table[child["sid"]]
     del state.services[sid]
@@ -146,6 +150,79 @@ def delete_environment(call: Call) -> Reply:
     sid = service_of(call)["sid"]
     lookup(call.state.environments, call.params["Sid"], call, service_sid=sid)
     del call.state.environments[call.params["Sid"]]
+    return no_content()
+
+
+VARIABLE_VALUE_MAX = 450
+ENVIRONMENT = f"{SERVICE}/Environments/{{EnvironmentSid}}"
+
+
+def _environment_of(call: Call) -> Record:
+    sid = service_of(call)["sid"]
+    return lookup(call.state.environments, call.params["EnvironmentSid"], call, service_sid=sid)
+
+
+def _variable_value(call: Call) -> str:
+    value = call.arg("Value") or ""
+    if len(value.encode("utf-8")) > VARIABLE_VALUE_MAX:
+        raise invalid(f"Value must be at most {VARIABLE_VALUE_MAX} bytes")
+    return value
+
+
+@routes.route("POST", HOST, f"{ENVIRONMENT}/Variables", kind="Variable.create")
+def create_variable(call: Call) -> Reply:
+    environment, state = _environment_of(call), call.state
+    key = call.arg("Key") or ""
+    if any(v["key"] == key for v in variables_of(state, environment["sid"])):
+        raise conflict(f"Variable with Key {key!r} already exists", SERVICE_NAME_TAKEN)
+    sid, stamp = state.new_sid("ZV"), iso(now())
+    base = f"/v1/Services/{environment['service_sid']}/Environments/{environment['sid']}"
+    variable: Record = {
+        "sid": sid, "account_sid": state.account_sid,
+        "service_sid": environment["service_sid"], "environment_sid": environment["sid"],
+        "key": key, "value": _variable_value(call), "date_created": stamp,
+        "date_updated": stamp, "url": https(HOST, f"{base}/Variables/{sid}"),
+    }  # fmt: skip
+    state.variables[sid] = variable
+    return created(variable)
+
+
+def variables_of(state: AccountState, environment_sid: str) -> list[Record]:
+    return state.children(state.variables, "environment_sid", environment_sid)
+
+
+@routes.route("GET", HOST, f"{ENVIRONMENT}/Variables")
+def list_variables(call: Call) -> Reply:
+    environment = _environment_of(call)
+    return ok(page_v1(call, variables_of(call.state, environment["sid"]), "variables"))
+
+
+def _variable(call: Call) -> Record:
+    environment = _environment_of(call)
+    return lookup(
+        call.state.variables, call.params["Sid"], call, environment_sid=environment["sid"]
+    )
+
+
+@routes.route("GET", HOST, f"{ENVIRONMENT}/Variables/{{Sid}}")
+def fetch_variable(call: Call) -> Reply:
+    return ok(_variable(call))
+
+
+@routes.route("POST", HOST, f"{ENVIRONMENT}/Variables/{{Sid}}", kind="Variable.update")
+def update_variable(call: Call) -> Reply:
+    variable = _variable(call)
+    if call.arg("Key") is not None:
+        variable["key"] = call.arg("Key")
+    if call.arg("Value") is not None:
+        variable["value"] = _variable_value(call)
+    _stamp(variable)
+    return ok(variable)
+
+
+@routes.route("DELETE", HOST, f"{ENVIRONMENT}/Variables/{{Sid}}", kind="Variable.delete")
+def delete_variable(call: Call) -> Reply:
+    del call.state.variables[_variable(call)["sid"]]
     return no_content()
 
 

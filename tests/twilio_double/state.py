@@ -92,6 +92,7 @@ class AccountState:
     # Serverless v1
     services: Table = field(default_factory=dict)
     environments: Table = field(default_factory=dict)
+    variables: Table = field(default_factory=dict)
     assets: Table = field(default_factory=dict)
     functions: Table = field(default_factory=dict)
     asset_versions: Table = field(default_factory=dict)

@@ -283,7 +283,12 @@ def _register(kind: Kind) -> None:
             updated["date_updated"] = iso(now())
         if kind.after_assign:
             kind.after_assign(call, updated)
+        moved = record.get("activity_sid") != updated.get("activity_sid")
         record.update(updated)
+        if kind.name == "Worker" and moved:
+            from .tasks_api import activity_changed  # the call engine lives there
+
+            activity_changed(call)
         return ok(record)
 
     def delete(call: Call) -> Reply:

@@ -46,6 +46,15 @@ def _runner(call: Call) -> TaskRouterRunner:
     return found()
 
 
+def activity_changed(call: Call) -> None:
+    """A worker's activity changed through the API: pending tasks are offered again at once,
+    as when the double's ``set_activity`` moves one (an agent going On Duty takes a waiting
+    caller). ``RejectPendingReservations`` is accepted but not modelled."""
+    found = _RUNNERS.get(id(call.state))
+    if found is not None:
+        found().dispatch()
+
+
 def _record(call: Call, task: Task) -> Record:
     state, runner = call.state, _runner(call)
     base = f"/v1/Workspaces/{task.workspace_sid}/Tasks/{task.sid}"
