@@ -12,8 +12,8 @@ Its bound is Twilio's lower bound for the job, derived from the file and printed
           + E (environments) + 3·E (build, one status poll, deployment)
           + ceil(N_account / 1000) (one listing of the account's numbers) + N (number writes)
           + T (TaskRouter: workspace, 2 activities, a queue per queued line, workflow, workers)
-    bound = ceil(R_min / C) · L,  C = requests in flight = host workers (4) x per-call
-            concurrency (10: uploads and batched number writes)
+    bound = ceil(R_min / C) · L,  C = requests in flight: the client's per-account gate
+            (``failover:concurrency``, default 10), which every request of a run goes through
 
 so the bound assumes perfect parallelism and no dependency between resources; the measured
 time also holds the program, the engine and the double's contract checks (CPU on this machine).
@@ -41,6 +41,7 @@ from infra.naming import FORWARD_SHARDS
 from infra.program import StackSettings
 from infra.render.functions import render_functions
 from infra.routing import documents_per_environment
+from infra.twilio.concurrency import DEFAULT_CONCURRENCY
 
 ROOT = Path(__file__).resolve().parent.parent
 LATENCY_S = 0.1
@@ -79,6 +80,7 @@ def lower_bound(config: LinesConfig, account_numbers: int) -> tuple[int, str]:
 
 
 def p4_scale(workdir: Path) -> list[str]:
+    os.environ.setdefault("FAILOVER_HOST_CALL_TIMEOUT_S", "3600")  # before the host starts
     from tests.harness.program_engine import ProgramEngine
     from tests.twilio_double import TwilioDouble
 
@@ -103,7 +105,7 @@ def p4_scale(workdir: Path) -> list[str]:
         state_bytes = len(json.dumps(again.state).encode())
         resources = len(again.state)
     r_min, how = lower_bound(config, len(config.lines))
-    concurrency = HOST_WORKERS * PER_CALL
+    concurrency = DEFAULT_CONCURRENCY
     bound = math.ceil(r_min / concurrency) * LATENCY_S
     envs = documents_per_environment(config)
     return [

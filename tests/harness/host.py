@@ -47,6 +47,10 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """Wire sentinel for a value not known during preview (``pulumi.runtime.rpc.UNKNOWN``)."""
 
 
+CALL_TIMEOUT_S = float(os.environ.get("FAILOVER_HOST_CALL_TIMEOUT_S", "120"))
+"""gRPC deadline per provider call; the scale benchmark raises it (Pulumi itself waits)."""
+
+
 class HostError(Exception):
     """A gRPC call failed; ``code`` is the status name, ``details`` the provider's traceback."""
 
@@ -161,7 +165,7 @@ class ProviderHost:
 
     def _call(self, method: str, request: Any) -> Any:
         try:
-            return getattr(self.stub, method)(request, timeout=120)
+            return getattr(self.stub, method)(request, timeout=CALL_TIMEOUT_S)
         except grpc.RpcError as exc:
             raise HostError(method, exc.code().name, exc.details() or "") from None
 
