@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from infra.model import Severity
+from infra.naming import SHARED_ENV
 from tests.test_agents_page import link, with_secret
 from tests.test_journeys import Applied, applied_double
 from tests.test_journeys_queue import activity, on_duty
@@ -154,7 +155,7 @@ def d(severe: Applied) -> Iterator[TwilioDouble]:
 
 @pytest.fixture
 def front(d: TwilioDouble) -> Iterator[BrowserFront]:
-    (env,) = d.state.environments.values()
+    (env,) = [e for e in d.state.environments.values() if e["unique_name"] == SHARED_ENV]
     with BrowserFront(d, env["domain_name"]) as served:
         yield served
 

@@ -17,7 +17,7 @@ import pytest
 
 from infra.agent_links import agent_link, link_token
 from infra.model import Severity
-from infra.naming import AGENT_LINK_SECRET_VARIABLE
+from infra.naming import AGENT_LINK_SECRET_VARIABLE, SHARED_ENV
 from infra.stack import Settings
 from infra.twilio.client import Twilio
 from infra.twilio.variables import put_variable
@@ -53,7 +53,8 @@ def twilio(d: TwilioDouble) -> Twilio:
 
 
 def environment(d: TwilioDouble) -> dict[str, str]:
-    (env,) = d.state.environments.values()
+    """The ``shared`` environment: the one serving the Functions, the agents' page among them."""
+    (env,) = [e for e in d.state.environments.values() if e["unique_name"] == SHARED_ENV]
     return env
 
 

@@ -72,13 +72,17 @@ class Applied:
         return d
 
 
-def applied_double(spec_dir: Path, severity: Severity) -> Iterator[Applied]:
+def applied_double(
+    spec_dir: Path, severity: Severity, config: LinesConfig | None = None
+) -> Iterator[Applied]:
+    """A double with ``config`` (default: the shipped lines.yaml, static entries) applied."""
+    config = config if config is not None else lines()
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("TWILIO_REGION", raising=False)
         patch.delenv("TWILIO_EDGE", raising=False)
         with TwilioDouble(spec_dir=spec_dir) as d:
-            seed_account(d, alerted())
-            Stack(d).up(alerted(), severity=severity)
+            seed_account(d, config)
+            Stack(d).up(config, severity=severity)
             yield Applied(d)
 
 
@@ -92,7 +96,7 @@ def checked(applied: Applied) -> Iterator[TwilioDouble]:
 
 @pytest.fixture(scope="module")
 def minor(twilio_spec_dir: Path) -> Iterator[Applied]:
-    yield from applied_double(twilio_spec_dir, Severity.MINOR)
+    yield from applied_double(twilio_spec_dir, Severity.MINOR, alerted())
 
 
 @pytest.fixture

@@ -20,9 +20,9 @@ from infra.errors import InfraError
 from infra.model import LinesConfig, Severity
 from infra.naming import (
     AGENT_LINK_SECRET_VARIABLE,
-    ENVIRONMENT,
     OFF_DUTY,
     ON_DUTY,
+    SHARED_ENV,
     service_unique_name,
     workspace_name,
 )
@@ -121,9 +121,9 @@ def stack_page(tw: Twilio, config: LinesConfig, stack: str | None) -> tuple[str,
     service_sid = found[0][1]
     environments = tw.rest.serverless.v1.services(service_sid).environments
     with tw.errors("stack", "list Serverless environments", writes=False):
-        envs = [e for e in environments.list(page_size=100) if text(e.unique_name) == ENVIRONMENT]
+        envs = [e for e in environments.list(page_size=100) if text(e.unique_name) == SHARED_ENV]
     if not envs:
-        raise InfraError(f"Serverless service {found[0][0]} has no {ENVIRONMENT} environment")
+        raise InfraError(f"Serverless service {found[0][0]} has no {SHARED_ENV} environment")
     secret = read_variable(tw, "stack", service_sid, text(envs[0].sid), AGENT_LINK_SECRET_VARIABLE)
     return text(envs[0].domain_name), secret
 
