@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra.account.live import find_services
+from infra.account.live import stack_service
 from infra.errors import InfraError
 from infra.model import LinesConfig, Severity
 from infra.naming import (
@@ -23,7 +23,6 @@ from infra.naming import (
     OFF_DUTY,
     ON_DUTY,
     SHARED_ENV,
-    service_unique_name,
     workspace_name,
 )
 from infra.twilio.client import Twilio
@@ -103,27 +102,15 @@ def set_duty(tw: Twilio, roster: Roster, agent_id: str, on: bool) -> None:
 def stack_page(tw: Twilio, config: LinesConfig, stack: str | None) -> tuple[str, str | None]:
     """(domain, link secret) of the stack's Serverless environment; the secret is the live
     ``AGENT_LINK_SECRET`` the ``/agents`` Function checks (None when not set)."""
-    prefix = f"{config.account}-failover-"
-    try:
-        name = service_unique_name(config.account, stack) if stack else ""
-    except ValueError as exc:
-        raise InfraError(f"--stack {stack}: {exc}") from None
-    found = find_services(tw, name, prefix)
-    if len(found) > 1:
-        stacks = ", ".join(unique.removeprefix(prefix) for unique, _ in found)
-        raise InfraError(
-            f"the account holds several stacks of {config.account} ({stacks}); pass --stack NAME"
-        )
-    if not found:
-        raise InfraError(
-            f"Serverless service {name or prefix + '<stack>'} is missing: deploy the stack first"
-        )
-    service_sid = found[0][1]
+    found = stack_service(tw, config.account, stack)
+    if isinstance(found, str):
+        raise InfraError(f"Serverless service {found} is missing: deploy the stack first")
+    unique, service_sid = found
     environments = tw.rest.serverless.v1.services(service_sid).environments
     with tw.errors("stack", "list Serverless environments", writes=False):
         envs = [e for e in environments.list(page_size=100) if text(e.unique_name) == SHARED_ENV]
     if not envs:
-        raise InfraError(f"Serverless service {found[0][0]} has no {SHARED_ENV} environment")
+        raise InfraError(f"Serverless service {unique} has no {SHARED_ENV} environment")
     secret = read_variable(tw, "stack", service_sid, text(envs[0].sid), AGENT_LINK_SECRET_VARIABLE)
     return text(envs[0].domain_name), secret
 

@@ -33,14 +33,13 @@ from infra.account.live import (
     LiveTaskRouter,
     Progress,
     domains_of,
-    find_services,
     read_flows,
     read_numbers,
     read_taskrouter,
+    stack_service,
 )
-from infra.errors import InfraError
 from infra.model import Line, LinesConfig, Severity
-from infra.naming import SHARED_ENV, service_unique_name, workflow_name, workspace_name
+from infra.naming import SHARED_ENV, workflow_name, workspace_name
 from infra.render.bindings import PLACEHOLDERS, Bindings
 from infra.render.studio import flow_specs, render_flow
 from infra.render.taskrouter import WORKER_LINES_ATTRIBUTE, target_workers
@@ -291,24 +290,14 @@ def read_snapshot(
 
 def _read_stack(tw: Twilio, config: LinesConfig, stack: str | None, snapshot: Snapshot) -> None:
     """Find the stack's Serverless service (by name, or the only one of the account name)."""
-    prefix = f"{config.account}-failover-"
-    try:
-        name = service_unique_name(config.account, stack) if stack else ""
-    except ValueError as exc:
-        raise InfraError(f"--stack {stack}: {exc}") from None
-    found = find_services(tw, name, prefix)
-    if len(found) > 1:
-        stacks = ", ".join(unique.removeprefix(prefix) for unique, _ in found)
-        raise InfraError(
-            f"the account holds several stacks of {config.account} ({stacks}); pass --stack NAME"
-        )
-    if not found:
-        message = f"Serverless service {name or prefix + '<stack>'} is missing: nothing is deployed"
+    found = stack_service(tw, config.account, stack)
+    if isinstance(found, str):
+        message = f"Serverless service {found} is missing: nothing is deployed"
         snapshot.stack = stack or "?"
         snapshot.problems.append(Finding("stack", "serverless_service", message))
         return
-    unique, sid = found[0]
-    snapshot.stack = stack or unique.removeprefix(prefix)
+    unique, sid = found
+    snapshot.stack = stack or unique.removeprefix(f"{config.account}-failover-")
     snapshot.domains = domains_of(tw, sid)
     if not snapshot.domain:
         message = f"Serverless service {unique} has no environment to serve documents"

@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
-from infra.naming import ON_DUTY
+from infra.errors import InfraError
+from infra.naming import ON_DUTY, service_unique_name
 from infra.twilio.client import NotFoundError, Twilio
 from infra.twilio.concurrency import bounded_map, values
 from infra.twilio.values import text
@@ -168,6 +169,24 @@ def find_services(tw: Twilio, unique_name: str, prefix: str = "") -> list[tuple[
             return []
     listed = _pages(tw, "stack", "list Serverless services", lambda: services.page(page_size=100))
     return [(text(s.unique_name), text(s.sid)) for s in listed if s.unique_name.startswith(prefix)]
+
+
+def stack_service(tw: Twilio, account: str, stack: str | None) -> tuple[str, str] | str:
+    """``(unique name, SID)`` of the stack's Serverless service: by name when ``stack`` is
+    given, else the only one of the account. The name searched for when there is none (to
+    say what is missing); InfraError when ``stack`` is invalid or several stacks match."""
+    prefix = f"{account}-failover-"
+    try:
+        name = service_unique_name(account, stack) if stack else ""
+    except ValueError as exc:
+        raise InfraError(f"--stack {stack}: {exc}") from None
+    found = find_services(tw, name, prefix)
+    if len(found) > 1:
+        stacks = ", ".join(unique.removeprefix(prefix) for unique, _ in found)
+        raise InfraError(
+            f"the account holds several stacks of {account} ({stacks}); pass --stack NAME"
+        )
+    return found[0] if found else name or prefix + "<stack>"
 
 
 def domains_of(tw: Twilio, service_sid: str) -> dict[str, str]:
