@@ -24,6 +24,9 @@ SPEC_FILES = {
     "studio.twilio.com": "twilio_studio_v2.json",
     "serverless.twilio.com": "twilio_serverless_v1.json",
     "taskrouter.twilio.com": "twilio_taskrouter_v1.json",
+    "events.twilio.com": "twilio_events_v1.json",
+    "monitor.twilio.com": "twilio_monitor_v1.json",
+    "voice.twilio.com": "twilio_voice_v1.json",
 }
 
 _verified: set[Path] = set()
@@ -68,7 +71,7 @@ def fetch() -> subprocess.CompletedProcess[str]:
 
 
 def ensure_specs(*, allow_fetch: bool = False) -> Path:
-    """The directory holding the four pinned files; fetch them first if allowed and absent."""
+    """The directory holding the pinned files; fetch them first if allowed and absent."""
     directory = spec_dir()
     with _lock:
         if directory in _verified:
