@@ -28,7 +28,8 @@ What Twilio does, as documented (the same sources are cited where the tool relie
   Redirect" (https://www.twilio.com/docs/api/errors/14110) and is skipped.
 - Failure codes are those of calls (:mod:`.internet`: 11200 non-2xx, 11205 refused or no
   answer within 15 s, 12100 not TwiML): assumed to be the same for messaging (unconfirmed).
-A number handling SMS with an application (``sms_application_sid``) is not simulated.
+A number handling SMS with an application (``sms_application_sid``) is not simulated; a number
+without an SMS URL requests nothing and replies nothing (assumed).
 Must not import: infra.*
 """
 
@@ -109,7 +110,10 @@ def receive(
     if number.get("sms_application_sid"):
         journey.errors.append("number bound to an SMS application: not simulated")
         return journey
-    failure = _run(net, journey, number.get("sms_url") or "", number.get("sms_method") or "POST")
+    if not number.get("sms_url"):  # nothing to request (what Twilio then does: assumed)
+        journey.errors.append("no handler answered: the number has no SMS URL")
+        return journey
+    failure = _run(net, journey, number["sms_url"], number.get("sms_method") or "POST")
     if failure is None:
         return journey
     journey.errors.append(failure)
@@ -131,8 +135,6 @@ def _run(
     extra: dict[str, str] | None = None,
 ) -> str | None:  # fmt: skip
     """Request ``url`` and run its TwiML; ``"<code> <url>"`` when it failed, else None."""
-    if not url:
-        return "11200 "
     for _ in range(MAX_REDIRECTS):
         fetched = net.request(url, method, {**_params(net, journey), **(extra or {})})
         journey.requests.append(fetched.log())
