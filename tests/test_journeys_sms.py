@@ -9,11 +9,15 @@ answers. Removing `sms` restores what the number had, and nothing is ever releas
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from infra.cli.status import ExitCode
 from infra.model import LinesConfig
+from tests.harness.cli_runner import failover
 from tests.test_scenarios import Stack, lines, number
 from tests.twilio_double import TwilioDouble
 from tests.twilio_double.internet import Answer, PrimaryOutcome
@@ -159,3 +163,57 @@ def test_a_number_without_an_sms_url_is_refused_with_21406_and_its_line_is_not_a
     # Without an SMS URL nothing answers the message: the sender gets no reply at all.
     journey = twilio_double.send_message(NUMBERS["press"], SENDER, "hi")
     assert (journey.outcome, journey.requests, journey.replies) == ("error", [], [])
+
+
+def test_drift_names_the_sms_fallback_and_the_voice_method_a_console_edit_changed(
+    stack: Stack, tmp_path: Path
+) -> None:
+    (tmp_path / "lines.yaml").write_text(FILE)
+    stack.up(config())
+    d = stack.double
+    environ = {
+        "TWILIO_ACCOUNT_SID": d.account_sid,
+        "TWILIO_AUTH_TOKEN": d.auth_token,
+        "TWILIO_API_BASE_URL": d.base_url,
+    }
+
+    def drift() -> tuple[ExitCode, list[dict[str, str]]]:
+        result = failover("drift", "--format", "json", cwd=tmp_path, environ=environ)
+        return result.code, json.loads(result.stdout)["differences"]
+
+    assert drift() == (ExitCode.OK, [])
+    wanted = number(d, NUMBERS["sales"])["sms_fallback_url"]
+    d.edit_number(NUMBERS["sales"], sms_fallback_url="https://console.example/sms")
+    d.edit_number(NUMBERS["billing"], voice_fallback_method="POST", sms_fallback_method="POST")
+    d.edit_number(NUMBERS["press"], sms_url="")
+    code, found = drift()
+    assert code == ExitCode.CHANGES
+    assert found == [
+        {
+            "subject": "sales",
+            "field": "sms_fallback_url",
+            "message": "SMS fallback URL differs from lines.yaml",
+            "wanted": wanted,
+            "live": "https://console.example/sms",
+        },
+        {
+            "subject": "billing",
+            "field": "voice_fallback_method",
+            "message": "fallback method differs from lines.yaml",
+            "wanted": "GET",
+            "live": "POST",
+        },
+        {
+            "subject": "billing",
+            "field": "sms_fallback_method",
+            "message": "SMS fallback method differs from lines.yaml",
+            "wanted": "GET",
+            "live": "POST",
+        },
+        {
+            "subject": "press",
+            "field": "sms_url",
+            "message": "the number has no SMS URL: Twilio refuses an SMS fallback without one "
+            "(error 21406); set the number's SMS URL",
+        },
+    ]
