@@ -99,7 +99,7 @@ def compare(config: LinesConfig, severity: Severity, live: Snapshot) -> list[Fin
     for line in config.lines:
         number = numbers.get(line.number)
         findings += _line(line, config, severity, number, live.domains, webhooks)
-        findings += _sms(line, number, live.domains)
+        findings += sms_findings(line, number, live.domains)
     findings += _flows(config, live, bindings)
     findings += _queues(config, live.taskrouter)
     findings += _outside_numbers(config, set(numbers))
@@ -146,8 +146,9 @@ def _line(
     return found
 
 
-def _sms(line: Line, number: LiveNumber | None, domains: dict[str, str]) -> list[Finding]:
-    """The line's SMS fallback (``sms``) on its number; nothing for a line without ``sms``."""
+def sms_findings(line: Line, number: LiveNumber | None, domains: dict[str, str]) -> list[Finding]:
+    """The line's SMS fallback (``sms``) on its number; nothing for a line without ``sms``.
+    Public for the readiness check: ``domains`` are the stack's environments' domain names."""
     entry = sms_fallback_entry(line)
     if entry is None or number is None:
         return []
