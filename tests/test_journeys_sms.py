@@ -92,7 +92,11 @@ def test_a_message_to_a_number_whose_sms_url_fails_gets_the_reply(stack: Stack) 
         sent = dict(parse_qsl(urlsplit(fallback["url"]).query))
         assert sent["ErrorUrl"] == "https://legacy.acme.example/sms/sales"
         assert sent["ErrorCode"] in {"11200", "11205"}
-        assert (sent["From"], sent["To"], sent["Body"]) == (SENDER, NUMBERS["sales"], "Is my order shipped?")
+        assert (sent["From"], sent["To"], sent["Body"]) == (
+            SENDER,
+            NUMBERS["sales"],
+            "Is my order shipped?",
+        )
         assert sent["MessageSid"].startswith("SM")
 
     # While the SMS URL works, its own answer is the only reply.
@@ -103,20 +107,29 @@ def test_a_message_to_a_number_whose_sms_url_fails_gets_the_reply(stack: Stack) 
     assert ok.reply_texts() == ["Hello from the primary."] and not ok.used_fallback
 
 
-def test_the_secondary_messaging_server_and_the_voice_fallback_get_their_methods(stack: Stack) -> None:
+def test_the_secondary_messaging_server_and_the_voice_fallback_get_their_methods(
+    stack: Stack,
+) -> None:
     stack.up(config())
     d = stack.double
     billing = number(d, NUMBERS["billing"])
     assert (billing["sms_fallback_url"], billing["sms_fallback_method"]) == (SMS_SERVER, "GET")
-    assert (billing["voice_fallback_url"], billing["voice_fallback_method"]) == (VOICE_SERVER, "GET")
+    assert (billing["voice_fallback_url"], billing["voice_fallback_method"]) == (
+        VOICE_SERVER,
+        "GET",
+    )
 
-    d.voice.internet.script(SMS_SERVER, Answer.twiml("<Response><Message>Backup here.</Message></Response>"))
+    d.voice.internet.script(
+        SMS_SERVER, Answer.twiml("<Response><Message>Backup here.</Message></Response>")
+    )
     journey = d.send_message(NUMBERS["billing"], SENDER, "hello", primary="http_500")
     assert journey.reply_texts() == ["Backup here."]
     assert journey.requests[-1]["method"] == "GET"
     assert journey.requests[-1]["url"].startswith(SMS_SERVER + "?")
 
-    d.voice.internet.script(VOICE_SERVER, Answer.twiml("<Response><Say>Billing backup.</Say></Response>"))
+    d.voice.internet.script(
+        VOICE_SERVER, Answer.twiml("<Response><Say>Billing backup.</Say></Response>")
+    )
     call = d.place_call(NUMBERS["billing"], SENDER, primary=PrimaryOutcome.http_500)
     (request,) = [r for r in call.requests if r["url"].startswith(VOICE_SERVER)]
     assert request["method"] == "GET"
@@ -134,17 +147,27 @@ def test_rerun_writes_nothing_and_removing_sms_restores_what_the_numbers_had(sta
     d = stack.double
     for line in ("sales", "press"):
         record = number(d, NUMBERS[line])
-        assert (record["sms_fallback_url"], record["sms_fallback_method"]) == (OLD_SMS_FALLBACK, "POST")
+        assert (record["sms_fallback_url"], record["sms_fallback_method"]) == (
+            OLD_SMS_FALLBACK,
+            "POST",
+        )
     assert number(d, NUMBERS["billing"])["sms_fallback_url"] == SMS_SERVER
     assert run.outputs["sms"] == {"billing": SMS_SERVER}
     journey = d.send_message(NUMBERS["sales"], SENDER, "hi", primary="http_500")
     assert journey.requests[-1]["url"].startswith(OLD_SMS_FALLBACK)
 
     # The billing line removed: its number's SMS and voice fallbacks come back, not released.
-    only_two = without_default.split("  - id: billing")[0] + "  - id: press" + without_default.split("  - id: press")[1]
+    only_two = (
+        without_default.split("  - id: billing")[0]
+        + "  - id: press"
+        + without_default.split("  - id: press")[1]
+    )
     stack.up(config(only_two), allow_removals=True)
     billing = number(d, NUMBERS["billing"])
-    assert (billing["sms_fallback_url"], billing["sms_fallback_method"]) == (OLD_SMS_FALLBACK, "POST")
+    assert (billing["sms_fallback_url"], billing["sms_fallback_method"]) == (
+        OLD_SMS_FALLBACK,
+        "POST",
+    )
     assert billing["voice_fallback_url"] in ("", None)
     assert d.deletes_of_numbers() == []
 

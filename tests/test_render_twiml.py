@@ -73,7 +73,9 @@ def check_document(
     if root.tag != "Response":
         return [f"{path}: root is <{root.tag}>, not <Response>"]
     verbs = list(root)
-    if "/s/" in path:  # SMS replies: TwiML for Messaging (https://www.twilio.com/docs/messaging/twiml)
+    if (
+        "/s/" in path
+    ):  # SMS replies: TwiML for Messaging (https://www.twilio.com/docs/messaging/twiml)
         return [
             f"{path}: <{verb.tag}> is not a plain <Message> with text"
             for verb in verbs

@@ -49,7 +49,9 @@ def load(text: str = FILE) -> LinesConfig:
     return config
 
 
-def test_defaults_sms_applies_to_lines_without_their_own_and_equal_replies_share_a_document() -> None:
+def test_defaults_sms_applies_to_lines_without_their_own_and_equal_replies_share_a_document() -> (
+    None
+):
     config = load()
     sales, billing, press = config.lines
     assert sales.sms == press.sms == config.default_sms == SmsFallback(reply=REPLY)
@@ -64,7 +66,10 @@ def test_defaults_sms_applies_to_lines_without_their_own_and_equal_replies_share
     )
     assert sms_fallback_entry(press) == entry
     billing_sms = sms_fallback_entry(billing)
-    assert billing_sms is not None and (billing_sms.kind, billing_sms.method) == (EntryKind.URL, "POST")
+    assert billing_sms is not None and (billing_sms.kind, billing_sms.method) == (
+        EntryKind.URL,
+        "POST",
+    )
     # one reply document (plus the shared voicemail and goodbye)
     assert documents_per_environment(config)[SHARED_ENV] == 3
 
@@ -96,7 +101,7 @@ def test_plan_text_and_json_say_what_a_sender_gets(tmp_path: Path) -> None:
     plan = json.loads(failover("plan", "lines.yaml", "--format", "json", cwd=tmp_path).stdout)
     assert plan["lines"][0]["sms"] == f'reply "{REPLY}"'
     markdown = failover("plan", "lines.yaml", "--format", "markdown", cwd=tmp_path).stdout
-    assert f'voicemail "No one is available' in markdown and f'; SMS: reply "{REPLY}"' in markdown
+    assert 'voicemail "No one is available' in markdown and f'; SMS: reply "{REPLY}"' in markdown
 
 
 def test_diff_words_for_sms_added_changed_removed_and_the_method() -> None:

@@ -16,8 +16,8 @@ from phonenumbers import PhoneNumberType
 
 from infra.errors import Diagnostic
 from infra.lines import numbers, urls, voices
-from infra.lines.sms import check_sms, sms_settings
 from infra.lines.context import Check, Context
+from infra.lines.sms import check_sms, sms_settings
 from infra.lines.source import Document, JsonPath
 from infra.lines.text import one_line, quoted
 from infra.model import DEFAULT_GREETING, DEFAULT_LANGUAGE, DEFAULT_VOICE

@@ -284,7 +284,9 @@ def build_model(document: Document) -> LinesConfig:
     )
 
 
-def _sms(document: Document, path: tuple[Any, ...], raw: dict[str, Any] | None) -> SmsFallback | None:
+def _sms(
+    document: Document, path: tuple[Any, ...], raw: dict[str, Any] | None
+) -> SmsFallback | None:
     if raw is None:
         return None
     return SmsFallback(

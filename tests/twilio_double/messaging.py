@@ -84,7 +84,9 @@ class MessageJourney:
 
     def __str__(self) -> str:
         lines = [f"{self.from_} texts {self.to}: {self.body!r}"]
-        lines += [f"  {r['method']} {r['url'].split('?')[0]} -> {r['status']}" for r in self.requests]
+        lines += [
+            f"  {r['method']} {r['url'].split('?')[0]} -> {r['status']}" for r in self.requests
+        ]
         lines += [f"  error {e}" for e in self.errors]
         lines += [f"  reply to {s.to}: {s.body!r}" for s in self.replies]
         return "\n".join(lines)
