@@ -238,7 +238,7 @@ def capacity_problems(config: LinesConfig) -> list[str]:
         f"{ENVIRONMENT_DOCUMENT_CAP} fit one Twilio build with headroom (1,000 is Twilio's limit, "
         "https://www.twilio.com/docs/runtime/functions-assets-api). "
         + (
-            "Use fewer distinct voicemail greetings or messages"
+            "Use fewer distinct voicemail greetings, messages or SMS replies"
             if env == SHARED_ENV
             else "Split the organisation into two stacks"
         )

@@ -187,6 +187,16 @@ def test_a_number_without_an_sms_url_is_refused_with_21406_and_its_line_is_not_a
     journey = twilio_double.send_message(NUMBERS["press"], SENDER, "hi")
     assert (journey.outcome, journey.requests, journey.replies) == ("error", [], [])
 
+    # `sms: {off: true}` keeps that line out of defaults.sms: the next run succeeds.
+    off = FILE.replace(
+        'failover: {message: "We are offline."}',
+        'failover: {message: "We are offline."}\n    sms: {off: true}',
+    )
+    stack.up(config(off))
+    press = number(twilio_double, NUMBERS["press"])
+    assert press["sms_fallback_url"] == OLD_SMS_FALLBACK and press["voice_fallback_url"]
+    assert number(twilio_double, NUMBERS["sales"])["sms_fallback_method"] == "GET"
+
 
 def test_drift_names_the_sms_fallback_and_the_voice_method_a_console_edit_changed(
     stack: Stack, tmp_path: Path

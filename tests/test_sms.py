@@ -126,3 +126,10 @@ def test_diff_words_for_sms_added_changed_removed_and_the_method() -> None:
     assert not sales.failover_changed  # calls are routed as before: the brake does not count it
     (added,) = [c for c in compare(none, old) if c.line_id == "sales"]
     assert added.details == (f'SMS fallback added: when the SMS URL fails, reply "{REPLY}"',)
+
+
+def test_sms_off_keeps_a_line_out_of_defaults_sms() -> None:
+    config = load(FILE.replace(f'    sms: {{reply: "{REPLY}"}}\n', "    sms: {off: true}\n"))
+    assert config.line("press").sms is None
+    assert sms_fallback_entry(config.line("press")) is None
+    assert config.line("sales").sms == SmsFallback(reply=REPLY)

@@ -287,7 +287,7 @@ def build_model(document: Document) -> LinesConfig:
 def _sms(
     document: Document, path: tuple[Any, ...], raw: dict[str, Any] | None
 ) -> SmsFallback | None:
-    if raw is None:
+    if raw is None or raw.get("off"):
         return None
     return SmsFallback(
         reply=raw.get("reply"),
@@ -355,6 +355,6 @@ def _build_line(
         ),
         queue=queue,
         test=bool(raw.get("test", False)),
-        sms=_sms(document, (*path, "sms"), raw["sms"]) if "sms" in raw else default_sms,
+        sms=_sms(document, (*path, "sms"), raw["sms"]) if "sms" in raw else default_sms,  # off: None
         where=document.where(path),
     )

@@ -30,6 +30,21 @@ def check_sms(ctx: Context) -> Iterator[Diagnostic]:
     """``sms`` is ``reply`` alone or ``url`` (+ ``method``), like ``failover.url``/``message``."""
     for path, sms, written in sms_settings(ctx):
         name = "defaults.sms" if path[0] == "defaults" else "sms"
+        if "off" in written:
+            others = ", ".join(sorted(written - {"off"}))
+            if path[0] == "defaults":
+                yield ctx.error(
+                    (*path, "off"),
+                    "defaults.sms.off opts a line out of defaults.sms; to set no default, "
+                    "remove defaults.sms",
+                    key=True,
+                )
+            elif others:
+                yield ctx.error(
+                    (*path, "off"), f"sms.off stands alone, but {others} is also set; keep one",
+                    key=True,
+                )
+            continue
         if "reply" in written and "url" in written:
             yield ctx.error(
                 (*path, "url"), f"{name}.reply and {name}.url are both set; keep one", key=True
@@ -37,7 +52,8 @@ def check_sms(ctx: Context) -> Iterator[Diagnostic]:
         elif "reply" not in written and "url" not in written:
             yield ctx.error(
                 path,
-                f"{name} needs reply (text sent back) or url (a secondary messaging server)",
+                f"{name} needs reply (text sent back) or url (a secondary messaging server)"
+                + ("" if path[0] == "defaults" else ", or off: true to opt out of defaults.sms"),
                 key=True,
             )
         if "method" in written and "url" not in written:

@@ -152,7 +152,7 @@ def refuse_sms_unusable(line: str, number: Any) -> None:
             (
                 f"number {e164} handles SMS with TwiML Application {number.sms_application_sid}; "
                 "Twilio uses the application's SMS fallback, not the number's. Configure the "
-                "number's messaging with a webhook instead, or remove `sms` from the line"
+                "number's messaging with a webhook instead, or give the line `sms: {off: true}`"
             ),
         )
     if not text(number.sms_url):
@@ -161,7 +161,7 @@ def refuse_sms_unusable(line: str, number: Any) -> None:
             (
                 f"number {e164} has no SMS URL (the 'A message comes in' handler) and the line "
                 "declares `sms`; Twilio rejects an SMS fallback without one (error 21406). Set "
-                "the number's SMS URL, or remove `sms` from the line (and from defaults.sms)"
+                "the number's SMS URL, or give the line `sms: {off: true}`"
             ),
             code=21406,
         )
