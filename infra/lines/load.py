@@ -355,6 +355,8 @@ def _build_line(
         ),
         queue=queue,
         test=bool(raw.get("test", False)),
-        sms=_sms(document, (*path, "sms"), raw["sms"]) if "sms" in raw else default_sms,  # off: None
+        sms=_sms(document, (*path, "sms"), raw["sms"])
+        if "sms" in raw
+        else default_sms,  # off: None
         where=document.where(path),
     )

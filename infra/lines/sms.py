@@ -41,7 +41,8 @@ def check_sms(ctx: Context) -> Iterator[Diagnostic]:
                 )
             elif others:
                 yield ctx.error(
-                    (*path, "off"), f"sms.off stands alone, but {others} is also set; keep one",
+                    (*path, "off"),
+                    f"sms.off stands alone, but {others} is also set; keep one",
                     key=True,
                 )
             continue
