@@ -287,6 +287,7 @@ def build_model(document: Document) -> LinesConfig:
 def _sms(
     document: Document, path: tuple[Any, ...], raw: dict[str, Any] | None
 ) -> SmsFallback | None:
+    """``sms`` as the model holds it; None when absent or ``off`` (the number's own settings)."""
     if raw is None or raw.get("off"):
         return None
     return SmsFallback(
@@ -355,8 +356,6 @@ def _build_line(
         ),
         queue=queue,
         test=bool(raw.get("test", False)),
-        sms=_sms(document, (*path, "sms"), raw["sms"])
-        if "sms" in raw
-        else default_sms,  # off: None
+        sms=_sms(document, (*path, "sms"), raw["sms"]) if "sms" in raw else default_sms,
         where=document.where(path),
     )
