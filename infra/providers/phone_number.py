@@ -19,7 +19,8 @@ Contract:
   desired owned fields with those live outputs and makes no API call.
 - Outputs: live ``sid``, ``phone_number``, ``friendly_name``, ``voice_url``,
   ``voice_method``, ``voice_fallback_url``, ``voice_fallback_method``,
-  ``voice_application_sid``, ``trunk_sid``; ``adopted`` (owned fields as found when this
+  ``voice_application_sid``, ``trunk_sid`` (plus ``sms_url``, ``sms_application_sid``,
+  ``sms_fallback_url``, ``sms_fallback_method`` for lines with ``sms``); ``adopted`` (owned fields as found when this
   tool started managing them) and ``applied_inputs`` (the inputs last applied).
 
 Example (what ``infra.program`` passes)::
