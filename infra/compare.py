@@ -11,7 +11,7 @@ import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from infra.describe import describe_chain, pretty_number, word_change
+from infra.describe import describe_chain, describe_sms, pretty_number, word_change
 from infra.errors import NOWHERE, SourceRef
 from infra.model import Line, LinesConfig, Severity, TargetKind
 
@@ -97,7 +97,8 @@ def _added(line: Line, severity: Severity) -> LineChange:
         warnings=warnings,
         details=(
             f"line added: {pretty_number(line.number)} ({line.type.value}); on failure "
-            f"{describe_chain(line, severity)}",
+            f"{describe_chain(line, severity)}"
+            + (f"; when its SMS URL fails: {describe_sms(line)}" if line.sms else ""),
         ),
     )
 
@@ -147,6 +148,8 @@ def _line_details(
         yield f"primary {old.primary or '(not managed)'} → {new.primary or '(not managed)'}"
     if _route(old, severity) != _route(new, severity):
         yield f"failover {describe_chain(old, severity)} → {describe_chain(new, severity)}"
+    elif old.url is not None and old.url == new.url and old.url_method != new.url_method:
+        yield f"failover.url method {old.url_method} → {new.url_method}"
     if old.message is not None and new.message is not None and old.message != new.message:
         yield f"message changed: {word_change(old.message, new.message)}"
     if _uses_voicemail(old) or _uses_voicemail(new):
@@ -156,6 +159,7 @@ def _line_details(
             new.forward or ""
         )
     yield from _queue_details(old, new, old_config, new_config)
+    yield from _sms_details(old, new)
     if old.test != new.test:
         yield (
             "test started: calls go straight to the failover"
@@ -182,6 +186,24 @@ def _voicemail_details(old: Line, new: Line) -> Iterator[str]:
         yield f"voicemail length {a.max_length_s} s → {b.max_length_s} s"
     if a.recording_callback != b.recording_callback:
         yield f"recording callback {a.recording_callback or '(none)'} → {b.recording_callback or '(none)'}"
+
+
+def _sms_details(old: Line, new: Line) -> Iterator[str]:
+    """The SMS fallback (``sms``): added, removed (restored, as a removed line is), changed."""
+    a, b = old.sms, new.sms
+    if a == b:
+        return
+    if a is None:
+        yield f"SMS fallback added: when the SMS URL fails, {describe_sms(new)}"
+    elif b is None:
+        yield (
+            "SMS fallback removed: the number's SMS fallback from before this tool managed it "
+            "is restored"
+        )
+    elif a.reply is not None and b.reply is not None:
+        yield f"SMS reply changed: {word_change(a.reply, b.reply)}"
+    else:
+        yield f"SMS fallback {describe_sms(old)} → {describe_sms(new)}"
 
 
 def _queue_details(

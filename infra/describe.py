@@ -73,7 +73,21 @@ def describe_step(step: FailoverTarget) -> str:
 
 def describe_chain(line: Line, severity: Severity = Severity.MINOR) -> str:
     """The whole failover in one sentence: steps joined by ``, then``."""
-    return ", then ".join(describe_step(step) for step in line.failover_chain(severity))
+    said = ", then ".join(describe_step(step) for step in line.failover_chain(severity))
+    if line.url_method != "POST" and line.failover_chain(severity)[0].kind is TargetKind.URL:
+        said += f" ({line.url_method})"
+    return said
+
+
+def describe_sms(line: Line) -> str | None:
+    """What a sender gets when the number's SMS URL fails (``sms``), or None when the line
+    leaves the number's SMS settings alone."""
+    sms = line.sms
+    if sms is None:
+        return None
+    if sms.url is not None:
+        return f"secondary messaging server {sms.url} ({sms.method})"
+    return f"reply {quote(sms.reply or '')}"
 
 
 def describe_normal(line: Line) -> str:
@@ -113,4 +127,5 @@ def line_summary(line: Line, config: LinesConfig, severity: Severity) -> dict[st
         ],
         "queue": describe_queue(line, config),
         "test": line.test,
+        **({"sms": describe_sms(line)} if line.sms is not None else {}),
     }

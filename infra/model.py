@@ -79,6 +79,20 @@ class Voicemail:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SmsFallback:
+    """What a sender gets when the number's SMS URL fails (``sms:``): exactly one of ``reply``
+    (a static ``<Message>`` document) or ``url`` (a secondary messaging server)."""
+
+    reply: str | None = None
+    """Text sent back to the sender."""
+    url: str | None = None
+    """Secondary messaging server's https URL."""
+    method: str = "POST"
+    """``SmsFallbackMethod`` for ``url`` (GET or POST); a ``reply`` document is always GET."""
+    where: SourceRef = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FailoverTarget:
     """One step of a line's failover: where a call goes when the previous step does not answer."""
 
@@ -137,6 +151,8 @@ class Line:
     """A user line's forwarding numbers in the order added (the last is the failover)."""
     url: str | None = None
     """Secondary web server that takes over (``failover.url``)."""
+    url_method: str = "POST"
+    """HTTP method Twilio requests ``url`` with (``failover.method``; ``VoiceFallbackMethod``)."""
     message: str | None = None
     """Custom error message said before hanging up (``failover.message``)."""
     voicemail: Voicemail = field(default_factory=Voicemail)
@@ -145,6 +161,9 @@ class Line:
     """Call-queue failover (shared lines only), used when severity is ``severe``."""
     test: bool = False
     """Failover test mode: the primary points at the failover entry until switched off."""
+    sms: SmsFallback | None = None
+    """SMS fallback (the line's ``sms`` or ``defaults.sms``); None leaves the number's SMS
+    settings alone."""
     where: SourceRef = field(default=NOWHERE, compare=False, repr=False)
 
     @property
@@ -198,6 +217,8 @@ class LinesConfig:
     default_voicemail: Voicemail = field(default_factory=Voicemail)
     """``defaults.voicemail`` with the built-in defaults applied: lines whose voicemail equals it
     share one document at a stable path, so changing it changes one document (``infra.routing``)."""
+    default_sms: SmsFallback | None = None
+    """``defaults.sms``: every line without its own ``sms`` gets it (already applied to lines)."""
     source: str = "lines.yaml"
     """Path of the file this was loaded from, for messages."""
 

@@ -166,7 +166,7 @@ def queue_entry_path(line_id: str) -> str:
 def shared_path(kind: str, *parts: object) -> str:
     """Content-addressed path of a shared document: ``/<kind>/<sha256 of parts, 12 hex>.xml``.
 
-    ``kind`` is ``v`` (voicemail), ``b`` (goodbye) or ``m`` (message). The same content has
+    ``kind`` is ``v`` (voicemail), ``b`` (goodbye), ``m`` (message) or ``s`` (SMS reply). The same content has
     the same path in every stack, so lines saying the same thing share one document."""
     digest = hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()[:12]
     return f"/{kind}/{digest}.xml"

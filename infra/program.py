@@ -54,7 +54,12 @@ from infra.render.functions import render_functions
 from infra.render.studio import FlowSpec, flow_specs, render_flow
 from infra.render.taskrouter import RESERVATION_TIMEOUT_S, target_workers, worker_attributes
 from infra.render.twiml import render_environments
-from infra.routing import capacity_problems, fallback_entry, route_fingerprint
+from infra.routing import (
+    capacity_problems,
+    fallback_entry,
+    route_fingerprint,
+    sms_fallback_entry,
+)
 from infra.stack import StackSettings
 
 
@@ -229,6 +234,10 @@ def _number_inputs(
     }
     if line.primary is not None:
         inputs["primary_url"] = line.primary
+    sms = sms_fallback_entry(line)
+    if sms is not None:  # only then: a line without `sms` leaves the number's SMS fields alone
+        inputs["sms_fallback_url"] = sms.resolve(domains, webhooks)
+        inputs["sms_fallback_method"] = sms.method
     return inputs
 
 
@@ -285,9 +294,23 @@ def line_outputs(
     ).apply(collect)
 
 
+def sms_outputs(config: LinesConfig, deployment: Deployment) -> pulumi.Output[dict[str, str]]:
+    """Per line with ``sms``: the URL its number's SMS fallback points at."""
+    envs = sorted(deployment.environments)
+
+    def collect(values: list[Any]) -> dict[str, str]:
+        domains = dict(zip(envs, values, strict=True))
+        entries = {line.id: sms_fallback_entry(line) for line in config.lines}
+        return {key: e.resolve(domains, {}) for key, e in entries.items() if e is not None}
+
+    return pulumi.Output.all(*(deployment.environments[e].domain_name for e in envs)).apply(collect)
+
+
 def export(config: LinesConfig, settings: StackSettings, deployment: Deployment) -> None:
     """The stack outputs that ``pulumi stack output`` users and the drift check read."""
     pulumi.export("lines", line_outputs(config, settings.severity, deployment))
+    if any(line.sms is not None for line in config.lines):
+        pulumi.export("sms", sms_outputs(config, deployment))
     pulumi.export("line_count", len(config.lines))
     pulumi.export("severity", settings.severity.value)
     pulumi.export("serverless_domain", deployment.documents.domain_name)

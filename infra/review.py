@@ -250,10 +250,11 @@ TABLE_HEAD = [
 def plan_row(record: dict[str, Any], limit: int = ITEM_MAX) -> str:
     test = "❌ test mode" if record["test"] else ""
     ident = code(record["id"]).replace("|", "\\|")  # a bar splits a cell even in code
+    failure = record["on_failure"] + (f"; SMS: {record['sms']}" if record.get("sms") else "")
     return (
         f"| **{md_text(record['name'], limit)}** ({ident}, {record['type']}) "
         f"| {pretty_number(record['number'])} | {md_text(record['normally'], limit)} "
-        f"| {md_text(record['on_failure'], limit)} | {test} |"
+        f"| {md_text(failure, limit)} | {test} |"
     )
 
 

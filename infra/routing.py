@@ -18,6 +18,16 @@ Assets are served from Twilio's CDN with no documented rate limit
   ``action``, then ``<Redirect>`` to the voicemail: Twilio "will continue to render the original
   TwiML document" when the dialed call ends, https://www.twilio.com/docs/voice/twiml/dial);
 - queue → voicemail (severe): the line's queue entry document ``/q/<id>.xml``.
+``failover.url`` is requested with ``failover.method`` (GET or POST, default POST): "the Fallback
+URL's method is GET or POST" (``VoiceFallbackMethod``,
+https://www.twilio.com/docs/phone-numbers/api/incomingphonenumber-resource).
+
+SMS (``sms``, ``sms_fallback_entry``): the number's ``SmsFallbackUrl`` is what Twilio requests
+when its SMS URL fails ("Under both the Voice Configuration and Messaging Configuration
+sections, there is a field called 'Primary handler fails'",
+https://www.twilio.com/docs/usage/security/availability-reliability). ``sms.reply`` is a shared,
+content-addressed ``<Message>`` document (``/s/<hash>.xml`` in ``shared``, GET);
+``sms.url`` is the secondary messaging server with ``sms.method``.
 The one exception is ``alerts.webhook``: posting the alert is a Studio flow step, so those lines
 still enter through a flow (0.2 behaviour) until alerts move off the caller's path.
 
@@ -165,7 +175,7 @@ def fallback_entry(line: Line, severity: Severity, *, config: LinesConfig) -> En
         return Entry(EntryKind.FLOW, name, "POST")
     first = line.failover_chain(severity)[0]
     if first.kind is TargetKind.URL:
-        return Entry(EntryKind.URL, first.to, "POST")
+        return Entry(EntryKind.URL, first.to, line.url_method)
     if first.kind is TargetKind.QUEUE:
         return Entry(EntryKind.DOCUMENT, queue_entry_path(line.id), "GET", QUEUE_ENV)
     if first.kind is TargetKind.FORWARD:
@@ -174,6 +184,28 @@ def fallback_entry(line: Line, severity: Severity, *, config: LinesConfig) -> En
     if first.kind is TargetKind.MESSAGE:
         return Entry(EntryKind.DOCUMENT, paths.message, "GET", SHARED_ENV)
     return Entry(EntryKind.DOCUMENT, paths.voicemail, "GET", SHARED_ENV)
+
+
+def sms_reply_path(reply: str) -> str:
+    """Path of the ``<Message>`` document answering with ``reply`` (shared by equal replies)."""
+    return shared_path("s", reply)
+
+
+def sms_fallback_entry(line: Line) -> Entry | None:
+    """The entry a number gets as its SMS fallback (``SmsFallbackUrl``/``SmsFallbackMethod``),
+    or None when the line declares no ``sms`` (its SMS settings are left alone).
+
+    One answer for the program, the plan, drift and the readiness check: a line with an SMS
+    fallback is ready when its number has an SMS URL (else Twilio refuses the fallback, error
+    21406, https://www.twilio.com/docs/api/errors/21406), no ``SmsApplicationSid`` (then the
+    application's URLs are used instead), and ``SmsFallbackUrl``/``Method`` equal to this
+    entry resolved (``Entry.resolve``)."""
+    sms = line.sms
+    if sms is None:
+        return None
+    if sms.url is not None:
+        return Entry(EntryKind.URL, sms.url, sms.method)
+    return Entry(EntryKind.DOCUMENT, sms_reply_path(sms.reply or ""), "GET", SHARED_ENV)
 
 
 def documents_per_environment(config: LinesConfig) -> dict[str, int]:
@@ -187,6 +219,8 @@ def documents_per_environment(config: LinesConfig) -> dict[str, int]:
             shared.update((paths.voicemail, paths.goodbye))
         if TargetKind.MESSAGE in kinds:
             shared.add(paths.message)
+        if line.sms is not None and line.sms.reply is not None:
+            shared.add(sms_reply_path(line.sms.reply))
         if TargetKind.FORWARD in kinds:
             env = forward_env(line.id)
             counts[env] = counts.get(env, 0) + 1
@@ -204,7 +238,7 @@ def capacity_problems(config: LinesConfig) -> list[str]:
         f"{ENVIRONMENT_DOCUMENT_CAP} fit one Twilio build with headroom (1,000 is Twilio's limit, "
         "https://www.twilio.com/docs/runtime/functions-assets-api). "
         + (
-            "Use fewer distinct voicemail greetings or messages"
+            "Use fewer distinct voicemail greetings, messages or SMS replies"
             if env == SHARED_ENV
             else "Split the organisation into two stacks"
         )

@@ -73,6 +73,14 @@ def check_document(
     if root.tag != "Response":
         return [f"{path}: root is <{root.tag}>, not <Response>"]
     verbs = list(root)
+    if (
+        "/s/" in path
+    ):  # SMS replies: TwiML for Messaging (https://www.twilio.com/docs/messaging/twiml)
+        return [
+            f"{path}: <{verb.tag}> is not a plain <Message> with text"
+            for verb in verbs
+            if verb.tag != "Message" or verb.attrib or list(verb) or not (verb.text or "").strip()
+        ] or ([] if verbs else [f"{path}: an SMS reply without <Message>"])
     for verb in verbs:
         if verb.tag not in ALLOWED or verb.tag == "Response":
             problems.append(f"{path}: <{verb.tag}> is not an allowed verb")

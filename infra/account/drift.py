@@ -10,6 +10,8 @@ is re-derived here. Compared:
   then ignores its fallback); ``voice_fallback_url``/``_method``; ``voice_url``/``_method``
   where the line manages its primary (declared ``primary``, or test mode: the failover
   entry); a number with neither a voice URL nor a declared primary (21405);
+- per line with ``sms``: ``sms_fallback_url``/``_method`` (``sms_fallback_entry``); a number
+  without an SMS URL (21406) or bound to an SMS application (its URLs are used instead);
 - Studio flows, canonically (sorted keys, states by name, UI offsets dropped), naming the
   states that differ; a flow that is not published;
 - call queues: each queued line's task queue and ``target_workers``, which agents serve it
@@ -43,7 +45,7 @@ from infra.naming import SHARED_ENV, workflow_name, workspace_name
 from infra.render.bindings import PLACEHOLDERS, Bindings
 from infra.render.studio import flow_specs, render_flow
 from infra.render.taskrouter import WORKER_LINES_ATTRIBUTE, target_workers
-from infra.routing import Entry, EntryKind, fallback_entry, primary_entry
+from infra.routing import Entry, EntryKind, fallback_entry, primary_entry, sms_fallback_entry
 from infra.twilio.client import Twilio
 from infra.twilio.values import canonical_definition, same_url_target
 
@@ -52,6 +54,8 @@ _WORDS = {
     "voice_fallback_method": "fallback method",
     "voice_url": "primary URL",
     "voice_method": "primary method",
+    "sms_fallback_url": "SMS fallback URL",
+    "sms_fallback_method": "SMS fallback method",
 }
 
 
@@ -95,6 +99,7 @@ def compare(config: LinesConfig, severity: Severity, live: Snapshot) -> list[Fin
     for line in config.lines:
         number = numbers.get(line.number)
         findings += _line(line, config, severity, number, live.domains, webhooks)
+        findings += sms_findings(line, number, live.domains)
     findings += _flows(config, live, bindings)
     findings += _queues(config, live.taskrouter)
     findings += _outside_numbers(config, set(numbers))
@@ -138,6 +143,28 @@ def _line(
             "Twilio refuses a fallback without one (error 21405)"
         )
         found.append(Finding(line.id, "voice_url", message))
+    return found
+
+
+def sms_findings(line: Line, number: LiveNumber | None, domains: dict[str, str]) -> list[Finding]:
+    """The line's SMS fallback (``sms``) on its number; nothing for a line without ``sms``.
+    Public for the readiness check: ``domains`` are the stack's environments' domain names."""
+    entry = sms_fallback_entry(line)
+    if entry is None or number is None:
+        return []
+    if number.sms_application_sid:
+        message = (
+            f"{line.number} handles SMS with TwiML Application {number.sms_application_sid}: "
+            "Twilio uses the application's SMS URLs, not the number's SMS fallback"
+        )
+        return [Finding(line.id, "sms_application_sid", message)]
+    found = _entry(line.id, "sms_fallback", entry, domains, {}, number)
+    if not number.sms_url:
+        message = (
+            "the number has no SMS URL: Twilio refuses an SMS fallback without one "
+            "(error 21406); set the number's SMS URL"
+        )
+        found.append(Finding(line.id, "sms_url", message))
     return found
 
 

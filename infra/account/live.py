@@ -65,6 +65,11 @@ class LiveNumber:
     voice_fallback_method: str
     voice_application_sid: str
     trunk_sid: str
+    sms_url: str = ""
+    sms_fallback_url: str = ""
+    sms_fallback_method: str = ""
+    sms_application_sid: str = ""
+    """SMS settings, compared only for lines with ``sms`` (infra.account.drift)."""
 
     @property
     def binding(self) -> str:

@@ -118,6 +118,8 @@ def _text(config: LinesConfig, severity: Severity, records: list[dict[str, Any]]
         out.append(f"{pad}on failure  {record['on_failure']}")
         if record["queue"] and severity is Severity.MINOR:
             out.append(f"{pad}severe      queue for {record['queue']}")
+        if record.get("sms"):
+            out.append(f"{pad}SMS fails   {record['sms']}")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 

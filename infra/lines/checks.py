@@ -17,6 +17,7 @@ from phonenumbers import PhoneNumberType
 from infra.errors import Diagnostic
 from infra.lines import numbers, urls, voices
 from infra.lines.context import Check, Context
+from infra.lines.sms import check_sms, sms_settings
 from infra.lines.source import Document, JsonPath
 from infra.lines.text import one_line, quoted
 from infra.model import DEFAULT_GREETING, DEFAULT_LANGUAGE, DEFAULT_VOICE
@@ -163,6 +164,13 @@ def _urls(ctx: Context) -> Iterator[tuple[JsonPath, str]]:
             continue
         if isinstance(failover.get("url"), str):
             yield ("lines", index, "failover", "url"), failover["url"]
+    for path, sms, _ in sms_settings(ctx):
+        if isinstance(sms.get("url"), str):
+            yield (*path, "url"), sms["url"]
+    for index, line in ctx.lines():
+        failover = line.get("failover")
+        if not isinstance(failover, dict):
+            continue
         voicemail = failover.get("voicemail")
         if isinstance(voicemail, dict) and isinstance(voicemail.get("recording_callback"), str):
             path = ("lines", index, "failover", "voicemail", "recording_callback")
@@ -182,12 +190,20 @@ def check_failover_shape(ctx: Context) -> Iterator[Diagnostic]:
         failover = failover if isinstance(failover, dict) else {}
         base = ("lines", index, "failover")
         for alone in ("url", "message"):
-            if alone in failover and len(failover) > 1:
-                others = ", ".join(sorted(k for k in failover if k != alone))
+            # failover.method belongs to url (VoiceFallbackMethod)
+            others = ", ".join(sorted(k for k in failover if k not in (alone, "method")))
+            if alone in failover and others:
                 yield ctx.error(
                     (*base, alone),
                     f"failover.{alone} stands alone, but {others} is also set; keep one",
                 )
+        if "method" in failover and "url" not in failover:
+            yield ctx.error(
+                (*base, "method"),
+                "failover.method is the HTTP method of failover.url; add failover.url or remove "
+                "the method",
+                key=True,
+            )
         has_forward = "forward" in failover or bool(line.get("forwarding"))
         if "timeout" in failover and not has_forward:
             yield ctx.error(
@@ -328,6 +344,7 @@ CHECKS: tuple[Check, ...] = (
     check_line_numbers,
     check_outside_numbers,
     check_failover_shape,
+    check_sms,
     check_queues,
     check_test_mode,
     check_speech,

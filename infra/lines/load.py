@@ -31,6 +31,7 @@ from infra.model import (
     LinesConfig,
     LineType,
     Queue,
+    SmsFallback,
     Voicemail,
 )
 
@@ -260,8 +261,9 @@ def build_model(document: Document) -> LinesConfig:
     defaults = data.get("defaults", {})
     base_voicemail = defaults.get("voicemail", {})
     forward_timeout = defaults.get("forward", {}).get("timeout", DEFAULT_FORWARD_TIMEOUT_S)
+    default_sms = _sms(document, ("defaults", "sms"), defaults.get("sms"))
     lines = tuple(
-        _build_line(document, index, raw, base_voicemail, forward_timeout)
+        _build_line(document, index, raw, base_voicemail, forward_timeout, default_sms)
         for index, raw in enumerate(data["lines"])
     )
     agents = tuple(
@@ -277,7 +279,22 @@ def build_model(document: Document) -> LinesConfig:
         agents=agents,
         alerts_webhook=data.get("alerts", {}).get("webhook"),
         default_voicemail=_voicemail(document, ("defaults", "voicemail"), base_voicemail, {}),
+        default_sms=default_sms,
         source=document.file,
+    )
+
+
+def _sms(
+    document: Document, path: tuple[Any, ...], raw: dict[str, Any] | None
+) -> SmsFallback | None:
+    """``sms`` as the model holds it; None when absent or ``off`` (the number's own settings)."""
+    if raw is None or raw.get("off"):
+        return None
+    return SmsFallback(
+        reply=raw.get("reply"),
+        url=raw.get("url"),
+        method=raw.get("method", "POST"),
+        where=document.where(path),
     )
 
 
@@ -305,6 +322,7 @@ def _build_line(
     raw: dict[str, Any],
     base_voicemail: dict[str, Any],
     forward_timeout: int,
+    default_sms: SmsFallback | None,
 ) -> Line:
     path = ("lines", index)
     failover = raw.get("failover", {})
@@ -328,6 +346,7 @@ def _build_line(
         forward_timeout_s=failover.get("timeout", forward_timeout),
         forwarding=forwarding,
         url=failover.get("url"),
+        url_method=failover.get("method", "POST"),
         message=failover.get("message"),
         voicemail=_voicemail(
             document,
@@ -337,5 +356,6 @@ def _build_line(
         ),
         queue=queue,
         test=bool(raw.get("test", False)),
+        sms=_sms(document, (*path, "sms"), raw["sms"]) if "sms" in raw else default_sms,
         where=document.where(path),
     )

@@ -9,14 +9,18 @@ Contract:
 - Owns ``VoiceFallbackUrl``/``VoiceFallbackMethod``; also ``VoiceUrl``/``VoiceMethod`` while
   the line declares a primary or is in test mode (test mode points the primary at the
   failover entry; when it ends the declared primary, or the adopted value, comes back).
-  Every other field of the number is left alone.
+  With ``sms_fallback_url`` (the line's ``sms``) it also owns ``SmsFallbackUrl``/
+  ``SmsFallbackMethod`` (restored like the voice fallback when ``sms`` goes); without it the
+  number's SMS fields are neither read into state nor written. Every other field is left alone.
+- Refuses an SMS fallback on a number without an SMS URL (21406) or with an SMS application.
 - Refuses numbers bound to a TwiML Application or SIP Trunk (Twilio ignores a number-level
   fallback for them) and numbers without a voice URL when no primary is declared (21405).
 - ``read()`` returns live values, so a refresh shows console edits; ``diff()`` compares the
   desired owned fields with those live outputs and makes no API call.
 - Outputs: live ``sid``, ``phone_number``, ``friendly_name``, ``voice_url``,
   ``voice_method``, ``voice_fallback_url``, ``voice_fallback_method``,
-  ``voice_application_sid``, ``trunk_sid``; ``adopted`` (owned fields as found when this
+  ``voice_application_sid``, ``trunk_sid`` (plus ``sms_url``, ``sms_application_sid``,
+  ``sms_fallback_url``, ``sms_fallback_method`` for lines with ``sms``); ``adopted`` (owned fields as found when this
   tool started managing them) and ``applied_inputs`` (the inputs last applied).
 
 Example (what ``infra.program`` passes)::
@@ -53,6 +57,7 @@ from infra.twilio.numbers import (
     fetch_number,
     fetch_number_for_change,
     find_number,
+    refuse_sms_unusable,
     refuse_unusable,
     update_number,
 )
@@ -62,6 +67,10 @@ E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 METHODS = ("GET", "POST")
 FALLBACK = ("voice_fallback_url", "voice_fallback_method")
 PRIMARY = ("voice_url", "voice_method")
+SMS_FALLBACK = ("sms_fallback_url", "sms_fallback_method")
+SMS_LIVE = ("sms_url", "sms_application_sid", *SMS_FALLBACK)
+"""Live SMS outputs, kept only for lines that manage (or managed) their SMS fallback, so state
+of lines without ``sms`` is unchanged."""
 LIVE = (
     "sid",
     "phone_number",
@@ -79,6 +88,8 @@ INPUTS = (
     "primary_url",
     "primary_method",
     "test_mode",
+    "sms_fallback_url",
+    "sms_fallback_method",
 )
 
 
@@ -99,6 +110,11 @@ class PhoneNumberFailoverArgs:
     primary_method: pulumi.Input[str] = "POST"
     test_mode: pulumi.Input[bool] = False
     """Point the primary at the failover entry until switched off."""
+    sms_fallback_url: pulumi.Input[str] | None = None
+    """SMS fallback (the line's ``sms``): a reply document URL or a secondary messaging server;
+    None leaves the number's SMS settings alone."""
+    sms_fallback_method: pulumi.Input[str] | None = None
+    """GET for reply documents; ``sms.method`` (default POST) for a server."""
 
 
 class PhoneNumberFailoverProvider(TwilioProvider):
@@ -114,13 +130,13 @@ class PhoneNumberFailoverProvider(TwilioProvider):
         for key, value in inputs.items():
             if is_unknown(value):
                 continue
-            if key in ("fallback_method", "primary_method"):
+            if key in ("fallback_method", "primary_method", "sms_fallback_method"):
                 inputs[key] = str(value).upper()
                 if inputs[key] not in METHODS:
                     failures.append(CheckFailure(key, f"must be GET or POST, got {value!r}"))
             elif key == "phone_number" and not E164.match(str(value)):
                 failures.append(CheckFailure(key, f"must be E.164 (+ and digits), got {value!r}"))
-            elif key in ("fallback_url", "primary_url") and not _is_url(value):
+            elif key in ("fallback_url", "primary_url", "sms_fallback_url") and not _is_url(value):
                 failures.append(
                     CheckFailure(key, f"must be an absolute http(s) URL, got {value!r}")
                 )
@@ -209,6 +225,8 @@ def adopt_line(tw: Twilio, line: str, props: dict[str, Any]) -> dict[str, Any]:
         )
     desired = _desired(props)
     refuse_unusable(line, number, desired.get(PRIMARY[0], text(number.voice_url)))
+    if SMS_FALLBACK[0] in desired:
+        refuse_sms_unusable(line, number)
     adopted = {k: text(getattr(number, k)) for k in _owned(desired)}
     number = _apply(tw, line, number, desired)
     return _outputs(props, number, adopted)
@@ -228,6 +246,14 @@ def update_line(
         restored = _restore_primary(line, olds.get("applied_inputs") or {}, adopted)
         desired.update(restored)
         for key in PRIMARY:
+            adopted.pop(key, None)
+    if SMS_FALLBACK[0] in desired:  # managing the SMS fallback (perhaps from now on)
+        refuse_sms_unusable(line, number)
+        for key in SMS_FALLBACK:
+            adopted.setdefault(key, text(getattr(number, key)))
+    elif SMS_FALLBACK[0] in adopted:  # `sms` removed from the line: put back what was there
+        desired.update(_restore_sms(olds.get("applied_inputs") or {}, adopted))
+        for key in SMS_FALLBACK:
             adopted.pop(key, None)
     refuse_unusable(line, number, desired.get(PRIMARY[0], text(number.voice_url)))
     number = _apply(tw, line, number, desired)
@@ -250,6 +276,8 @@ def restore_line(tw: Twilio, line: str, sid: str, olds: dict[str, Any]) -> None:
             restore = {FALLBACK[0]: "", FALLBACK[1]: "POST"}
     if PRIMARY[0] in adopted:
         restore.update(_restore_primary(line, applied, adopted, strict=False))
+    if SMS_FALLBACK[0] in adopted:
+        restore.update(_restore_sms(applied, adopted))
     _apply(tw, line, number, restore)
 
 
@@ -280,11 +308,27 @@ def _desired(inputs: dict[str, Any]) -> dict[str, str]:
     elif inputs.get("primary_url"):
         primary = (text(inputs["primary_url"]), text(inputs.get("primary_method") or "POST"))
         desired.update(zip(PRIMARY, primary, strict=True))
+    if inputs.get("sms_fallback_url"):
+        sms = (text(inputs["sms_fallback_url"]), text(inputs.get("sms_fallback_method") or "POST"))
+        desired.update(zip(SMS_FALLBACK, sms, strict=True))
     return desired
 
 
 def _owned(desired: dict[str, str]) -> tuple[str, ...]:
-    return FALLBACK + (PRIMARY if PRIMARY[0] in desired else ())
+    return (
+        FALLBACK
+        + (PRIMARY if PRIMARY[0] in desired else ())
+        + (SMS_FALLBACK if SMS_FALLBACK[0] in desired else ())
+    )
+
+
+def _restore_sms(applied: dict[str, Any], adopted: dict[str, str]) -> dict[str, str]:
+    """SMS fallback fields to put back when the line stops managing them; cleared instead when
+    the value "adopted" was our own entry (an interrupted first run)."""
+    if _same_value(adopted.get(SMS_FALLBACK[0]), applied.get("sms_fallback_url")):
+        return {SMS_FALLBACK[0]: "", SMS_FALLBACK[1]: "POST"}
+    restore = {k: adopted.get(k, "") for k in SMS_FALLBACK}
+    return {k: v for k, v in restore.items() if v or k == SMS_FALLBACK[0]}
 
 
 def _norm(key: str, value: object) -> str:
@@ -327,6 +371,8 @@ def _apply(tw: Twilio, line: str, number: Any, desired: dict[str, str]) -> Any:
 
 def _outputs(applied: dict[str, Any], number: Any, adopted: dict[str, str]) -> dict[str, Any]:
     outs: dict[str, Any] = {k: text(getattr(number, k)) for k in LIVE}
+    if applied.get("sms_fallback_url") or SMS_FALLBACK[0] in adopted:
+        outs.update({k: text(getattr(number, k)) for k in SMS_LIVE})
     outs["adopted"] = dict(adopted)
     outs["applied_inputs"] = _applied(applied)
     return outs

@@ -34,7 +34,7 @@ from infra.render.functions import render_functions
 from infra.render.studio import flow_specs, render_flow
 from infra.render.taskrouter import render_taskrouter
 from infra.render.twiml import render_environments
-from infra.routing import fallback_entry, primary_entry
+from infra.routing import fallback_entry, primary_entry, sms_fallback_entry
 
 OUTPUT_DIRS = ("twiml", "studio", "taskrouter", "functions")
 ENTRIES_FILE = "entries.json"
@@ -62,6 +62,9 @@ def render_entries(config: LinesConfig, severity: Severity) -> dict[str, Any]:
             "fallback": fallback_entry(line, severity, config=config).as_dict(),
             "primary": primary.as_dict() if primary is not None else None,
         }
+        sms = sms_fallback_entry(line)
+        if sms is not None:  # only lines with `sms`: the others' SMS settings are not ours
+            lines[line.id]["sms"] = sms.as_dict()
     return {"severity": severity.value, "lines": lines}
 
 

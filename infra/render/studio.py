@@ -116,7 +116,7 @@ def _step(
     if target.kind is TargetKind.MESSAGE:
         return [_redirect(name, bindings.url(paths.message), "GET")]
     if target.kind is TargetKind.URL:
-        return [_redirect(name, target.to, "POST")]
+        return [_redirect(name, target.to, line.url_method)]
     if then is None:
         raise ValueError(f"line {line.id}: {target.kind.value} step has nothing to fall through to")
     if target.kind is TargetKind.FORWARD:

@@ -18,6 +18,8 @@ document (docs/design/scale.md):
   so an unanswered, busy or failed forward reaches voicemail, and so does a caller whose call
   was answered and then hung up by the callee first (a static document cannot tell the two
   apart; README "What a caller hears");
+- ``shared`` also holds the SMS replies (``sms.reply``, ``/s/…``): ``<Response><Message>…``
+  (https://www.twilio.com/docs/messaging/twiml), requested with GET like every document;
 - ``queues`` environment: one queue entry per queued line (``/q/<id>.xml``): ``<Enqueue
   workflowSid>`` with the line in the task attributes, the ``/queue-wait`` Function as hold
   (it leaves at once when nobody is On Duty), then ``<Redirect>`` to the voicemail: without
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import json
 
+from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from infra.model import Line, LinesConfig, Severity, TargetKind, Voicemail
@@ -48,7 +51,7 @@ from infra.naming import (
     queue_entry_path,
 )
 from infra.render.bindings import PLACEHOLDERS, Bindings
-from infra.routing import LinePaths, line_paths
+from infra.routing import LinePaths, line_paths, sms_reply_path
 
 GOODBYE_TEXT = "Thank you for your message. Goodbye."
 
@@ -89,6 +92,14 @@ def render_message(text: str, voice: str, language: str) -> str:
     response.say(text, voice=voice, language=language)
     response.hangup()
     return _finish(response)
+
+
+def render_sms_reply(text: str) -> str:
+    """Reply to the sender with ``text`` (``sms.reply``): TwiML for Messaging's ``<Message>``
+    "respond[s] to an incoming message" (https://www.twilio.com/docs/messaging/twiml)."""
+    response = MessagingResponse()
+    response.message(text)
+    return str(response.to_xml()) + "\n"
 
 
 def render_forward(line: Line, paths: LinePaths, bindings: Bindings = PLACEHOLDERS) -> str:
@@ -154,6 +165,9 @@ def render_environments(
                 shared.setdefault(
                     paths.message, render_message(line.message, vm.voice, vm.language)
                 )
+            if line.sms is not None and line.sms.reply is not None:
+                reply = line.sms.reply
+                shared.setdefault(sms_reply_path(reply), render_sms_reply(reply))
         if TargetKind.FORWARD in kinds:
             env = forward_env(line.id)
             if only in (None, env):

@@ -135,3 +135,33 @@ def refuse_unusable(line: str, number: Any, primary_after: str) -> None:
             ),
             code=21405,
         )
+
+
+def refuse_sms_unusable(line: str, number: Any) -> None:
+    """ProviderError when a number-level SMS fallback cannot work: the number is bound to an
+    application for SMS ("If an sms_application_sid is present, we ignore all sms_*_url values
+    and use those of the application", IncomingPhoneNumber resource,
+    https://www.twilio.com/docs/phone-numbers/api/incomingphonenumber-resource), or it has no
+    SMS URL ("Cannot set SmsFallbackUrl without setting SmsUrl",
+    https://www.twilio.com/docs/api/errors/21406). Handled as 21405 is for voice: this tool
+    does not manage the SMS URL, so the owner sets it first."""
+    e164 = number.phone_number
+    if text(number.sms_application_sid):
+        raise ProviderError(
+            line,
+            (
+                f"number {e164} handles SMS with TwiML Application {number.sms_application_sid}; "
+                "Twilio uses the application's SMS fallback, not the number's. Configure the "
+                "number's messaging with a webhook instead, or give the line `sms: {off: true}`"
+            ),
+        )
+    if not text(number.sms_url):
+        raise ProviderError(
+            line,
+            (
+                f"number {e164} has no SMS URL (the 'A message comes in' handler) and the line "
+                "declares `sms`; Twilio rejects an SMS fallback without one (error 21406). Set "
+                "the number's SMS URL, or give the line `sms: {off: true}`"
+            ),
+            code=21406,
+        )

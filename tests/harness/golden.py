@@ -12,7 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from infra.model import Agent, Line, LinesConfig, LineType, Queue, Severity, Voicemail
+from infra.model import (
+    Agent,
+    Line,
+    LinesConfig,
+    LineType,
+    Queue,
+    Severity,
+    SmsFallback,
+    Voicemail,
+)
 
 GOLDEN_ROOT = Path(__file__).parent.parent / "golden"
 
@@ -180,6 +189,29 @@ def line_in_test_mode() -> Line:
     )
 
 
+SMS_REPLY = SmsFallback(reply="We're offline right now & will text you back <soon>.")
+
+
+def sms_lines() -> tuple[Line, ...]:
+    """Two lines with the same SMS reply (one shared document) and a secondary messaging
+    server requested with GET behind a secondary call server requested with GET."""
+    return (
+        Line(**{**_fields(voicemail_line()), "sms": SMS_REPLY}),
+        Line(**{**_fields(forward_line()), "sms": SMS_REPLY}),
+        Line(
+            **{
+                **_fields(url_line()),
+                "url_method": "GET",
+                "sms": SmsFallback(url="https://sms-backup.acme.example/billing", method="GET"),
+            }
+        ),
+    )
+
+
+def _fields(line: Line) -> dict[str, object]:
+    return {name: getattr(line, name) for name in Line.__dataclass_fields__}
+
+
 GOLDEN_CASES: dict[str, tuple[LinesConfig, Severity]] = {
     "forward": (config(forward_line()), Severity.MINOR),
     "voicemail-only": (config(voicemail_line()), Severity.MINOR),
@@ -188,6 +220,7 @@ GOLDEN_CASES: dict[str, tuple[LinesConfig, Severity]] = {
     "queue-severe": (config(queue_line(), agents=AGENTS), Severity.SEVERE),
     "user-with-forwarding": (config(user_forwarding_line()), Severity.MINOR),
     "test-mode": (config(line_in_test_mode()), Severity.MINOR),
+    "sms": (config(*sms_lines()), Severity.MINOR),
     "alerts-webhook": (
         config(
             forward_queue_line(),

@@ -38,6 +38,7 @@ from typing import Any
 from . import (
     calls,
     control,
+    messaging,
     numbers,
     serverless,
     serverless_build,
@@ -251,6 +252,16 @@ class TwilioDouble:
         """Place an inbound call to ``to`` and return its :class:`~.callflow.Journey`;
         ``primary=``, ``callees=``, ``caller=`` as in :meth:`.voice.VoiceNetwork.place_call`."""
         return self.voice.place_call(to, from_, **script)
+
+    def send_message(
+        self, to: str, from_: str = "+15005550006", body: str = "Hello",
+        *, primary: Any = None,
+    ) -> messaging.MessageJourney:  # fmt: skip
+        """Deliver an inbound SMS to ``to`` and return what happened (:mod:`.messaging`);
+        ``primary`` scripts the number's SMS URL (``"http_500"``, an ``Answer``...)."""
+        with self._lock:
+            number = numbers.find_number(self.state, to)
+            return messaging.receive(self.voice, number, from_, body, primary)
 
     def on_write(self, watcher: Callable[[str, AccountState], None]) -> None:
         """Call ``watcher(kind, state)`` after every applied write (``kind`` as in

@@ -24,6 +24,7 @@ SERVICE_UNAVAILABLE = 20503  # unconfirmed
 INVALID_URL = 21402
 INVALID_METHOD = 21403
 FALLBACK_WITHOUT_VOICE_URL = 21405
+FALLBACK_WITHOUT_SMS_URL = 21406  # https://www.twilio.com/docs/api/errors/21406
 FLOW_DEFINITION_INVALID = 81022
 SERVICE_NAME_TAKEN = 54301  # Serverless UniqueName already used; code unconfirmed (HTTP 409)
 WORKER_NAME_TAKEN = 20001  # TaskRouter duplicate Worker FriendlyName; code unconfirmed (HTTP 409)

@@ -6,7 +6,9 @@ Behaviour modelled (reference §2):
 - Update is partial; an empty value clears a field (stored as ``""``, unconfirmed whether
   Twilio answers ``""`` or ``null`` afterwards).
 - 21402 for a URL field that is not an absolute http(s) URL; 21405 when the number would end up
-  with a ``voice_fallback_url`` but no ``voice_url``; setting ``VoiceApplicationSid`` clears
+  with a ``voice_fallback_url`` but no ``voice_url``; 21406 likewise for ``SmsFallbackUrl`` without
+  an ``sms_url`` ("Cannot set SmsFallbackUrl without setting SmsUrl",
+  https://www.twilio.com/docs/api/errors/21406); setting ``VoiceApplicationSid`` clears
   ``trunk_sid`` and vice versa. Invalid methods (21403) are caught by the spec check.
 - DELETE releases the number (204). The suite asserts it never happens.
 Unset fields follow the spec example: ``voice_url``/``voice_fallback_url``/``trunk_sid`` are
@@ -19,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .errors import FALLBACK_WITHOUT_VOICE_URL, INVALID_URL, invalid
+from .errors import FALLBACK_WITHOUT_SMS_URL, FALLBACK_WITHOUT_VOICE_URL, INVALID_URL, invalid
 from .fields import assign, boolean, is_valid_url, lookup, text
 from .paging import page_v2010
 from .routing import Call, Reply, RouteTable, no_content, ok
@@ -143,6 +145,8 @@ def _check_fallback(call: Call, updated: Record) -> None:
         raise invalid(
             "VoiceFallbackUrl cannot be set without a VoiceUrl", FALLBACK_WITHOUT_VOICE_URL
         )
+    if call.arg("SmsFallbackUrl") and not updated.get("sms_url"):
+        raise invalid("Cannot set SmsFallbackUrl without setting SmsUrl", FALLBACK_WITHOUT_SMS_URL)
 
 
 @routes.route("POST", HOST, ITEM, kind="IncomingPhoneNumber.update")
