@@ -65,6 +65,8 @@ class LiveNumber:
     voice_fallback_method: str
     voice_application_sid: str
     trunk_sid: str
+    date_updated: str = ""
+    """When the number was last changed (as Twilio gives it); "" when unknown."""
 
     @property
     def binding(self) -> str:

@@ -92,7 +92,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_format(parser)
 
 
-def run(args: argparse.Namespace, env: Env) -> ExitCode:
+def resolve(args: argparse.Namespace, env: Env) -> tuple[str, LinesConfig, Severity, int | None]:
+    """(file, config, severity, concurrency) from the arguments, else ``Pulumi.<stack>.yaml``
+    (``--stack``), else the defaults; the file's warnings go to stderr."""
     stack = read_stack_file(env.cwd, args.stack) if args.stack else None
     settings = stack.settings() if stack else None
     file = args.file or (settings.lines_file if settings else DEFAULT_LINES_FILE)
@@ -105,6 +107,11 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
         else (settings.severity if settings else Severity.MINOR)
     )
     concurrency = args.concurrency or (settings.concurrency if settings else None)
+    return file, config, severity, concurrency
+
+
+def run(args: argparse.Namespace, env: Env) -> ExitCode:
+    file, config, severity, concurrency = resolve(args, env)
     snapshot = read(config, args.stack, env, concurrency)
     findings = compare(config, severity, snapshot)
     declared = {line.number for line in config.lines}
