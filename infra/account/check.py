@@ -265,17 +265,14 @@ def country_reader(tw: Twilio) -> Callable[[str], bool | None]:
     lock = threading.Lock()
 
     def allowed(iso: str) -> bool | None:
-        with lock:
-            if iso in cache:
-                return cache[iso]
-        countries = tw.rest.voice.v1.dialing_permissions.countries
-        try:
-            with tw.errors("account", f"fetch dialing permissions of {iso}", writes=False):
-                found: bool | None = bool(countries(iso).fetch().low_risk_numbers_enabled)
-        except NotFoundError:
-            found = None
-        with lock:
-            cache[iso] = found
-        return found
+        with lock:  # held while fetching: one request per country, however many lines ask
+            if iso not in cache:
+                countries = tw.rest.voice.v1.dialing_permissions.countries
+                try:
+                    with tw.errors("account", f"fetch dialing permissions of {iso}", writes=False):
+                        cache[iso] = bool(countries(iso).fetch().low_risk_numbers_enabled)
+                except NotFoundError:
+                    cache[iso] = None
+            return cache[iso]
 
     return allowed

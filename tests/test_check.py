@@ -1,0 +1,250 @@
+"""``failover check`` against the Twilio double, on an account deployed by the real program.
+
+The account is the shipped lines.yaml after `pulumi up` (``tests.test_drift.deploy``), with
+Great Britain allowed in its Voice Dialing Geographic Permissions (gus forwards there, erin
+answers the support queue from there). Every hop is requested through the double over
+loopback: documents from the deployed builds (protected: served only with a valid
+``X-Twilio-Signature``), secondary servers from the double's scripted internet. Each break
+of the acceptance list exits 3 naming the line and the hop; undoing it exits 0 again.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.cli.status import ExitCode
+from infra.model import Severity
+from infra.program import StackSettings
+from tests.harness.cli_runner import Result, failover
+from tests.harness.program_engine import ProgramEngine
+from tests.test_drift import LEGACY, credentials, deploy, document, shipped
+from tests.twilio_double.internet import Answer
+
+ROOT = Path(__file__).resolve().parent.parent
+SECONDARY = "https://backup-voice.acme.example/billing"
+HEAD = "lines.yaml: 9 lines, {hops} hops (stack dev, severity {severity})"
+
+
+@pytest.fixture
+def account(twilio_double: Any) -> Any:
+    deploy(twilio_double, shipped())
+    twilio_double.set_dialing_permission("GB", True)
+    return twilio_double
+
+
+@pytest.fixture
+def severe(twilio_double: Any) -> Any:
+    """The shipped lines deployed at severity severe, every agent On Duty."""
+    d, config = twilio_double, shipped()
+    for line in config.lines:
+        d.seed_number(line.number, voice_url=LEGACY + line.id)
+    ProgramEngine.for_double(d).up(config, StackSettings(stack="dev", severity=Severity.SEVERE))
+    d.set_dialing_permission("GB", True)
+    for agent in config.agents:
+        d.voice.taskrouter.set_activity(agent.id, "On Duty")
+    return d
+
+
+def check(d: Any, *args: str) -> Result:
+    return failover("check", *args, cwd=ROOT, environ=credentials(d))
+
+
+def problems(result: Result) -> list[tuple[str, str, str]]:
+    """(line, hop, problem) of every broken hop, from the JSON report."""
+    report = json.loads(result.stdout)
+    return [
+        (entry["line"], hop["hop"], hop["problem"])
+        for entry in report["lines"]
+        for hop in entry["hops"]
+        if not hop["ok"]
+    ]
+
+
+def test_a_deployed_account_is_ready_and_every_document_was_requested_signed(
+    account: Any,
+) -> None:
+    result = check(account)
+    assert (result.code, result.stderr) == (ExitCode.OK, "")
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("lines.yaml: 9 lines, ") and lines[0].endswith(
+        "(stack dev, severity minor): ready"
+    )
+    assert lines[1:] == [
+        f"  billing  secondary POST {SECONDARY}: note: not requested (--probe-secondary requests it)",
+        lines[2],
+    ]
+    assert lines[2].startswith("  eli  test mode: note: test mode since ")
+    fetched = [r for r in account.voice.internet.log if r.get("from") == "http"]
+    assert {r["method"] for r in fetched} == {"GET"}
+    assert len(fetched) >= 9 and all(r["signature_valid"] for r in fetched)
+    assert all(r["status"] == 200 for r in fetched)
+    assert not any(SECONDARY in r["url"] for r in fetched)  # never probed unless asked
+    assert not account.violations, account.explain()
+
+
+def test_a_removed_document_names_the_line_and_the_document(account: Any) -> None:
+    url = document(account, "fwd-00", "/f/sales.xml")
+    (env,) = [e for e in account.state.environments.values() if e["unique_name"] == "fwd-00"]
+    build = account.state.builds[env["build_sid"]]
+    build["asset_versions"] = [v for v in build["asset_versions"] if v["path"] != "/f/sales.xml"]
+    result = check(account, "--format", "json")
+    assert result.code == ExitCode.CHANGES
+    assert problems(result) == [
+        ("sales", f"fallback GET {url}", "answered HTTP 404 (Twilio fails the call: 11200)")
+    ]
+    text = check(account)
+    assert f"  sales  fallback GET {url}: answered HTTP 404" in text.stdout
+    assert text.stdout.splitlines()[0].endswith("not ready: sales")
+
+
+def test_a_changed_fallback_url_names_the_line(account: Any) -> None:
+    wanted = document(account, "fwd-00", "/f/sales.xml")
+    account.edit_number("+14155550101", voice_fallback_url="https://console.example/oops")
+    result = check(account, "--format", "json")
+    assert result.code == ExitCode.CHANGES
+    found = problems(result)
+    assert found[0] == (
+        "sales",
+        "fallback URL",
+        f"fallback URL differs from lines.yaml (wants {wanted}, live https://console.example/oops)",
+    )
+    # and the walk requested what Twilio would request now: nothing answers there
+    assert found[1][:2] == ("sales", "fallback GET https://console.example/oops")
+    account.edit_number("+14155550101", voice_fallback_url=wanted)
+    assert check(account).code == ExitCode.OK
+
+
+def test_a_forward_number_that_is_the_accounts_own(account: Any) -> None:
+    account.seed_number("+14155550188", voice_url=LEGACY + "own")
+    result = check(account, "--format", "json")
+    assert result.code == ExitCode.CHANGES
+    assert problems(result) == [
+        (
+            "sales",
+            "<Dial> +14155550188",
+            "+14155550188 is a number of this Twilio account, not an outside PSTN number",
+        )
+    ]
+
+
+def test_a_forward_to_a_country_the_account_may_not_call(account: Any) -> None:
+    account.set_dialing_permission("GB", False)
+    result = check(account, "--format", "json")
+    assert result.code == ExitCode.CHANGES
+    assert problems(result) == [
+        (
+            "gus",
+            "<Dial> +442079460022",
+            "+442079460022 is in GB, which this account may not call (Voice Dialing Geographic "
+            "Permissions: allow it in the Console, Voice > Settings)",
+        )
+    ]
+    reads = [r.path for r in account.requests if r.host == "voice.twilio.com"]
+    assert reads and all(p.startswith("/v1/DialingPermissions/Countries/") for p in reads)
+    assert len(reads) == len(set(reads))  # one fetch per country per run
+
+
+def test_check_one_line_only(account: Any) -> None:
+    account.set_dialing_permission("GB", False)
+    assert check(account, "--line", "sales").code == ExitCode.OK
+    assert check(account, "--line", "gus").code == ExitCode.CHANGES
+    unknown = check(account, "--line", "nobody")
+    assert unknown.code == ExitCode.ERROR
+    assert "--line nobody: no such line" in unknown.stderr
+
+
+def test_severe_with_every_agent_off_duty_names_the_queued_lines(severe: Any) -> None:
+    assert check(severe, "--severity", "severe").code == ExitCode.OK
+    for agent in ("alice", "bob", "carol", "dev", "erin"):
+        severe.voice.taskrouter.set_activity(agent, "Off Duty")
+    result = check(severe, "--severity", "severe", "--format", "json")
+    assert result.code == ExitCode.CHANGES
+    assert problems(result) == [
+        (
+            "main",
+            "queue",
+            "no agent is On Duty (alice, bob): queued callers go straight to voicemail",
+        ),
+        (
+            "support",
+            "queue",
+            "no agent is On Duty (alice, bob, carol, dev, erin): queued callers go straight "
+            "to voicemail",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        (Answer(500, "Internal Server Error", "text/plain"), "answered HTTP 500"),
+        (Answer.twiml("<Response><Say>Backup</Say>"), "the answer is not XML"),
+        (Answer.twiml("<html>maintenance</html>"), "the answer's root is <html>"),
+        (Answer(200, "<Response/>", delay=3.0), "no answer within 0.5 s"),
+    ],
+    ids=["http-500", "broken-xml", "not-twiml", "slow"],
+)
+def test_probe_secondary_names_a_secondary_that_fails(
+    account: Any, answer: Answer, problem: str
+) -> None:
+    account.voice.internet.script(SECONDARY, answer)
+    result = check(account, "--probe-secondary", "--probe-timeout", "0.5", "--format", "json")
+    assert result.code == ExitCode.CHANGES
+    ((line, hop, found),) = problems(result)
+    assert (line, hop) == ("billing", f"secondary POST {SECONDARY}")
+    assert found.startswith(problem)
+
+
+def test_probe_secondary_posts_like_twilio_and_accepts_twiml(account: Any) -> None:
+    account.voice.internet.script(SECONDARY, Answer.twiml("<Response><Say>Backup</Say></Response>"))
+    result = check(account, "--probe-secondary", "--probe-timeout", "0.5")
+    assert result.code == ExitCode.OK
+    (probe,) = account.voice.internet.requests_to(SECONDARY)
+    assert probe["method"] == "POST" and probe["signature_valid"]
+    assert probe["params"]["ErrorCode"] == "11200"
+    assert probe["params"]["To"] == "+14155550102"
+
+
+def test_an_entity_bomb_from_a_secondary_is_refused_not_expanded(account: Any) -> None:
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><Response><Say>&b;</Say></Response>'
+    )
+    account.voice.internet.script(SECONDARY, Answer.twiml(bomb))
+    result = check(account, "--probe-secondary", "--probe-timeout", "0.5", "--format", "json")
+    assert result.code == ExitCode.CHANGES
+    assert problems(result) == [
+        (
+            "billing",
+            f"secondary POST {SECONDARY}",
+            "the answer declares a DTD or entities: not TwiML (12100)",
+        )
+    ]
+
+
+def test_markdown_report_is_a_table_of_broken_hops(account: Any) -> None:
+    account.set_dialing_permission("GB", False)
+    result = check(account, "--format", "markdown")
+    assert result.code == ExitCode.CHANGES
+    out = result.stdout.splitlines()
+    assert out[0] == "### Readiness: `lines.yaml` against Twilio"
+    assert "| Line | Hop | Problem |" in out
+    assert any(row.startswith("| `gus` | <Dial> +442079460022 | ") for row in out)
+
+
+def test_an_api_key_cannot_sign_so_check_says_what_to_set(account: Any) -> None:
+    key, secret = account.add_api_key()
+    environ = {
+        "TWILIO_ACCOUNT_SID": account.account_sid,
+        "TWILIO_API_KEY": key,
+        "TWILIO_API_SECRET": secret,
+        "TWILIO_API_BASE_URL": account.base_url,
+    }
+    result = failover("check", cwd=ROOT, environ=environ)
+    assert result.code == ExitCode.ERROR
+    assert "set TWILIO_AUTH_TOKEN" in result.stderr
+    assert secret not in result.stderr + result.stdout
