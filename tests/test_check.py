@@ -17,11 +17,12 @@ from typing import Any
 import pytest
 
 from infra.cli.status import ExitCode
+from infra.lines.load import load_config
 from infra.model import Severity
 from infra.program import StackSettings
 from tests.harness.cli_runner import Result, failover
 from tests.harness.program_engine import ProgramEngine
-from tests.test_drift import LEGACY, credentials, deploy, document, shipped
+from tests.test_drift import ALERTS, LEGACY, credentials, deploy, document, shipped
 from tests.twilio_double.internet import Answer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,3 +249,42 @@ def test_an_api_key_cannot_sign_so_check_says_what_to_set(account: Any) -> None:
     assert result.code == ExitCode.ERROR
     assert "set TWILIO_AUTH_TOKEN" in result.stderr
     assert secret not in result.stderr + result.stdout
+
+
+def test_with_alerts_an_unpublished_or_edited_flow_names_the_line(
+    twilio_double: Any, tmp_path: Path
+) -> None:
+    """``alerts.webhook`` puts every line behind a Studio flow: the check walks the flow's
+    redirects, forwards and queue, and a flow left unpublished or edited breaks its line."""
+    d = twilio_double
+    text = (ROOT / "lines.yaml").read_text()
+    commented = "# alerts:\n#   webhook: https://hooks.acme.example/failover\n"
+    (tmp_path / "lines.yaml").write_text(text.replace(commented, ALERTS))
+    deploy(d, load_config(tmp_path / "lines.yaml")[0])
+    d.set_dialing_permission("GB", True)
+
+    def run() -> Result:
+        return failover("check", "--format", "json", cwd=tmp_path, environ=credentials(d))
+
+    result = run()
+    assert (result.code, result.stderr) == (ExitCode.OK, "")
+    hops = {e["line"]: [h["hop"] for h in e["hops"]] for e in json.loads(result.stdout)["lines"]}
+    assert hops["gus"][:2] == ["Studio flow acme-failover-gus", "flow dials +442079460022"]
+    assert not [r for r in d.voice.internet.log if "hooks.acme.example" in r["url"]]  # no alert
+
+    (flow,) = [f for f in d.state.flows.values() if f["friendly_name"] == "acme-failover-gus"]
+    definition = json.loads(json.dumps(flow["definition"]))
+    forward = next(s for s in definition["states"] if s["name"] == "forward")
+    forward["properties"]["timeout"] = 60
+    d.client().studio.v2.flows(flow["sid"]).update(status="draft", definition=definition)
+    result = run()
+    assert result.code == ExitCode.CHANGES
+    assert [(line, hop) for line, hop, _ in problems(result)] == [
+        ("gus", "Studio flow"),
+        ("gus", "Studio flow"),
+    ]
+    messages = [problem for _, _, problem in problems(result)]
+    assert messages[0].startswith("Studio flow acme-failover-gus is not published")
+    assert messages[1] == (
+        "Studio flow acme-failover-gus differs from lines.yaml: changed states: forward"
+    )

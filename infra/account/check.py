@@ -179,13 +179,8 @@ def path_hops(line: Line, account: Account) -> list[Hop]:
         workflow_sid=tr.workflow_sid if tr else "",
     )
     flow = next((f for f in account.snapshot.flows.values() if f.webhook_url == url), None)
-    if flow is not None:
-        # Studio answers the webhook itself; its TwiML redirects lead to our documents.
-        walk.add(f"Studio flow {flow.friendly_name}")
-        for state in (flow.definition or {}).get("states") or []:
-            props = state.get("properties") or {}
-            if state.get("type") == "add-twiml-redirect" and props.get("url"):
-                walk.document(str(props["url"]), str(props.get("method") or "POST"), "flow")
+    if flow is not None:  # Studio answers the webhook itself; drift_hops compared the flow
+        walk.flow(flow.friendly_name, flow.definition or {}, skip=line.url or "")
         return walk.hops
     walk.document(url, method, "fallback")
     return walk.hops

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 from xml.etree.ElementTree import Element
 
@@ -101,6 +102,25 @@ class Walk:
             if tag != "Enqueue" and verb.get("action"):
                 self._next(base, verb.get("action", ""), verb.get("method"), f"<{tag} action>")
 
+    def flow(self, name: str, definition: dict[str, Any], skip: str = "") -> None:
+        """A Studio flow's steps that lead somewhere (its TwiML redirects, forwards and
+        queue), as the flow would run them (widget properties: twilio.md §4.3). ``skip``: a
+        redirect to the line's secondary server, requested only by ``--probe-secondary``."""
+        self.add(f"Studio flow {name}")
+        for state in definition.get("states") or []:
+            kind, props = state.get("type"), state.get("properties") or {}
+            if kind == "add-twiml-redirect" and props.get("url") and props["url"] != skip:
+                self.document(str(props["url"]), str(props.get("method") or "POST"), "flow")
+            elif kind == "connect-call-to" and props.get("noun") == "number":
+                for number in str(props.get("to") or "").split(","):
+                    self.add(f"flow dials {number.strip()}", self.why_not_dialable(number.strip()))
+            elif kind == "enqueue-call":
+                self._enqueue_at(str(props.get("workflow_sid") or ""))
+                wait = str(props.get("wait_url") or "")
+                if wait:
+                    method = str(props.get("wait_url_method") or "POST")
+                    self.document(wait, method, "flow wait_url")
+
     def _next(self, base: str, ref: str, method: str | None, via: str) -> None:
         if not ref:
             self.add(via, "has no URL")
@@ -114,18 +134,21 @@ class Walk:
             self.add(f"<Dial> {number}", self.why_not_dialable(number))
 
     def _enqueue(self, verb: Element, base: str) -> None:
-        sid = verb.get("workflowSid", "")
-        if sid:
-            wrong = (
-                ""
-                if sid == self.workflow_sid
-                else f"workflow {sid} is not the stack's TaskRouter workflow"
-                + (f" ({self.workflow_sid})" if self.workflow_sid else " (none is deployed)")
-            )
-            self.add(f"<Enqueue> workflow {sid}", wrong)
+        self._enqueue_at(verb.get("workflowSid", ""))
         wait = verb.get("waitUrl")
         if wait:
             self._next(base, wait, verb.get("waitUrlMethod"), "<Enqueue waitUrl>")
+
+    def _enqueue_at(self, sid: str) -> None:
+        if not sid:
+            return
+        wrong = (
+            ""
+            if sid == self.workflow_sid
+            else f"workflow {sid} is not the stack's TaskRouter workflow"
+            + (f" ({self.workflow_sid})" if self.workflow_sid else " (none is deployed)")
+        )
+        self.add(f"enqueue into workflow {sid}", wrong)
 
 
 def parse_answer(answer: Answer) -> tuple[Element | None, str]:
