@@ -29,9 +29,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 from xml.etree.ElementTree import Element
 
+from infra.redact import scrub
 from infra.twilio.webhooks import Answer
 
 MAX_DOCUMENTS = 12
@@ -179,7 +180,4 @@ def parse_twiml(body: str) -> tuple[Element | None, str]:
 
 def shown(url: str) -> str:
     """A URL as reports show it: never with the credentials it may carry (``user:pass@``)."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
+    return scrub(url)

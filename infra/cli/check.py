@@ -31,8 +31,8 @@ from infra.cli.env import Env
 from infra.cli.status import ExitCode
 from infra.cli.validate import FORMAT_VERSION
 from infra.errors import InfraError
-from infra.lines.urls import scrub
 from infra.model import Line, LinesConfig, Severity
+from infra.redact import scrub
 from infra.stack import cli_settings
 from infra.twilio.client import Twilio
 from infra.twilio.webhooks import TWILIO_TIMEOUT_S, Webhooks

@@ -32,6 +32,7 @@ from infra.cli.validate import FORMAT_VERSION
 from infra.errors import InfraError
 from infra.lines.load import load_config
 from infra.model import LinesConfig, Severity
+from infra.redact import scrub
 from infra.render.studio import flow_specs
 from infra.stack import (
     DEFAULT_CONCURRENCY,
@@ -119,7 +120,8 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
     report = Report(file, config, severity, snapshot, findings, undeclared)
     for duty in duty_warnings(config, severity, snapshot, env):
         env.err(f"warning: {duty}")
-    env.out({"json": _json, "markdown": _markdown}.get(args.format, _text)(report))
+    # Live URLs may carry user:password@ (set outside this tool): never printed.
+    env.out(scrub({"json": _json, "markdown": _markdown}.get(args.format, _text)(report)))
     return ExitCode.CHANGES if findings else ExitCode.OK
 
 
