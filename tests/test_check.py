@@ -20,6 +20,8 @@ from infra.cli.status import ExitCode
 from infra.lines.load import load_config
 from infra.model import Severity
 from infra.program import StackSettings
+from infra.stack import Settings
+from infra.twilio.webhooks import Webhooks
 from tests.harness.cli_runner import Result, failover
 from tests.harness.program_engine import ProgramEngine
 from tests.test_drift import ALERTS, LEGACY, credentials, deploy, document, shipped
@@ -287,4 +289,27 @@ def test_with_alerts_an_unpublished_or_edited_flow_names_the_line(
     assert messages[0].startswith("Studio flow acme-failover-gus is not published")
     assert messages[1] == (
         "Studio flow acme-failover-gus differs from lines.yaml: changed states: forward"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://169.254.169.254/latest", "a private or local address"),
+        ("http://10.1.2.3/voice", "a private or local address"),
+        ("https://[::1]/x", "a private or local address"),
+        ("https://pbx.local/x", "a local host name"),
+        ("ftp://files.example/x.xml", "not an http(s) URL"),
+    ],
+)
+def test_a_url_twilio_cannot_reach_is_not_requested_from_the_runner_either(
+    url: str, why: str
+) -> None:
+    """A fallback URL set in the Console to an internal address is a broken hop, and the
+    check (run from CI) does not request it."""
+    web = Webhooks(Settings(account_sid="AC" + "1" * 32, username="AC" + "1" * 32, password="t"))
+    answer = web.request(url, "GET", {"CallSid": "CA" + "0" * 32})
+    assert (answer.status, answer.failure) == (
+        None,
+        f"not requested: {why}" + (", which Twilio cannot reach" if "not an" not in why else ""),
     )

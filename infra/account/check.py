@@ -33,6 +33,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import phonenumbers
 
@@ -66,7 +67,7 @@ _DRIFT_HOPS = {
 """Drift fields that are a hop of the line's path; the rest (forward numbers) the walk checks."""
 
 
-@dataclass(slots=True)
+@dataclass
 class Account:
     """What every line's check shares: the account read once, and the ways to ask more."""
 
@@ -84,8 +85,9 @@ class Account:
     _answers: dict[tuple[str, str], Answer] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @property
+    @cached_property
     def numbers(self) -> dict[str, LiveNumber]:
+        """The account's numbers by E.164 (built once: every line asks)."""
         return {n.phone_number: n for n in self.snapshot.numbers}
 
     def request(self, url: str, method: str, line: Line) -> Answer:
@@ -102,7 +104,7 @@ class Account:
 
     def why_not_dialable(self, number: str) -> str:
         """ "" when a call to ``number`` may be placed from this account, else why not."""
-        if number in self.own_numbers:
+        if number in self.numbers:
             return f"{number} is a number of this Twilio account, not an outside PSTN number"
         try:
             region = phonenumbers.region_code_for_number(phonenumbers.parse(number))
@@ -119,10 +121,6 @@ class Account:
                 "Geographic Permissions: allow it in the Console, Voice > Settings)"
             )
         return ""
-
-    @property
-    def own_numbers(self) -> set[str]:
-        return {n.phone_number for n in self.snapshot.numbers}
 
 
 def call_params(line: Line, account_sid: str) -> dict[str, str]:

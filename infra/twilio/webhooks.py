@@ -58,6 +58,10 @@ class Webhooks:
         self._base_url = settings.base_url or ""
         self._session = requests.Session()
         self._session.trust_env = False  # no proxy from the environment: Twilio uses none
+        # One pooled connection per line checked at once (requests keeps 10 per host).
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=max(10, settings.concurrency))
+        for scheme in ("https://", "http://"):
+            self._session.mount(scheme, adapter)
         token = settings.password if settings.username == settings.account_sid else ""
         self._validator = RequestValidator(token) if token else None
 
@@ -74,6 +78,9 @@ class Webhooks:
 
         if self._validator is None:
             return Answer(None, failure="cannot sign: needs TWILIO_AUTH_TOKEN (not an API key)")
+        unreachable = _unreachable(url) if not self._base_url else ""
+        if unreachable:
+            return Answer(None, failure=unreachable)
         method = method.upper()
         sent, form = url.split("#", 1)[0], dict(params)
         if method == "GET" and params:
@@ -110,3 +117,28 @@ class Webhooks:
 
     def close(self) -> None:
         self._session.close()
+
+
+def _unreachable(url: str) -> str:
+    """Why Twilio could not request ``url`` either, so it is not requested from here: not
+    http(s), or a loopback, private or link-local address (Twilio fails those with 11205:
+    https://www.twilio.com/docs/api/errors/11205). Host names are not resolved: one that
+    resolves to a private address is requested (unconfirmed what Twilio does with it)."""
+    import ipaddress
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return "not requested: not a URL"
+    if parts.scheme not in ("http", "https") or not host:
+        return "not requested: not an http(s) URL"
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return "not requested: a local host name, which Twilio cannot reach"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return ""
+    if not address.is_global:
+        return "not requested: a private or local address, which Twilio cannot reach"
+    return ""
