@@ -138,13 +138,13 @@ def test_a_forward_to_a_country_the_account_may_not_call(account: Any) -> None:
     account.set_dialing_permission("GB", False)
     result = check(account, "--format", "json")
     assert result.code == ExitCode.CHANGES
+    refused = (
+        "is in GB, which this account may not call (Voice Dialing Geographic Permissions: "
+        "allow it in the Console, Voice > Settings)"
+    )
     assert problems(result) == [
-        (
-            "gus",
-            "<Dial> +442079460022",
-            "+442079460022 is in GB, which this account may not call (Voice Dialing Geographic "
-            "Permissions: allow it in the Console, Voice > Settings)",
-        )
+        ("support", "agent erin +442079460011", f"+442079460011 {refused}"),
+        ("gus", "<Dial> +442079460022", f"+442079460022 {refused}"),
     ]
     reads = [r.path for r in account.requests if r.host == "voice.twilio.com"]
     assert reads and all(p.startswith("/v1/DialingPermissions/Countries/") for p in reads)
@@ -313,3 +313,19 @@ def test_a_url_twilio_cannot_reach_is_not_requested_from_the_runner_either(
         None,
         f"not requested: {why}" + (", which Twilio cannot reach" if "not an" not in why else ""),
     )
+
+
+def test_an_agent_phone_in_a_forbidden_country_breaks_the_queued_line_at_any_severity(
+    account: Any,
+) -> None:
+    account.set_dialing_permission("GB", False)
+    result = check(account, "--line", "support", "--format", "json")
+    assert result.code == ExitCode.CHANGES
+    assert problems(result) == [
+        (
+            "support",
+            "agent erin +442079460011",
+            "+442079460011 is in GB, which this account may not call (Voice Dialing "
+            "Geographic Permissions: allow it in the Console, Voice > Settings)",
+        )
+    ]

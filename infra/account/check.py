@@ -16,8 +16,8 @@ feature adds what it must verify by appending one (``register``):
 - ``secondary_hops``: a ``failover.url`` line's secondary server, requested (POST, signed,
   ``ErrorCode``/``ErrorUrl`` as after a failed primary) only with ``probe_secondary``: it
   calls the customer's server;
-- ``queue_hops``: at severity severe, a queued line needs an agent On Duty, and each agent's
-  phone must be dialable;
+- ``queue_hops``: each agent's phone of a queued line must be dialable, and at severity
+  severe somebody must be On Duty;
 - ``test_mode_hops``: a line in test mode (a notice, not a break) and since when.
 
 Voice Dialing Geographic Permissions come from Twilio's Voice v1 API, one fetch per country
@@ -200,14 +200,17 @@ def secondary_hops(line: Line, account: Account) -> list[Hop]:
 
 
 def queue_hops(line: Line, account: Account) -> list[Hop]:
-    """At severity severe: somebody On Duty serves the queue; every agent phone is dialable."""
-    if line.queue is None or account.severity is not Severity.SEVERE:
+    """A queued line: each agent's phone is dialable whatever the severity (the queue is what
+    a severe outage switches to, no time to find out then); at severity severe, somebody is
+    On Duty to answer."""
+    if line.queue is None:
         return []
     hops = []
-    if account.roster is not None and not on_duty(line, account.roster):
-        names = ", ".join(line.queue.agents)
-        problem = f"no agent is On Duty ({names}): queued callers go straight to voicemail"
-        hops.append(Hop(line.id, "queue", problem))
+    if account.severity is Severity.SEVERE and account.roster is not None:
+        if not on_duty(line, account.roster):
+            names = ", ".join(line.queue.agents)
+            problem = f"no agent is On Duty ({names}): queued callers go straight to voicemail"
+            hops.append(Hop(line.id, "queue", problem))
     for agent_id in line.queue.agents:
         phone = account.config.agent(agent_id).phone
         hops.append(Hop(line.id, f"agent {agent_id} {phone}", account.why_not_dialable(phone)))
