@@ -329,3 +329,38 @@ def test_an_agent_phone_in_a_forbidden_country_breaks_the_queued_line_at_any_sev
             "Geographic Permissions: allow it in the Console, Voice > Settings)",
         )
     ]
+
+
+def test_the_doubles_web_serves_protected_documents_only_to_signed_requests(account: Any) -> None:
+    """What makes the signed-request assertions above meaningful: unsigned, or signed with
+    another token, a protected document is refused; signed as Twilio signs, it is served."""
+    import urllib.error
+    import urllib.request
+
+    from tests.twilio_double.internet import sign
+
+    url = document(account, "shared", "/v/default.xml")
+    local = f"{account.base_url}/{url.removeprefix('https://')}"
+    for signature in ("", sign("not-the-token", url, {})):
+        request = urllib.request.Request(local, headers={"X-Twilio-Signature": signature})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        refused.value.close()
+        assert refused.value.code == 401
+    signed = urllib.request.Request(
+        local, headers={"X-Twilio-Signature": sign(account.auth_token, url, {})}
+    )
+    with urllib.request.urlopen(signed, timeout=10) as served:
+        assert served.status == 200 and b"<Record" in served.read()
+
+
+def test_the_doubles_dialing_permissions_follow_the_spec(twilio_double: Any) -> None:
+    countries = twilio_double.client().voice.v1.dialing_permissions.countries
+    us, gb = countries("US").fetch(), countries("gb").fetch()
+    assert (us.iso_code, us.low_risk_numbers_enabled, us.country_codes) == ("US", True, ["+1"])
+    assert (gb.iso_code, gb.low_risk_numbers_enabled) == ("GB", False)
+    twilio_double.set_dialing_permission("GB", True)
+    assert countries("GB").fetch().low_risk_numbers_enabled is True
+    with pytest.raises(Exception, match="404"):
+        countries("ZZ").fetch()
+    assert not twilio_double.violations, twilio_double.explain()
