@@ -49,7 +49,8 @@ from infra.twilio.webhooks import TWILIO_TIMEOUT_S, Answer, Webhooks
 CHECK_CALL_SID = "CA" + "0" * 32
 """The CallSid the check's requests carry: no real call has it."""
 CHECK_CALLER = "+15005550006"
-"""Twilio's documented magic test number (a valid caller ID), as the calling party."""
+"""Twilio's magic test number (a valid caller ID; https://www.twilio.com/docs/iam/test-credentials)
+as the calling party: no real caller has it."""
 
 _DRIFT_HOPS = {
     "number": "number",

@@ -9,7 +9,7 @@ is where a caller's path breaks. What is followed, with Twilio's defaults (TwiML
 - ``<Dial action method>`` (default POST) and its ``<Number>``s, or a bare number
   (https://www.twilio.com/docs/voice/twiml/dial, .../twiml/number);
 - ``<Enqueue workflowSid waitUrl waitUrlMethod>`` (wait default POST): the workflow must be the
-  stack's, and the wait URL is requested like the others
+  stack's, and the wait URL is requested like the others (the Function runs; it only reads)
   (https://www.twilio.com/docs/voice/twiml/enqueue);
 - any other verb's ``action`` (default POST).
 
@@ -100,7 +100,7 @@ class Walk:
             elif tag == "Redirect":
                 target = (verb.text or "").strip()
                 self._next(base, target, verb.get("method"), "<Redirect>")
-            if tag != "Enqueue" and verb.get("action"):
+            if verb.get("action"):
                 self._next(base, verb.get("action", ""), verb.get("method"), f"<{tag} action>")
 
     def flow(self, name: str, definition: dict[str, Any], skip: str = "") -> None:

@@ -73,7 +73,8 @@ EXAMPLES = """examples:
   failover validate lines.yaml
   failover plan --format markdown --severity severe
   failover diff --base origin/main
-  failover drift --stack prod --format markdown"""
+  failover drift --stack prod --format markdown
+  failover check --stack prod"""
 
 
 class _Parser(argparse.ArgumentParser):
