@@ -84,6 +84,8 @@ def test_a_deployed_account_is_ready_and_every_document_was_requested_signed(
     fetched = [r for r in account.voice.internet.log if r.get("from") == "http"]
     assert {r["method"] for r in fetched} == {"GET"}
     assert len(fetched) >= 9 and all(r["signature_valid"] for r in fetched)
+    urls = [r["url"].split("?")[0] for r in fetched]
+    assert len(urls) == len(set(urls))  # a shared document is requested once per run
     assert all(r["status"] == 200 for r in fetched)
     assert not any(SECONDARY in r["url"] for r in fetched)  # never probed unless asked
     assert not account.violations, account.explain()

@@ -84,6 +84,7 @@ class Account:
     probe_secondary: bool = False
     probe_timeout_s: float = TWILIO_TIMEOUT_S
     _answers: dict[tuple[str, str], Answer] = field(default_factory=dict)
+    _pending: dict[tuple[str, str], threading.Lock] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @cached_property
@@ -96,12 +97,12 @@ class Account:
         and method per run (shared documents are requested once)."""
         key = (url, method)
         with self._lock:
-            if key in self._answers:
-                return self._answers[key]
-        answer = self.web.request(url, method, call_params(line, self.account_sid))
-        with self._lock:
-            self._answers[key] = answer
-        return answer
+            once = self._pending.setdefault(key, threading.Lock())
+        with once:  # a second line asking meanwhile waits for this answer
+            if key not in self._answers:
+                params = call_params(line, self.account_sid)
+                self._answers[key] = self.web.request(url, method, params)
+            return self._answers[key]
 
     def why_not_dialable(self, number: str) -> str:
         """ "" when a call to ``number`` may be placed from this account, else why not."""
