@@ -16,7 +16,10 @@ from urllib.parse import quote
 
 import pytest
 
+from infra.cli.env import Env
+from infra.cli.main import main
 from infra.cli.status import ExitCode
+from infra.errors import InfraError
 from infra.redact import scrub
 from tests.harness.cli_runner import Result, failover
 from tests.test_drift import credentials, deploy, shipped
@@ -129,3 +132,23 @@ def test_twilio_error_messages_lose_url_credentials() -> None:
     assert scrub("https://x.example/@handle and mail@example.com") == (
         "https://x.example/@handle and mail@example.com"
     )
+
+
+@pytest.mark.parametrize("error", [InfraError, RuntimeError])
+def test_an_error_repeating_a_url_loses_its_credentials(
+    monkeypatch: pytest.MonkeyPatch, error: type[Exception]
+) -> None:
+    """Whatever a command fails with, the one place that prints errors scrubs them."""
+    import io
+
+    import infra.cli.validate
+
+    def fail(*_args: object) -> ExitCode:
+        raise error(f"could not read https://{USERINFO}pbx.example/voice")
+
+    monkeypatch.setattr(infra.cli.validate, "run", fail)
+    err = io.StringIO()
+    code = main(["validate"], Env(stdout=io.StringIO(), stderr=err, cwd=ROOT, environ={}))
+    assert code == ExitCode.ERROR
+    assert "https://***@pbx.example/voice" in err.getvalue()
+    assert SECRET not in err.getvalue()

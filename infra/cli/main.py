@@ -19,6 +19,7 @@ from infra import __version__
 from infra.cli.env import Env
 from infra.cli.status import ExitCode
 from infra.errors import ConfigError, InfraError, summarize
+from infra.redact import scrub
 
 
 class _Subcommands(Mapping[str, ModuleType]):
@@ -169,12 +170,12 @@ def main(argv: Sequence[str] | None = None, env: Env | None = None) -> ExitCode:
         print_diagnostics(exc, env)
         return ExitCode.ERROR
     except InfraError as exc:
-        env.err(f"failover: error: {exc}")
+        env.err(scrub(f"failover: error: {exc}"))  # no credentials of a URL it may repeat
         return ExitCode.ERROR
     except Exception as exc:  # noqa: BLE001 - the one place that turns crashes into a message
         if parsed.traceback:
             raise
-        env.err(f"failover: {type(exc).__name__}: {exc}")
+        env.err(scrub(f"failover: {type(exc).__name__}: {exc}"))
         env.err("This is a bug in failover; rerun with --traceback and report it.")
         return ExitCode.ERROR
 
