@@ -366,3 +366,17 @@ def test_the_doubles_dialing_permissions_follow_the_spec(twilio_double: Any) -> 
     with pytest.raises(Exception, match="404"):
         countries("ZZ").fetch()
     assert not twilio_double.violations, twilio_double.explain()
+
+
+def test_nothing_deployed_is_not_ready_and_says_so(twilio_double: Any) -> None:
+    for line in shipped().lines:
+        twilio_double.seed_number(line.number, voice_url=LEGACY + line.id)
+    result = check(twilio_double)
+    assert result.code == ExitCode.CHANGES
+    out = result.stdout.splitlines()
+    assert "not ready: stack, main, sales" in out[0]
+    assert out[1] == (
+        "  stack  serverless_service: Serverless service acme-failover-<stack> is missing: "
+        "nothing is deployed"
+    )
+    assert "  sales  fallback URL: the number has no fallback URL" in out
