@@ -92,6 +92,17 @@ class Account:
         """The account's numbers by E.164 (built once: every line asks)."""
         return {n.phone_number: n for n in self.snapshot.numbers}
 
+    @cached_property
+    def _findings(self) -> dict[str, list[Finding]]:
+        by_subject: dict[str, list[Finding]] = {}
+        for f in self.findings:
+            by_subject.setdefault(f.subject, []).append(f)
+        return by_subject
+
+    def findings_of(self, subject: str) -> list[Finding]:
+        """Drift's findings about ``subject`` (a line id, ``agent <id>`` or ``stack``)."""
+        return self._findings.get(subject, [])
+
     def request(self, url: str, method: str, line: Line) -> Answer:
         """A signed request as Twilio makes it after ``line``'s primary failed; one per URL
         and method per run (shared documents are requested once)."""
@@ -150,14 +161,15 @@ LineCheck = Callable[[Line, Account], list[Hop]]
 
 def drift_hops(line: Line, account: Account) -> list[Hop]:
     """The line's drift findings, as hops (``infra.account.drift.compare``)."""
-    agents = {f"agent {a}" for a in (line.queue.agents if line.queue else ())}
     hops = []
-    for f in account.findings:
-        if f.subject == line.id and f.field in _DRIFT_HOPS:
+    for f in account.findings_of(line.id):
+        if f.field in _DRIFT_HOPS:
             detail = f" (wants {shown(f.wanted)}, live {shown(f.live or '')})" if f.wanted else ""
             hops.append(Hop(line.id, _DRIFT_HOPS[f.field], f.message + detail))
-        elif f.subject in agents and f.field != "phone":
-            hops.append(Hop(line.id, f.subject, f.message))
+    for agent in line.queue.agents if line.queue else ():
+        for f in account.findings_of(f"agent {agent}"):
+            if f.field != "phone":  # queue_hops checks the phone
+                hops.append(Hop(line.id, f.subject, f.message))
     return hops
 
 
@@ -254,7 +266,7 @@ def check_lines(account: Account, lines: Iterable[Line], concurrency: int) -> li
 
 def stack_hops(account: Account) -> list[Hop]:
     """Problems of the whole stack (nothing deployed, no workspace): every line is affected."""
-    return [Hop("stack", f.field, f.message) for f in account.findings if f.subject == "stack"]
+    return [Hop("stack", f.field, f.message) for f in account.findings_of("stack")]
 
 
 def country_reader(tw: Twilio) -> Callable[[str], bool | None]:
