@@ -395,6 +395,29 @@ def test_drift_step_fails_on_drift_and_writes_the_summary(
     assert summary == expected + "\n"
 
 
+@pytest.mark.parametrize(("stub_exit", "fails"), [("0", False), ("3", True), ("1", True)])
+def test_check_step_fails_when_a_line_is_not_ready_and_writes_the_summary(
+    tmp_path: Path, stub_bin: Path, stub_exit: str, fails: bool
+) -> None:
+    rc, _, summary = run_step(
+        "drift.yml",
+        "failover check",
+        tmp_path,
+        STUB_EXIT=stub_exit,
+        LINES_FILE="lines.yaml",
+        PULUMI_STACK="dev",
+        SEVERITY="minor",
+    )
+    assert (rc != 0, rc) == (fails, int(stub_exit))
+    expected = "failover report: check lines.yaml --stack dev --severity minor --format markdown"
+    assert summary == expected + "\n"
+    check = next(s for s in steps(workflow("drift.yml")) if s.get("name") == "failover check")
+    assert check["env"] == {
+        "TWILIO_ACCOUNT_SID": "${{ secrets.TWILIO_ACCOUNT_SID }}",
+        "TWILIO_AUTH_TOKEN": "${{ secrets.TWILIO_AUTH_TOKEN }}",
+    }
+
+
 @pytest.mark.parametrize(("stub_exit", "fails"), [("0", False), ("255", True)])
 def test_refresh_step_fails_on_changes_and_writes_the_summary(
     tmp_path: Path, stub_bin: Path, stub_exit: str, fails: bool

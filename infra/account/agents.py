@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from infra.account.live import stack_service
 from infra.errors import InfraError
-from infra.model import LinesConfig, Severity
+from infra.model import Line, LinesConfig, Severity
 from infra.naming import (
     AGENT_LINK_SECRET_VARIABLE,
     OFF_DUTY,
@@ -124,10 +124,16 @@ def on_duty_warnings(config: LinesConfig, severity: Severity, roster: Roster) ->
     for line in config.queued_lines:
         if line.queue is None:
             continue
-        if not any(roster.agents.get(a) and roster.agents[a].available for a in line.queue.agents):
+        if not on_duty(line, roster):
             names = ", ".join(line.queue.agents)
             warnings.append(
                 f"line {line.id}: no agent is On Duty ({names}) while the stack is severe; "
                 "its queued callers go straight to voicemail"
             )
     return warnings
+
+
+def on_duty(line: Line, roster: Roster) -> list[str]:
+    """The agents of ``line``'s queue who are On Duty now (available), in declared order."""
+    agents = line.queue.agents if line.queue else ()
+    return [a for a in agents if roster.agents.get(a) and roster.agents[a].available]

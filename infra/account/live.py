@@ -70,6 +70,8 @@ class LiveNumber:
     sms_fallback_method: str = ""
     sms_application_sid: str = ""
     """SMS settings, compared only for lines with ``sms`` (infra.account.drift)."""
+    date_updated: str = ""
+    """When the number was last changed (as Twilio gives it); "" when unknown."""
 
     @property
     def binding(self) -> str:

@@ -32,6 +32,7 @@ from infra.cli.validate import FORMAT_VERSION
 from infra.errors import InfraError
 from infra.lines.load import load_config
 from infra.model import LinesConfig, Severity
+from infra.redact import scrub
 from infra.render.studio import flow_specs
 from infra.stack import (
     DEFAULT_CONCURRENCY,
@@ -92,7 +93,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_format(parser)
 
 
-def run(args: argparse.Namespace, env: Env) -> ExitCode:
+def resolve(args: argparse.Namespace, env: Env) -> tuple[str, LinesConfig, Severity, int | None]:
+    """(file, config, severity, concurrency) from the arguments, else ``Pulumi.<stack>.yaml``
+    (``--stack``), else the defaults; the file's warnings go to stderr."""
     stack = read_stack_file(env.cwd, args.stack) if args.stack else None
     settings = stack.settings() if stack else None
     file = args.file or (settings.lines_file if settings else DEFAULT_LINES_FILE)
@@ -105,6 +108,11 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
         else (settings.severity if settings else Severity.MINOR)
     )
     concurrency = args.concurrency or (settings.concurrency if settings else None)
+    return file, config, severity, concurrency
+
+
+def run(args: argparse.Namespace, env: Env) -> ExitCode:
+    file, config, severity, concurrency = resolve(args, env)
     snapshot = read(config, args.stack, env, concurrency)
     findings = compare(config, severity, snapshot)
     declared = {line.number for line in config.lines}
@@ -112,7 +120,8 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
     report = Report(file, config, severity, snapshot, findings, undeclared)
     for duty in duty_warnings(config, severity, snapshot, env):
         env.err(f"warning: {duty}")
-    env.out({"json": _json, "markdown": _markdown}.get(args.format, _text)(report))
+    # Live URLs may carry user:password@ (set outside this tool): never printed.
+    env.out(scrub({"json": _json, "markdown": _markdown}.get(args.format, _text)(report)))
     return ExitCode.CHANGES if findings else ExitCode.OK
 
 

@@ -19,6 +19,7 @@ from infra import __version__
 from infra.cli.env import Env
 from infra.cli.status import ExitCode
 from infra.errors import ConfigError, InfraError, summarize
+from infra.redact import scrub
 
 
 class _Subcommands(Mapping[str, ModuleType]):
@@ -44,6 +45,7 @@ SUBCOMMANDS = _Subcommands(
         "plan": "infra.cli.plan",
         "diff": "infra.cli.diff",
         "drift": "infra.cli.drift",
+        "check": "infra.cli.check",
         "import": "infra.cli.import_",
         "voicemails": "infra.cli.voicemails",
         "agents": "infra.cli.agents",
@@ -60,11 +62,11 @@ EXIT_CODES = """exit codes:
   0  done; for diff and drift: no differences
   1  invalid input, or a Twilio failure (nothing is half-written by read-only commands)
   2  bad arguments
-  3  diff or drift found differences
+  3  diff or drift found differences; check: a line is not ready
   4  diff: the change crosses the safety brake
   130  interrupted"""
 
-ENVIRONMENT = """environment (drift, import, voicemails, agents; validate, plan and diff need none):
+ENVIRONMENT = """environment (drift, check, import, voicemails, agents; validate, plan and diff need none):
   TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or with TWILIO_API_KEY and TWILIO_API_SECRET
   (values are never printed)"""
 
@@ -72,7 +74,8 @@ EXAMPLES = """examples:
   failover validate lines.yaml
   failover plan --format markdown --severity severe
   failover diff --base origin/main
-  failover drift --stack prod --format markdown"""
+  failover drift --stack prod --format markdown
+  failover check --stack prod"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -167,12 +170,12 @@ def main(argv: Sequence[str] | None = None, env: Env | None = None) -> ExitCode:
         print_diagnostics(exc, env)
         return ExitCode.ERROR
     except InfraError as exc:
-        env.err(f"failover: error: {exc}")
+        env.err(scrub(f"failover: error: {exc}"))  # no credentials of a URL it may repeat
         return ExitCode.ERROR
     except Exception as exc:  # noqa: BLE001 - the one place that turns crashes into a message
         if parsed.traceback:
             raise
-        env.err(f"failover: {type(exc).__name__}: {exc}")
+        env.err(scrub(f"failover: {type(exc).__name__}: {exc}"))
         env.err("This is a bug in failover; rerun with --traceback and report it.")
         return ExitCode.ERROR
 

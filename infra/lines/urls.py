@@ -8,6 +8,7 @@ Must not import: anything from infra.
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import SplitResult, urlsplit
 
 MAX_LENGTH = 2000
@@ -115,6 +116,15 @@ def _address(host: str, netloc: str) -> ipaddress.IPv4Address | ipaddress.IPv6Ad
     if host.replace(".", "").isdigit():
         return "has a numeric host that is not a valid IPv4 address"
     return None
+
+
+def scrub(text: str) -> str:
+    """``text`` with the credentials of every URL in it replaced by ``***`` (for reports that
+    show live values: a number's URLs may carry ``user:password@`` set outside this tool)."""
+    return _USERINFO.sub(r"\1***@", text)
+
+
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
 
 
 def redact(url: str) -> str:

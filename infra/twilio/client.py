@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from infra.errors import ProviderError
+from infra.redact import scrub
 from infra.stack import Settings, cli_settings
 
 MAX_RETRY_AFTER_S = 60.0
@@ -153,8 +154,9 @@ class Twilio:
         )
 
     def _redact(self, text: str) -> str:
+        """No secret in a message: the password, nor credentials of a URL Twilio repeats."""
         secret = self._settings.password
-        return text.replace(secret, "[redacted]") if secret else text
+        return scrub(text.replace(secret, "[redacted]") if secret else text)
 
 
 def _page_error(response: Any) -> Exception:

@@ -38,6 +38,7 @@ from typing import Any
 from . import (
     calls,
     control,
+    dialing,
     messaging,
     numbers,
     serverless,
@@ -46,6 +47,7 @@ from . import (
     taskrouter,
     tasks_api,
     upload,
+    web,
     workspaces,
 )
 from .contract import ContractChecker
@@ -64,6 +66,7 @@ PRODUCT_DOMAINS = {
     "studio": "studio.twilio.com",
     "taskrouter": "taskrouter.twilio.com",
     "serverless": "serverless.twilio.com",
+    "voice": "voice.twilio.com",
 }
 
 
@@ -82,6 +85,7 @@ def all_routes() -> RouteTable:
         taskrouter,
         workspaces,
         tasks_api,
+        dialing,
     ):
         table.extend(module.routes)
     return table
@@ -127,6 +131,7 @@ class TwilioDouble:
         if self._server is None:
             self._server = DoubleHTTPServer(self._port, self._dispatcher, verbose=self._verbose)
             self._server.control = lambda incoming: control.handle(self.voice, incoming)
+            self._server.web = lambda incoming: web.handle(self.voice, incoming)
             self._thread = threading.Thread(
                 target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                 name="twilio-double", daemon=True,
@@ -226,6 +231,12 @@ class TwilioDouble:
             record = numbers.find_number(self.state, sid_or_e164)
             record.update(fields, date_updated=rfc2822(now()))
             return dict(record)
+
+    def set_dialing_permission(self, iso_code: str, enabled: bool) -> None:
+        """Allow or forbid calls to low-risk numbers of a country (Voice Dialing Geographic
+        Permissions, as changed in the Console); the US and Canada are allowed at first."""
+        with self._lock:
+            dialing.set_permission(self.state, iso_code, enabled)
 
     def seed_call(self, *, from_: str, to: str, **fields: Any) -> Record:
         with self._lock:

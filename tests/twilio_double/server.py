@@ -18,7 +18,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from . import control
+from . import control, web
 from .dispatch import Dispatcher, Incoming, Outcome
 from .errors import error_body
 from .recording import Violation
@@ -34,6 +34,7 @@ class DoubleHTTPServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), _Handler)
         self.dispatcher = dispatcher
         self.control: Callable[[Incoming], Outcome] | None = None  # /_double/ endpoints
+        self.web: Callable[[Incoming], Outcome] | None = None  # non-API hosts (web.py)
         self.stopping = threading.Event()
         self.verbose = verbose
 
@@ -73,6 +74,8 @@ class _Handler(BaseHTTPRequestHandler):
         incoming = Incoming(self.command, self.path, self.headers, body)
         if self.server.control is not None and control.is_control(self.path):
             outcome = self.server.control(incoming)  # the double's own API: no contract check
+        elif self.server.web is not None and web.is_web(self.path):
+            outcome = self.server.web(incoming)  # documents and servers, not Twilio's API
         else:
             outcome = self._dispatch(incoming)
         if outcome.status is None:

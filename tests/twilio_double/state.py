@@ -108,6 +108,8 @@ class AccountState:
     workflows: Table = field(default_factory=dict)
     workers: Table = field(default_factory=dict)
     task_channels: Table = field(default_factory=dict)
+    # Voice v1 Dialing Permissions: ISO country code -> low-risk numbers enabled (dialing.py)
+    dialing_permissions: dict[str, bool] = field(default_factory=lambda: {"US": True, "CA": True})
     # Creation sequence of every SID ever issued (paging cursors survive deletes).
     sequence: dict[str, int] = field(default_factory=dict)
 
