@@ -38,6 +38,7 @@ from typing import Any
 from . import (
     calls,
     control,
+    monitor,
     numbers,
     serverless,
     serverless_build,
@@ -63,6 +64,7 @@ PRODUCT_DOMAINS = {
     "studio": "studio.twilio.com",
     "taskrouter": "taskrouter.twilio.com",
     "serverless": "serverless.twilio.com",
+    "monitor": "monitor.twilio.com",
 }
 
 
@@ -81,6 +83,7 @@ def all_routes() -> RouteTable:
         taskrouter,
         workspaces,
         tasks_api,
+        monitor,
     ):
         table.extend(module.routes)
     return table
@@ -246,6 +249,12 @@ class TwilioDouble:
                 self.state, call_sid=call_sid, duration=duration, date_created=date_created
             )
             return dict(record)
+
+    def seed_alert(self, **fields: Any) -> Record:
+        """A Monitor alert (``error_code``, ``request_url``, ``resource_sid``,
+        ``date_created``, ...; see :func:`.monitor.new_alert`)."""
+        with self._lock:
+            return dict(monitor.new_alert(self.state, **fields))
 
     def place_call(self, to: str, from_: str = "+15005550006", **script: Any) -> Any:
         """Place an inbound call to ``to`` and return its :class:`~.callflow.Journey`;
