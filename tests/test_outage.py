@@ -311,3 +311,31 @@ def test_a_quiet_line_is_not_called_restored(d: TwilioDouble) -> None:
 )
 def test_bad_arguments(d: TwilioDouble, args: list[str]) -> None:
     assert status(d, *args).code == ExitCode.USAGE
+
+
+def test_plan_says_what_alerts_are_sent_and_when(tmp_path: Path) -> None:
+    text = (ROOT / "lines.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "agents:\n",
+        "alerts: {webhook: https://hooks.acme.example/failover, summary_every: 30}\n\nagents:\n",
+        1,
+    )
+    (tmp_path / "lines.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "schemas").symlink_to(ROOT / "schemas")
+    plain = failover("plan", cwd=tmp_path)
+    assert plain.code == ExitCode.OK
+    (sentence,) = [line for line in plain.stdout.splitlines() if line.startswith("alerts: ")]
+    assert (
+        "`failover status --notify` (not the calls) POSTs JSON to https://hooks.acme.example/failover"
+        in sentence
+    )
+    assert "X-Failover-Signature" in sentence and "a summary every 30 min" in sentence
+    assert "each voicemail left through failover" in sentence
+    document = json.loads(failover("plan", "--format", "json", cwd=tmp_path).stdout)
+    assert document["alerts"]["events"] == ["failover", "summary", "restored", "voicemail"]
+    assert document["alerts"]["summary_every_minutes"] == 30
+    assert (
+        "Alerts: a scheduled `failover status --notify`"
+        in failover("plan", "--format", "markdown", cwd=tmp_path).stdout
+    )
+    assert "alerts" not in json.loads(failover("plan", "--format", "json", cwd=ROOT).stdout)
