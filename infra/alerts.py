@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from infra import __version__
+from infra.account.live import LiveRecording
 from infra.account.outage import Outage, as_record, clock, sentence
 from infra.account.voicemails import Voicemail
 from infra.errors import InfraError
@@ -154,6 +155,13 @@ class AlertState:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def unsent(self, recording: LiveRecording) -> bool:
+        """A recording left since this state began watching and not yet delivered."""
+        created = recording.created
+        return recording.sid not in self.voicemails and (
+            created is None or _iso(created) >= self.started
+        )
 
     def apply(self, notice: Notice, now: datetime) -> None:
         if notice.voicemail is not None:

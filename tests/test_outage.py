@@ -10,6 +10,7 @@ voicemail left through failover.
 
 from __future__ import annotations
 
+import dataclasses
 import http.server
 import json
 import threading
@@ -21,11 +22,12 @@ from typing import Any
 
 import pytest
 
+from infra.account.outage import Alert, CallRecord, outages, sentence
 from infra.alerts import SIGNATURE_HEADER, verify
 from infra.cli.status import ExitCode
 from infra.model import Severity
 from tests.harness.cli_runner import Result, failover
-from tests.test_drift import ROOT, credentials
+from tests.test_drift import ROOT, credentials, shipped
 from tests.test_journeys import Applied, applied_double, checked
 from tests.twilio_double import TwilioDouble
 from tests.twilio_double.internet import PrimaryOutcome
@@ -339,3 +341,55 @@ def test_plan_says_what_alerts_are_sent_and_when(tmp_path: Path) -> None:
         in failover("plan", "--format", "markdown", cwd=tmp_path).stdout
     )
     assert "alerts" not in json.loads(failover("plan", "--format", "json", cwd=ROOT).stdout)
+
+
+# -- the rules, without the double ------------------------------------------------------------
+T0 = datetime(2026, 12, 3, 9, 12, tzinfo=UTC)
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def record(sid: str, url: str, minutes: float, call: str = "", code: str = "11200") -> Alert:
+    return Alert(sid, code, url, call, at(minutes))
+
+
+def test_alerts_on_our_entries_or_the_secondary_are_not_a_failover_of_the_primary() -> None:
+    config = shipped()
+    billing = config.line("billing")
+    calls = [CallRecord("CA1", billing.number, "completed", at(0))]
+    alerts = [
+        record("NO1", "https://acme-failover-dev-1234-shared.twil.io/v/default.xml", 0, "CA1"),
+        record("NO2", billing.url or "", 0, "CA1", "11205"),
+    ]
+    assert outages(config.lines, alerts, calls, at(1), timedelta(minutes=15)) == []
+
+
+def test_a_primary_several_lines_share_names_no_line_without_the_call() -> None:
+    config = shipped()
+    main = config.line("main")
+    twin = dataclasses.replace(config.line("sales"), primary=main.primary)
+    lines = [main, twin]
+    alerts = [record("NO1", main.primary or "", 0)]  # resource_sid unknown
+    assert outages(lines, alerts, [], at(1), timedelta(minutes=15)) == []
+    (only,) = outages([main], alerts, [], at(1), timedelta(minutes=15))
+    assert (only.line.id, only.state, only.error_code) == ("main", "failing", "11200")
+
+
+def test_an_answered_call_ends_an_episode_and_the_next_failure_starts_one() -> None:
+    config = shipped()
+    main = config.line("main")
+    calls = [
+        CallRecord("CA1", main.number, "completed", at(0)),
+        CallRecord("CA2", main.number, "completed", at(10)),  # the primary answered
+        CallRecord("CA3", main.number, "completed", at(20)),
+        CallRecord("CA4", main.number, "in-progress", at(30)),  # not finished: proves nothing
+    ]
+    alerts = [record("NO1", "x", 0, "CA1"), record("NO3", "y", 20, "CA3", "11205")]
+    (outage,) = outages(config.lines, alerts, calls, at(31), timedelta(minutes=15))
+    assert (outage.state, outage.since, outage.calls) == ("failing", at(20), frozenset({"CA3"}))
+    assert (outage.error_code, outage.error_url) == ("11205", "y")
+    (later,) = outages(config.lines, alerts, calls, at(36), timedelta(minutes=15))
+    assert later.state == "quiet"
+    assert sentence(later, at(36)).startswith("main: no failed call since 09:32 UTC")

@@ -8,11 +8,11 @@ from the primary (https://www.twilio.com/docs/usage/security/availability-reliab
 alert carries what the fallback request carries as ``ErrorCode``/``ErrorUrl``: ``error_code``
 and ``request_url``. So a line is *failing over* when alerts name its primary.
 
-Reads (both listings, paged by 1,000; no per-call fetch):
+Reads (both listings, paged by 1,000; no per-call fetch; no calls listing without an alert):
 - ``GET monitor.twilio.com/v1/Alerts?LogLevel=error&StartDate=…``: ``error_code``,
   ``request_url``, ``request_method``, ``resource_sid``, ``date_created``;
 - ``GET /2010-04-01/Accounts/…/Calls.json?StartTime>=…``: ``sid``, ``to``, ``status``,
-  ``start_time`` of each call in the window.
+  ``start_time`` of each call from shortly before the first alert.
 
 An alert belongs to a line when its ``resource_sid`` is a call to the line's number and its
 ``request_url`` is not one of this tool's own entries (``*.twil.io``) nor the line's
@@ -50,6 +50,12 @@ OUR_DOMAIN_SUFFIX = ".twil.io"
 
 FINISHED = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 """Call statuses of a call that has ended (https://www.twilio.com/docs/voice/api/call-resource)."""
+
+
+CALL_BEFORE_ALERT = timedelta(minutes=5)
+"""How long before its alert a failed call may have started (Twilio waits 15 s for a primary,
+https://www.twilio.com/docs/api/errors/11205; a failure later in a call, e.g. an action URL,
+comes minutes in: calls listed this far back still name their alert's line)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +135,12 @@ def collect(
     tw: Twilio, lines: Sequence[Line], now: datetime, window: timedelta, quiet: timedelta
 ) -> list[Outage]:
     """Each line's latest failover episode in ``[now - window, now]``, in lines order."""
-    start = now - window
-    return outages(lines, read_alerts(tw, start), read_call_records(tw, start), now, quiet)
+    alerts = read_alerts(tw, now - window)
+    if not alerts:
+        return []  # no failed request at all: the calls list has nothing to add
+    # Calls from the first alert on: earlier calls can neither fail over nor restore a line.
+    calls = read_call_records(tw, min(a.created for a in alerts) - CALL_BEFORE_ALERT)
+    return outages(lines, alerts, calls, now, quiet)
 
 
 def outages(

@@ -110,7 +110,7 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
         state_path = env.path(args.state)
         state = AlertState.load(state_path, now)
         since_day = (now - timedelta(days=1)).date()
-        messages = collect_voicemails(tw, list(config.lines), since_day)
+        messages = collect_voicemails(tw, list(config.lines), since_day, keep=state.unsent)
         every = timedelta(minutes=config.alerts_summary_every)
         for notice in notices(state, found, messages, now, every):
             outcome = _send(notice, webhook or "", secret, config, now, dry_run=args.dry_run)
