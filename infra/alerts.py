@@ -147,13 +147,20 @@ class AlertState:
             "closed": self.closed, "voicemails": self.voicemails,
         }  # fmt: skip
         text = json.dumps(document, indent=2, sort_keys=True) + "\n"
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        except OSError as exc:
+            raise InfraError(
+                f"{path}: cannot write the alerts state ({exc.strerror}); the alerts sent in "
+                "this run may be sent again by the next one"
+            ) from None
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
             os.replace(tmp, path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            Path(tmp).unlink(missing_ok=True)  # only the temporary file this run created
             raise
 
     def unsent(self, recording: LiveRecording) -> bool:

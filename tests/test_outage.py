@@ -283,6 +283,15 @@ def test_notify_needs_the_secret_and_never_prints_it(
     )
 
 
+def test_the_state_file_may_live_in_a_new_folder(
+    d: TwilioDouble, hook: Hook, tmp_path: Path
+) -> None:
+    state = tmp_path / ".failover" / "alerts.json"
+    assert notify(d, hook, state).code == ExitCode.OK
+    assert json.loads(state.read_text())["format"] == "failover-alerts/1"
+    assert sorted(p.name for p in state.parent.iterdir()) == ["alerts.json"]
+
+
 def test_a_state_file_failover_did_not_write_is_left_alone(
     d: TwilioDouble, hook: Hook, tmp_path: Path
 ) -> None:
@@ -291,6 +300,8 @@ def test_a_state_file_failover_did_not_write_is_left_alone(
     result = notify(d, hook, other)
     assert result.code == ExitCode.ERROR and "not a state file failover wrote" in result.stderr
     assert other.read_text() == '{"mine": true}\n'
+    folder = notify(d, hook, tmp_path)  # a directory: refused with a message, no traceback
+    assert folder.code == ExitCode.ERROR and "not a state file failover wrote" in folder.stderr
 
 
 def test_a_quiet_line_is_not_called_restored(d: TwilioDouble) -> None:
