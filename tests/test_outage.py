@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -167,7 +168,7 @@ def test_alerts_are_signed_deduplicated_and_say_restored(
     state = tmp_path / "alerts.json"
     assert notify(d, hook, state).code == ExitCode.OK  # nothing yet: state starts watching
     assert hook.received == []
-    fail_calls(d, MAIN, 2)
+    journeys = fail_calls(d, MAIN, 2)
     result = notify(d, hook, state)
     assert (result.code, result.stderr) == (ExitCode.CHANGES, "")
     events = [b["event"] for b in hook.bodies()]
@@ -178,6 +179,13 @@ def test_alerts_are_signed_deduplicated_and_say_restored(
     (alert,) = [b for b in hook.bodies() if b["event"] == "failover"]
     assert (alert["line"], alert["number"], alert["calls"]) == ("main", MAIN, 2)
     assert (alert["error_code"], alert["error_url"]) == ("11200", MAIN_PRIMARY)
+    for journey in journeys:  # what the fallback request itself received from Twilio
+        (sent,) = [
+            dict(parse_qsl(urlsplit(r["url"]).query))
+            for r in journey.requests
+            if "ErrorCode=" in r["url"]
+        ]
+        assert (sent["ErrorCode"], sent["ErrorUrl"]) == (alert["error_code"], alert["error_url"])
     voicemails = [b for b in hook.bodies() if b["event"] == "voicemail"]
     assert len(voicemails) == 2
     recordings = {r["sid"]: r for r in d.state.recordings.values()}
@@ -320,7 +328,13 @@ def test_a_quiet_line_is_not_called_restored(d: TwilioDouble) -> None:
 
 
 @pytest.mark.parametrize(
-    "args", [["--since", "0h"], ["--since", "31d"], ["--webhook", "https://u:p@x.example/"]]
+    "args",
+    [
+        ["--since", "0h"],
+        ["--since", "31d"],
+        ["--webhook", "https://u:p@x.example/"],
+        ["--webhook", "http://hooks.example.com/x"],
+    ],
 )
 def test_bad_arguments(d: TwilioDouble, args: list[str]) -> None:
     assert status(d, *args).code == ExitCode.USAGE

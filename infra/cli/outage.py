@@ -54,8 +54,14 @@ def _duration(value: str) -> timedelta:
 
 
 def _webhook(value: str) -> str:
-    if not re.match(r"^https?://[^/@\s]+(/\S*)?$", value):
-        raise argparse.ArgumentTypeError("must be an http(s) URL without user:password@")
+    """https, or plain http to this machine only (a local receiver or relay)."""
+    match = re.match(r"^(https?)://([^/@\s:]+|\[[0-9a-fA-F:]+\])(:[0-9]{1,5})?(/\S*)?$", value)
+    if not match:
+        raise argparse.ArgumentTypeError("must be an https URL without user:password@")
+    if match[1] == "http" and match[2] not in ("127.0.0.1", "localhost", "[::1]"):
+        raise argparse.ArgumentTypeError(
+            "plain http only to 127.0.0.1, localhost or [::1]; use https"
+        )
     return value
 
 
@@ -84,7 +90,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--webhook", type=_webhook, metavar="URL",
-        help="with --notify: send to URL instead of alerts.webhook (e.g. a staging receiver)",
+        help="with --notify: send to URL instead of alerts.webhook (https; plain http only to "
+        "this machine, e.g. a local relay)",
     )  # fmt: skip
     parser.add_argument(
         "--dry-run", action="store_true",
