@@ -129,3 +129,17 @@ def line_summary(line: Line, config: LinesConfig, severity: Severity) -> dict[st
         "test": line.test,
         **({"sms": describe_sms(line)} if line.sms is not None else {}),
     }
+
+
+def describe_alerts(config: LinesConfig) -> str | None:
+    """What alerts are sent, when and how (``plan``); None without ``alerts.webhook``."""
+    if config.alerts_webhook is None:
+        return None
+    shape = "Slack-compatible text" if config.alerts_payload == "slack" else "JSON"
+    return (
+        f"alerts: a scheduled `failover status --notify` (not the calls) POSTs {shape} to "
+        f"{config.alerts_webhook}, signed (X-Failover-Signature: HMAC-SHA256 of the body under "
+        f"failover:alertSecret): a line's first failover at once (line, ErrorCode, ErrorUrl, "
+        f"calls), a summary every {config.alerts_summary_every} min while it lasts, 'restored' "
+        f"when its primary answers again, and each voicemail left through failover"
+    )

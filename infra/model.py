@@ -213,7 +213,11 @@ class LinesConfig:
     lines: tuple[Line, ...]
     agents: tuple[Agent, ...] = ()
     alerts_webhook: str | None = None
-    """Optional https URL notified (``ErrorCode``, ``ErrorUrl``, line, caller) on each failover."""
+    """Optional https URL that ``failover status --notify`` sends signed alerts to (``infra.alerts``)."""
+    alerts_payload: str = "plain"
+    """``alerts.payload``: ``plain`` JSON or ``slack`` (``{"text": …}``)."""
+    alerts_summary_every: int = 15
+    """``alerts.summary_every``: minutes between summaries while a line keeps failing over."""
     default_voicemail: Voicemail = field(default_factory=Voicemail)
     """``defaults.voicemail`` with the built-in defaults applied: lines whose voicemail equals it
     share one document at a stable path, so changing it changes one document (``infra.routing``)."""

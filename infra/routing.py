@@ -28,8 +28,12 @@ sections, there is a field called 'Primary handler fails'",
 https://www.twilio.com/docs/usage/security/availability-reliability). ``sms.reply`` is a shared,
 content-addressed ``<Message>`` document (``/s/<hash>.xml`` in ``shared``, GET);
 ``sms.url`` is the secondary messaging server with ``sms.method``.
-The one exception is ``alerts.webhook``: posting the alert is a Studio flow step, so those lines
-still enter through a flow (0.2 behaviour) until alerts move off the caller's path.
+
+This holds with ``alerts.webhook`` too: alerts are sent by a scheduled ``failover status
+--notify`` from Twilio's own records (``infra.alerts``, docs/design/alerts.md), not by a step
+on the call. Stacks that had alerts enter through Studio flows until their next ``pulumi up``:
+the numbers move to the documents first, and Pulumi deletes the flows that left the program at
+the end of the update (``StudioFlow.delete`` refuses while a number still points at one).
 
 Severity only changes the entry of lines with a queue, and both documents are deployed up
 front, so switching severity during an outage only re-points numbers.
@@ -154,9 +158,9 @@ def _message_path(text: str, voice: str, language: str) -> str:
 
 
 def needs_flow(line: Line, severity: Severity, *, alerts: bool) -> bool:
-    """True when the line's failover at this severity is served by a Studio flow: only when
-    ``alerts.webhook`` is set (the alert is a flow step; see the module docstring)."""
-    return alerts
+    """True when the line's failover at this severity is served by a Studio flow: never since
+    alerts left the caller's path (see the module docstring); ``alerts`` is kept for callers."""
+    return False
 
 
 def is_queued(line: Line, severity: Severity) -> bool:

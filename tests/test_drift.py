@@ -231,57 +231,25 @@ def test_several_stacks_need_stack_and_an_api_key_works(account: Any) -> None:
 ALERTS = "alerts:\n  webhook: https://hooks.acme.example/failover\n"
 
 
-def test_with_alerts_flows_are_checked_state_by_state_and_severe_wants_the_queue_flows(
+def test_with_alerts_the_entries_stay_static_and_drift_is_clean(
     twilio_double: Any, tmp_path: Path
 ) -> None:
-    """``alerts.webhook`` puts every line behind a Studio flow: drift then compares the flows
-    (naming the state that differs) and the numbers' fallbacks are the flows' webhooks."""
+    """``alerts.webhook`` no longer puts a Studio flow in front of the lines (alerts are sent by
+    `failover status --notify`): the same documents, no flows, nothing to drift."""
     d = twilio_double
     text = (ROOT / "lines.yaml").read_text()
     assert "# alerts:\n#   webhook: https://hooks.acme.example/failover\n" in text
     text = text.replace("# alerts:\n#   webhook: https://hooks.acme.example/failover\n", ALERTS)
     (tmp_path / "lines.yaml").write_text(text)
     deploy(d, load_config(tmp_path / "lines.yaml")[0])
-    head = HEAD.replace("0 flows", "11 flows")
+    assert d.state.flows == {}
     result = failover("drift", cwd=tmp_path, environ=credentials(d))
-    assert (result.code, result.stdout.splitlines()[0]) == (ExitCode.OK, f"{head}: no differences")
-
-    (flow,) = [f for f in d.state.flows.values() if f["friendly_name"] == "acme-failover-gus"]
-    definition = json.loads(json.dumps(flow["definition"]))
-    forward = next(s for s in definition["states"] if s["name"] == "forward")
-    forward["properties"]["timeout"] = 60
-    d.client().studio.v2.flows(flow["sid"]).update(status="published", definition=definition)
-    d.edit_number("+14155550101", voice_fallback_url="https://console.example/oops")
-    result = failover("drift", "--format", "json", cwd=tmp_path, environ=credentials(d))
-    assert result.code == ExitCode.CHANGES
-    assert json.loads(result.stdout)["differences"] == [
-        {
-            "subject": "sales",
-            "field": "voice_fallback_url",
-            "message": "fallback URL differs from lines.yaml",
-            "wanted": webhook(d, "acme-failover-sales"),
-            "live": "https://console.example/oops",
-        },
-        {
-            "subject": "gus",
-            "field": "studio_flow",
-            "message": "Studio flow acme-failover-gus differs from lines.yaml: changed states: forward",
-        },
-    ]
-
-    d.edit_number("+14155550101", voice_fallback_url=webhook(d, "acme-failover-sales"))
-    severe = failover(
-        "drift", "--severity", "severe", "--format", "json", cwd=tmp_path, environ=credentials(d)
-    )
-    changed = [
-        (x["subject"], x["field"], x.get("wanted"))
-        for x in json.loads(severe.stdout)["differences"]
-    ]
-    assert changed == [
-        ("main", "voice_fallback_url", webhook(d, "acme-failover-main.queue")),
-        ("support", "voice_fallback_url", webhook(d, "acme-failover-support.queue")),
-        ("gus", "studio_flow", None),
-    ]
+    assert (result.code, result.stdout.splitlines()[0]) == (ExitCode.OK, f"{HEAD}: no differences")
+    entry = fallback_entries(load_config(tmp_path / "lines.yaml")[0], Severity.MINOR)["sales"]
+    (live,) = [n for n in d.state.numbers.values() if n["phone_number"] == "+14155550101"]
+    assert (live["voice_fallback_url"], live["voice_fallback_method"]) == (
+        document(d, entry.env, entry.ref), "GET",
+    )  # fmt: skip
 
 
 SMALL = """\

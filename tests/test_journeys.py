@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -34,8 +35,9 @@ NUMBERS = {line.id: line.number for line in lines().lines}
 
 
 def alerted() -> LinesConfig:
-    """The shipped lines with ``alerts.webhook``: every line enters through a Studio flow, whose
-    first step posts the alert (the 0.2 model, kept for stacks with alerts)."""
+    """The shipped lines with ``alerts.webhook``: the entries stay static documents (alerts are
+    sent by `failover status --notify` from Twilio's records, tests/test_outage.py), so no
+    call ever waits for the webhook."""
     return dataclasses.replace(lines(), alerts_webhook=ALERTS)
 
 
@@ -109,7 +111,13 @@ def call(d: TwilioDouble, line: str, primary: Any = PrimaryOutcome.http_500, **s
 
 
 def alerts(d: TwilioDouble) -> list[dict[str, Any]]:
+    """What a call itself posted to the alerts webhook: nothing, since alerts left the path."""
     return [json.loads(r["body"]) for r in d.voice.internet.requests_to(ALERTS)]
+
+
+def monitor_alerts(d: TwilioDouble) -> list[dict[str, Any]]:
+    """The Monitor alerts Twilio logged (what `failover status` reads)."""
+    return list(d.state.alerts.values())
 
 
 def steps(journey: Any) -> list[tuple[str, str]]:
@@ -137,7 +145,9 @@ def test_sales_forward_not_answered_takes_a_voicemail(
     d: TwilioDouble, callee: str, after: int
 ) -> None:
     journey = call(d, "sales", callees={SALES_FORWARD: callee})
-    assert steps(journey) == [
+    (redirect,) = [text for kind, text in steps(journey) if kind == "redirect"]
+    assert "/v/" in redirect  # the forward document's <Redirect> to the line's voicemail
+    assert [step for step in steps(journey) if step[0] != "redirect"] == [
         ("dial", f"{SALES_FORWARD} (timeout 25 s)"),
         ("dial", f"{callee} after {after} s"),
         ("say", SALES_GREETING),
@@ -259,7 +269,12 @@ def test_billing_secondary_server_down_gives_the_application_error(d: TwilioDoub
     journey = call(d, "billing")  # nothing answers backup-voice.acme.example
     assert journey.outcome == "application-error"
     assert journey.said() == [APPLICATION_ERROR]
-    assert len(alerts(d)) == 1  # the alert still went out first
+    assert alerts(d) == []  # no call posts alerts: `failover status --notify` does
+    primary, secondary = sorted(monitor_alerts(d), key=lambda a: "backup-voice" in a["request_url"])
+    assert (secondary["request_url"], secondary["error_code"]) == (
+        "https://backup-voice.acme.example/billing", "11205",
+    )  # fmt: skip
+    assert primary["resource_sid"] == secondary["resource_sid"] == journey.call_sid
 
 
 # -- what the primary did decides ErrorCode/ErrorUrl ----------------------------------------
@@ -276,30 +291,38 @@ def test_primary_failures_reach_the_fallback_with_twilios_error_code(
     d: TwilioDouble, primary: Any, code: str, waited: int
 ) -> None:
     journey = call(d, "fay", primary=primary)
-    flow = next(r for r in journey.requests if r["served_by"] == "studio")
-    assert flow["params"]["ErrorCode"] == code
-    assert flow["params"]["ErrorUrl"] == number(d, NUMBERS["fay"])["voice_url"]
-    assert journey.find("studio")[0].at == waited
+    (fallback,) = [  # a GET document: the parameters are in its query
+        dict(parse_qsl(urlsplit(r["url"]).query))
+        for r in journey.requests
+        if "ErrorCode=" in r["url"]
+    ]
+    assert fallback["ErrorCode"] == code
+    assert fallback["ErrorUrl"] == number(d, NUMBERS["fay"])["voice_url"]
+    assert journey.find("say")[0].at == waited
     assert journey.outcome == "voicemail"
-    (alert,) = alerts(d)
-    assert (alert["line"], alert["error_code"]) == ("fay", code)
+    assert alerts(d) == []
+    (alert,) = monitor_alerts(d)  # the same code and URL, in Twilio's own record
+    assert (alert["error_code"], alert["request_url"]) == (code, fallback["ErrorUrl"])
+    assert alert["resource_sid"] == journey.call_sid
 
 
 def test_a_healthy_primary_never_reaches_the_failover(d: TwilioDouble) -> None:
     journey = call(d, "sales", primary=PrimaryOutcome.ok("<Response><Say>Acme.</Say></Response>"))
     assert journey.said() == ["Acme."]
     assert "studio" not in journey.kinds()
-    assert alerts(d) == []
+    assert alerts(d) == [] and monitor_alerts(d) == []
 
 
-# -- alerts -----------------------------------------------------------------------------------
-def test_alert_reaches_the_webhook_with_the_failure(d: TwilioDouble) -> None:
+# -- alerts: off the caller's path ------------------------------------------------------------
+def test_a_failover_with_alerts_on_is_recorded_by_twilio_not_posted_by_the_call(
+    d: TwilioDouble,
+) -> None:
     journey = call(d, "sales", callees={SALES_FORWARD: "no-answer"})
-    (alert,) = alerts(d)
-    assert alert["event"] == "failover"
-    assert (alert["line"], alert["number"], alert["caller"]) == ("sales", NUMBERS["sales"], CALLER)
-    assert (alert["call_sid"], alert["error_code"]) == (journey.call_sid, "11200")
-    assert alert["error_url"] == "https://voice.acme.example/sales"
+    assert "studio" not in journey.kinds() and "function" not in journey.kinds()
+    assert alerts(d) == []
+    (alert,) = monitor_alerts(d)
+    assert (alert["resource_sid"], alert["error_code"]) == (journey.call_sid, "11200")
+    assert alert["request_url"] == "https://voice.acme.example/sales"
 
 
 @pytest.mark.parametrize("webhook", [Answer(refused=True), Answer(500), Answer(200, delay=30)])
@@ -307,7 +330,8 @@ def test_a_broken_alert_webhook_never_stops_the_caller(d: TwilioDouble, webhook:
     d.voice.internet.script(ALERTS, webhook)
     journey = call(d, "press")
     assert journey.said() == [PRESS_MESSAGE]
-    assert journey.find("say")[0].at <= 1.5  # the Function gives up after 1.5 s
+    assert journey.find("say")[0].at == 0  # nothing between the failed primary and the message
+    assert d.voice.internet.requests_to(ALERTS) == []
 
 
 # -- test mode --------------------------------------------------------------------------------
@@ -316,23 +340,22 @@ def test_test_mode_sends_every_call_straight_to_the_failover(d: TwilioDouble) ->
     assert journey.find("error") == []  # the primary *is* the failover: nothing failed
     assert journey.find("dial")[0].text == "+14155550130 (timeout 20 s)"
     assert journey.outcome == "voicemail"
-    (alert,) = alerts(d)
-    assert (alert["line"], alert["error_code"], alert["error_url"]) == ("eli", "", "")
+    assert alerts(d) == [] and monitor_alerts(d) == []  # test mode is not an outage
 
 
-def test_a_mass_outage_past_studios_rate_ends_in_the_application_error(d: TwilioDouble) -> None:
+def test_with_alerts_on_a_mass_outage_past_studios_rate_still_serves_every_caller(
+    d: TwilioDouble,
+) -> None:
     """Studio starts at most 100 new inbound executions a second per account; past that Twilio
-    requests the number's fallback URL, and for a flow-backed line the fallback *is* the flow,
-    so the caller hears Twilio's application error (the scale issue removes this hop). The
-    rate is lowered to 2 here so three simultaneous callers show it."""
+    requests the number's fallback URL, and a flow-backed line's fallback *was* the flow, so the
+    third caller heard the application error. With alerts off the path no Studio is on it: the
+    rate is lowered to 2 and three simultaneous callers are all served."""
     d.limits.set(studio_inbound_executions_per_second=2)
     specs = [
         CallSpec(NUMBERS["sales"], f"+1628555020{i}", PrimaryOutcome.http_500, Caller())
         for i in range(3)
     ]
     journeys = d.voice.place_calls(specs, callees={SALES_FORWARD: "answer:6"})
-    assert [j.outcome for j in journeys[:2]] == ["answered", "answered"]
-    refused = journeys[2]
-    assert refused.outcome == "application-error"
-    assert any(kind == "say" and APPLICATION_ERROR in text for kind, text in steps(refused))
-    assert any("Studio refused a new execution" in s.text for s in refused.steps)
+    assert [j.outcome for j in journeys] == ["answered", "answered", "answered"]
+    assert not any("Studio" in s.text for j in journeys for s in j.steps)
+    assert len(monitor_alerts(d)) == 3  # each failover is in Twilio's records for `status`

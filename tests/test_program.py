@@ -191,13 +191,15 @@ def test_a_fixed_small_set_of_resources_with_every_line_in_a_batch(
     assert sales["fallback_url"] == f"https://{domain_of(forward_env('sales'))}/f/sales.xml"
 
 
-def test_alerts_webhook_puts_a_flow_in_front_of_every_line(monitor: CapturingMonitor) -> None:
+def test_alerts_webhook_keeps_every_entry_static(monitor: CapturingMonitor) -> None:
+    # Alerts are sent by a scheduled `failover status --notify`, not by a Studio step on the
+    # call: no flow, no /alert Function, the same entries as without a webhook.
     config = dataclasses.replace(shipped(), alerts_webhook="https://hooks.acme.example/failover")
     run_program(config)
-    assert sorted(monitor.by_type("StudioFlow")) == sorted(spec.key for spec in flow_specs(config))
+    assert monitor.by_type("StudioFlow") == {} and flow_specs(config) == ()
     sales = numbers(monitor)["sales"]
-    assert sales["fallback_method"] == "POST"
-    assert sales["fallback_url"].startswith("https://webhooks.twilio.com/v1/Accounts/")
+    assert sales["fallback_method"] == "GET"
+    assert sales["fallback_url"] == f"https://{domain_of(forward_env('sales'))}/f/sales.xml"
 
 
 def test_number_batches_restore_on_delete_so_carry_neither_protect_nor_retain(

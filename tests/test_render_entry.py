@@ -86,12 +86,14 @@ def test_severity_changes_the_entry_only_for_lines_with_a_queue() -> None:
         assert changed == {line.id for line in cfg.queued_lines}
 
 
-def test_with_an_alerts_webhook_every_line_enters_through_a_flow() -> None:
-    cfg = every_kind_config(ALERTS)
+def test_with_an_alerts_webhook_the_entries_stay_static() -> None:
+    # Alerts are sent by a scheduled `failover status --notify`, off the caller's path: the
+    # webhook changes no entry (it used to put a Studio flow in front of every line).
+    assert not flow_specs(every_kind_config(ALERTS))
     for severity in Severity:
-        entries = fallback_entries(cfg, severity)
-        assert {entry.kind for entry in entries.values()} == {FLOW}
-        assert all(entry.method == "POST" for entry in entries.values())
+        assert fallback_entries(every_kind_config(ALERTS), severity) == fallback_entries(
+            every_kind_config(), severity
+        )
 
 
 @pytest.mark.parametrize("alerts", [None, ALERTS])

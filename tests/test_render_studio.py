@@ -1,8 +1,10 @@
 """Studio flows: valid graphs, answered calls never reach voicemail, alerts never block.
 
-Flows exist only when ``alerts.webhook`` is set (the alert is a flow step); every other stack's
-failovers are static documents (tests/test_render_twiml.py, tests/test_render_entry.py). So the
-flows checked here are those of configs with alerts."""
+No stack deploys a flow any more: alerts left the caller's path (``failover status --notify``,
+tests/test_outage.py), so every failover is a static document (tests/test_render_twiml.py,
+tests/test_render_entry.py). Stacks that had ``alerts.webhook`` keep the flows rendered here
+live until their next ``pulumi up`` moves their numbers off them, so the renderer stays checked
+with the rule it was deployed under (a flow per line when alerts are on: ``legacy_rule``)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import pytest
 
 from infra.model import Severity
 from infra.naming import ALERT_PATH, DEFAULT_VOICEMAIL_PATH, SHARED_ENV
+from infra.render import studio
 from infra.render.artifacts import canonical_json, render_assets
 from infra.render.bindings import Bindings, find_placeholders
 from infra.render.studio import flow_specs, render_flow, render_flows
@@ -28,6 +31,14 @@ from tests.harness.golden import (
 )
 
 Flow = dict[str, Any]
+
+
+@pytest.fixture(autouse=True)
+def legacy_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The entry rule these flows were deployed under: with alerts, every line had a flow."""
+    monkeypatch.setattr(studio, "needs_flow", lambda line, severity, *, alerts: alerts)
+
+
 ALERTS = "https://hooks.acme.example/failover"
 # The voicemail documents in the ``shared`` environment: ``/v/default.xml`` for
 # ``defaults.voicemail``, else content-addressed (``infra.routing.line_paths``).

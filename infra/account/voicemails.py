@@ -7,6 +7,7 @@ Must not import: pulumi, twilio, infra.providers, infra.cli.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -33,9 +34,15 @@ class Voicemail:
         return f"{self.recording.duration_s // 60}:{self.recording.duration_s % 60:02d}"
 
 
-def collect(tw: Twilio, lines: list[Line], since: date | None) -> list[Voicemail]:
-    """Voicemails on calls to the lines' numbers, newest first."""
-    recordings = read_recordings(tw, since)
+def collect(
+    tw: Twilio,
+    lines: list[Line],
+    since: date | None,
+    keep: Callable[[LiveRecording], bool] | None = None,
+) -> list[Voicemail]:
+    """Voicemails on calls to the lines' numbers, newest first; ``keep`` picks recordings before
+    their calls are read (``status --notify`` reads only the calls of messages not yet sent)."""
+    recordings = [r for r in read_recordings(tw, since) if keep is None or keep(r)]
     by_number = {line.number: line for line in lines}
     calls = read_calls(tw, {r.call_sid for r in recordings}, list(by_number), since)
     found = [

@@ -48,6 +48,7 @@ SUBCOMMANDS = _Subcommands(
         "check": "infra.cli.check",
         "import": "infra.cli.import_",
         "voicemails": "infra.cli.voicemails",
+        "status": "infra.cli.outage",
         "agents": "infra.cli.agents",
         "init": "infra.cli.init",
         "stack-config": "infra.cli.stack_config",
@@ -62,11 +63,11 @@ EXIT_CODES = """exit codes:
   0  done; for diff and drift: no differences
   1  invalid input, or a Twilio failure (nothing is half-written by read-only commands)
   2  bad arguments
-  3  diff or drift found differences; check: a line is not ready
+  3  diff or drift found differences; check: a line is not ready; status: a line is failing over now
   4  diff: the change crosses the safety brake
   130  interrupted"""
 
-ENVIRONMENT = """environment (drift, check, import, voicemails, agents; validate, plan and diff need none):
+ENVIRONMENT = """environment (drift, check, import, voicemails, status, agents; validate, plan and diff need none):
   TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or with TWILIO_API_KEY and TWILIO_API_SECRET
   (values are never printed)"""
 

@@ -16,7 +16,7 @@ from infra.cli.env import Env
 from infra.cli.options import add_details, add_file, add_format, add_severity
 from infra.cli.status import ExitCode
 from infra.cli.validate import FORMAT_VERSION
-from infra.describe import line_summary, pretty_number
+from infra.describe import describe_alerts, line_summary, pretty_number
 from infra.errors import InfraError
 from infra.lines.load import load_config
 from infra.model import LinesConfig, Severity
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
     elif args.format == "markdown":
         env.out(
             plan_markdown(
-                heading=_heading(config, severity),
+                heading=_heading(config, severity) + _alerts_paragraph(config),
                 records=records,
                 lines=config.lines,
                 severity=severity,
@@ -92,13 +92,23 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
 def _document(
     config: LinesConfig, severity: Severity, records: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    return {
+    document = {
         "format_version": FORMAT_VERSION,
         "file": config.source,
         "account": config.account,
         "severity": severity.value,
         "lines": records,
     }
+    if config.alerts_webhook is not None:  # only with alerts.webhook (outputs stay as they were)
+        document["alerts"] = {
+            "webhook": config.alerts_webhook,
+            "payload": config.alerts_payload,
+            "summary_every_minutes": config.alerts_summary_every,
+            "sent_by": "failover status --notify",
+            "events": ["failover", "summary", "restored", "voicemail"],
+            "signature_header": "X-Failover-Signature",
+        }
+    return document
 
 
 def _text(config: LinesConfig, severity: Severity, records: list[dict[str, Any]]) -> str:
@@ -107,6 +117,9 @@ def _text(config: LinesConfig, severity: Severity, records: list[dict[str, Any]]
         f"{len(records)} lines, {sum(r['test'] for r in records)} in test mode",
         "",
     ]
+    alerts = describe_alerts(config)
+    if alerts:
+        out[-1:-1] = [alerts]
     width = max(len(r["id"]) for r in records)
     for record in records:
         head = f"{record['id']:<{width}}  {record['name']} · {record['type']} · {pretty_number(record['number'])}"
@@ -122,6 +135,11 @@ def _text(config: LinesConfig, severity: Severity, records: list[dict[str, Any]]
             out.append(f"{pad}SMS fails   {record['sms']}")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _alerts_paragraph(config: LinesConfig) -> str:
+    alerts = describe_alerts(config)
+    return f"\n\n{alerts[0].upper()}{alerts[1:]}." if alerts else ""
 
 
 def _heading(config: LinesConfig, severity: Severity) -> str:

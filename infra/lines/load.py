@@ -278,6 +278,8 @@ def build_model(document: Document) -> LinesConfig:
         lines=lines,
         agents=agents,
         alerts_webhook=data.get("alerts", {}).get("webhook"),
+        alerts_payload=data.get("alerts", {}).get("payload", "plain"),
+        alerts_summary_every=data.get("alerts", {}).get("summary_every", 15),
         default_voicemail=_voicemail(document, ("defaults", "voicemail"), base_voicemail, {}),
         default_sms=default_sms,
         source=document.file,

@@ -13,8 +13,8 @@ every substituted value is a JSON literal, so no config value can break out of i
   task after a call, rejects the reservation after a missed ring.
 - ``/agents`` (only when a line has a queue): the agents' failover page, opened through
   each agent's signed personal link (``infra.agent_links``); deployed ``public``.
-- ``/alert`` (only with ``alerts.webhook``): forwards a failover event to the webhook
-  with a hard timeout, called by the first step of every flow.
+- ``/alert`` is no longer deployed (alerts are sent by ``failover status --notify``, off the
+  caller's path); ``render_alert_function`` stays for the flow step of stacks not yet updated.
 
 Must not import: twilio.rest, pulumi, infra.lines.load, infra.providers, infra.cli
 """
@@ -30,7 +30,6 @@ from infra.naming import (
     AGENT_LINK_SECRET_VARIABLE,
     AGENT_STATUS_PATH,
     AGENTS_PATH,
-    ALERT_PATH,
     ASSIGNMENT_PATH,
     OFF_DUTY,
     ON_DUTY,
@@ -132,9 +131,7 @@ def render_alert_function(webhook_url: str) -> str:
 
 def render_functions(config: LinesConfig) -> dict[str, str]:
     """Every Function the config needs, keyed by Function path."""
-    functions: dict[str, str] = {}
-    if config.alerts_webhook is not None:
-        functions[ALERT_PATH] = render_alert_function(config.alerts_webhook)
+    functions: dict[str, str] = {}  # no /alert: alerts left the caller's path (infra.alerts)
     if config.queued_lines:
         functions[ASSIGNMENT_PATH] = render_assignment_function(config)
         functions[AGENT_STATUS_PATH] = render_agent_status_function()

@@ -14,7 +14,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from infra import routing
+from infra.model import Severity
 from infra.program import StackSettings
+from infra.render import studio
+from infra.routing import EntryKind, fallback_entries
 from tests.harness.program_engine import ProgramEngine
 from tests.test_scenarios import lines, seed_account
 
@@ -46,10 +52,25 @@ def test_providers_no_longer_declared_still_load_from_their_stored_strings() -> 
         assert isinstance(provider, PhoneNumberFailoverProvider)
 
 
-def test_state_from_an_earlier_release_refreshes_and_destroys(twilio_double: Any) -> None:
+ALERTS = "https://hooks.acme.example/failover"
+
+
+def _alert_flow_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The entry rule of earlier releases: with alerts.webhook every line had a Studio flow
+    (the alert was its first step). Today alerts come from `failover status --notify`."""
+    old_rule = lambda line, severity, *, alerts: alerts  # noqa: E731
+    monkeypatch.setattr(routing, "needs_flow", old_rule)
+    monkeypatch.setattr(studio, "needs_flow", old_rule)
+
+
+def test_state_from_an_earlier_release_refreshes_and_destroys(
+    twilio_double: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     recorded = {k: v for k, v in _recorded().items() if k not in NOT_DEPLOYED_SINCE_0_3}
-    # With alerts.webhook every line also has a Studio flow: every stored type is deployed.
-    config = dataclasses.replace(lines(), alerts_webhook="https://hooks.acme.example/failover")
+    # An earlier release's stack with alerts.webhook had a Studio flow per line: every stored
+    # type is deployed.
+    _alert_flow_rule(monkeypatch)
+    config = dataclasses.replace(lines(), alerts_webhook=ALERTS)
     seed_account(twilio_double, config)
     engine = ProgramEngine.for_double(twilio_double)
     state = engine.up(config, StackSettings(stack="dev")).state
@@ -72,3 +93,40 @@ def test_state_from_an_earlier_release_refreshes_and_destroys(twilio_double: Any
     for line in config.lines:
         assert numbers[line.number]["voice_fallback_url"] in ("", None), line.id
     assert not twilio_double.deletes_of_numbers()
+
+
+def test_alert_flows_of_an_earlier_release_are_deleted_after_the_numbers_leave_them(
+    twilio_double: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upgrading a stack with alerts.webhook: the flows leave the program, the numbers move to
+    the static documents, and only then are the flows deleted (Pulumi deletes what left the
+    program at the end of the update; ``StudioFlow.delete`` refuses while a number points at
+    the flow). The providers of the old flows load from state as stored."""
+    d = twilio_double
+    config = dataclasses.replace(lines(), alerts_webhook=ALERTS)
+    seed_account(d, config)
+    engine = ProgramEngine.for_double(d)
+    with monkeypatch.context() as old:
+        _alert_flow_rule(old)
+        before = engine.up(config, StackSettings(stack="dev")).state
+    flows = {f["webhook_url"] for f in d.state.flows.values()}
+    assert len(flows) == 11
+    assert all(n["voice_fallback_url"] in flows for n in d.state.numbers.values())
+
+    run = engine.up(config, StackSettings(stack="dev"), before)
+    assert d.state.flows == {}
+    kinds = [(op, urn.split("::")[2].rsplit(":", 1)[-1]) for op, urn in run.ops]
+    flow_deletes = [i for i, (op, kind) in enumerate(kinds) if kind == "StudioFlow"]
+    batch_updates = [i for i, (op, kind) in enumerate(kinds) if kind == "PhoneNumberBatch"]
+    assert len(flow_deletes) == 11 and {kinds[i][0] for i in flow_deletes} == {"delete"}
+    assert batch_updates and max(batch_updates) < min(flow_deletes)
+    entries = fallback_entries(config, Severity.MINOR)
+    numbers = {n["phone_number"]: n for n in d.state.numbers.values()}
+    for line in config.lines:
+        entry = entries[line.id]
+        assert entry.kind in (EntryKind.DOCUMENT, EntryKind.URL), line.id
+        live = numbers[line.number]
+        assert live["voice_fallback_url"] not in flows, line.id
+        assert live["voice_fallback_method"] == entry.method, line.id
+        assert live["voice_fallback_url"].endswith(entry.ref), line.id
+    assert not d.deletes_of_numbers()

@@ -2,7 +2,7 @@
 
 Nothing here places calls; tests seed them with ``TwilioDouble.seed_call`` /
 ``seed_recording``. Lists are paged like every v2010 list and filter on ``To``, ``From``,
-``Status`` (calls) and ``CallSid``, ``DateCreated``, ``DateCreated<``, ``DateCreated>``
+``Status``, ``StartTime>`` (calls) and ``CallSid``, ``DateCreated``, ``DateCreated<``, ``DateCreated>``
 (recordings; compared on the ``YYYY-MM-DD`` date, which is how twilio-python sends them too
 after its ``…T00:00:00Z`` serialisation is cut). Recordings can be deleted (204).
 Must not import: infra.*
@@ -11,7 +11,7 @@ Must not import: infra.*
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from .fields import https, lookup
 from .numbers import friendly_format
@@ -137,7 +137,17 @@ def list_calls(call: Call) -> Reply:
         value = call.query_arg(param)
         if value:
             records = [r for r in records if r[key] == value]
+    started_after = call.query_arg("StartTime>")  # inclusive, like DateCreated> above
+    if started_after:
+        bound = datetime.fromisoformat(started_after.replace("Z", "+00:00"))
+        if bound.tzinfo is None:  # a bare YYYY-MM-DD is midnight UTC
+            bound = bound.replace(tzinfo=UTC)
+        records = [r for r in records if _started(r) >= bound]
     return ok(page_v2010(call, records, "calls"))
+
+
+def _started(record: Record) -> datetime:
+    return datetime.strptime(record["start_time"], "%a, %d %b %Y %H:%M:%S %z")
 
 
 @routes.route("GET", HOST, f"{ACCOUNT}/Calls/{{Sid}}.json")

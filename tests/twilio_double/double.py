@@ -40,6 +40,7 @@ from . import (
     control,
     dialing,
     messaging,
+    monitor,
     numbers,
     serverless,
     serverless_build,
@@ -67,6 +68,7 @@ PRODUCT_DOMAINS = {
     "taskrouter": "taskrouter.twilio.com",
     "serverless": "serverless.twilio.com",
     "voice": "voice.twilio.com",
+    "monitor": "monitor.twilio.com",
 }
 
 
@@ -86,6 +88,7 @@ def all_routes() -> RouteTable:
         workspaces,
         tasks_api,
         dialing,
+        monitor,
     ):
         table.extend(module.routes)
     return table
@@ -258,6 +261,12 @@ class TwilioDouble:
                 self.state, call_sid=call_sid, duration=duration, date_created=date_created
             )
             return dict(record)
+
+    def seed_alert(self, **fields: Any) -> Record:
+        """A Monitor alert (``error_code``, ``request_url``, ``resource_sid``,
+        ``date_created``, ...; see :func:`.monitor.new_alert`)."""
+        with self._lock:
+            return dict(monitor.new_alert(self.state, **fields))
 
     def place_call(self, to: str, from_: str = "+15005550006", **script: Any) -> Any:
         """Place an inbound call to ``to`` and return its :class:`~.callflow.Journey`;

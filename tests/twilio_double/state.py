@@ -86,6 +86,8 @@ class AccountState:
     numbers: Table = field(default_factory=dict)
     calls: Table = field(default_factory=dict)
     recordings: Table = field(default_factory=dict)
+    # Monitor v1
+    alerts: Table = field(default_factory=dict)
     # Studio v2
     flows: Table = field(default_factory=dict)
     flow_revisions: dict[str, list[Record]] = field(default_factory=dict)

@@ -19,7 +19,8 @@ An inbound call (Twilio's documented order, README "Calls"): a number bound to a
 application is not simulated (error step); else its ``voice_url`` is requested with
 ``voice_method``; if that fails (11200 non-2xx, 11205 refused/timeout, 12100 not TwiML),
 ``voice_fallback_url`` is requested with ``voice_fallback_method`` plus ``ErrorCode`` and
-``ErrorUrl``; if there is no fallback or it fails too, the caller hears Twilio's
+``ErrorUrl`` (each failed request is also logged as a Monitor alert, :mod:`.monitor`); if
+there is no fallback or it fails too, the caller hears Twilio's
 application-error message and the call ends. A failure later in the call (an action or
 redirect) is treated the same way.
 Must not import: infra.*
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import calls, runtime
+from . import calls, monitor, runtime
 from .callflow import Journey, Signal, Simulation, Step, Wait
 from .internet import Answer, Fetched, Internet, PrimaryOutcome, from_answer, request_url, sign
 from .people import CalleeBook, CalleeScripts, Caller
@@ -239,12 +240,16 @@ class VoiceNetwork:
             call.finish()
             return
         end = End("failed", 11200, "")
+        method = number.get("voice_method") or "POST"
         if number.get("voice_url"):
-            end = yield from run_url(
-                call, number["voice_url"], number.get("voice_method") or "POST"
-            )
+            end = yield from run_url(call, number["voice_url"], method)
         while end.reason == "failed" and call.active:
             call.step("error", f"{end.error_code} {end.error_url}")
+            if end.error_url:  # Twilio logs the failed request as a Monitor alert (monitor.py)
+                monitor.new_alert(
+                    self.state, error_code=end.error_code or 11200, request_url=end.error_url,
+                    request_method=method, resource_sid=call.sid,
+                )  # fmt: skip
             fallback = number.get("voice_fallback_url")
             if call.used_fallback or not fallback:
                 yield from say(call, APPLICATION_ERROR)
