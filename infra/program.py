@@ -315,28 +315,32 @@ def read_settings() -> StackSettings:
         raise pulumi.RunError(str(exc)) from None
 
 
-def check_credentials(environ: Mapping[str, str] | None = None) -> None:
-    """Fail early when the providers could not log in; checks presence only, never values.
+def config_value(key: str) -> Any:
+    """A full config key (``failover:accountSid``) of this stack, or None: the program's getter
+    for ``infra.stack`` (the providers get the same config in ``configure()``, the CLI reads
+    the plain part of ``Pulumi.<stack>.yaml``)."""
+    from pulumi.runtime.config import get_config
 
-    The same rule the providers and the CLI apply (``infra.stack.credential_problem``). The
-    providers read the credentials themselves in ``configure()``; the program never touches
-    the secret (``get_secret`` only tells whether the key is set).
+    return get_config(key)
+
+
+def check_credentials(environ: Mapping[str, str] | None = None) -> None:
+    """Fail early when the providers could not log in, by the rule the providers and the CLI
+    apply (``infra.stack.twilio_settings``). The resolved settings are dropped at once:
+    nothing of them reaches a resource, an output or a log, and errors name keys only.
+
+    Not called in a preview (``main``): no provider's check or diff calls Twilio, so a
+    preview needs no Twilio credentials.
     """
     import os
 
-    twilio = pulumi.Config("twilio")
-    problem = stack.credential_problem(
-        lambda key: twilio.get_secret(key.split(":")[1]), os.environ if environ is None else environ
-    )
-    if problem == "half-key":
+    settings = stack.twilio_settings(config_value, os.environ if environ is None else environ)
+    if isinstance(settings, str):
         raise pulumi.RunError(
-            "incomplete API key: set both twilio:apiKeySid and twilio:apiKeySecret (secret)"
-        )
-    if problem is not None:
-        missing = "twilio:accountSid" if problem == "no-account" else "twilio:authToken"
-        raise pulumi.RunError(
-            f"missing Twilio credentials: {missing}. Set them with "
-            "`pulumi config set twilio:accountSid AC...` and `pulumi config set --secret twilio:authToken`"
+            f"{settings}. Set them with `pulumi config set failover:accountSid AC...` and "
+            "`pulumi config set --secret failover:authToken`"
+            if settings.startswith("missing")
+            else settings
         )
 
 
@@ -355,5 +359,12 @@ def main() -> None:
         raise pulumi.RunError("\n".join(str(d) for d in exc.diagnostics)) from None
     for warning in warnings:
         pulumi.log.warn(str(warning))
-    check_credentials()
+    for deprecated in stack.deprecated_key_warnings(config_value):
+        pulumi.log.warn(deprecated)
+    # A preview runs only the providers' check and diff, which never call Twilio, so it
+    # needs no credentials: the pull-request workflow previews without them (README "CI for
+    # your repository"). ``is_dry_run`` is true for `pulumi preview` and the preview phase of
+    # `pulumi up` (https://www.pulumi.com/docs/reference/pkg/python/pulumi/#pulumi.runtime.is_dry_run).
+    if not pulumi.runtime.is_dry_run():
+        check_credentials()
     export(config, settings, build(config, settings))

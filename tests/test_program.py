@@ -280,23 +280,28 @@ def test_no_queue_means_no_taskrouter(monitor: CapturingMonitor, tmp_path: Path)
 
 
 def test_missing_auth_token_is_a_clear_error(monitor: CapturingMonitor) -> None:
-    pulumi.runtime.set_all_config({"twilio:accountSid": "AC" + "0" * 32})
+    pulumi.runtime.set_all_config({"failover:accountSid": "AC" + "0" * 32})
     with pytest.raises(pulumi.RunError) as caught:
         program.check_credentials(environ={})
     assert str(caught.value) == (
-        "missing Twilio credentials: twilio:authToken. Set them with `pulumi config set twilio:accountSid AC...` "
-        "and `pulumi config set --secret twilio:authToken`"
+        "missing Twilio secret: set config failover:authToken (secret) for failover:accountSid, "
+        "or TWILIO_AUTH_TOKEN in the environment. Set them with `pulumi config set "
+        "failover:accountSid AC...` and `pulumi config set --secret failover:authToken`"
     )
 
 
 def test_credentials_from_config_or_environment_pass(monitor: CapturingMonitor) -> None:
     pulumi.runtime.set_all_config(
-        {"twilio:accountSid": "AC" + "0" * 32, "twilio:authToken": "tok"}, ["twilio:authToken"]
+        {"failover:accountSid": "AC" + "0" * 32, "failover:authToken": "tok"},
+        ["failover:authToken"],
     )
     program.check_credentials(environ={})
     pulumi.runtime.set_all_config({})
     program.check_credentials(environ={"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "x"})
-    pulumi.runtime.set_all_config({"twilio:apiKeySid": "SK1"})
+    pulumi.runtime.set_all_config({"failover:apiKey": "SK1"})
+    with pytest.raises(pulumi.RunError, match="incomplete API key"):
+        program.check_credentials(environ={})
+    pulumi.runtime.set_all_config({"twilio:apiKeySid": "SK1"})  # the deprecated key counts too
     with pytest.raises(pulumi.RunError, match="incomplete API key"):
         program.check_credentials(environ={})
 

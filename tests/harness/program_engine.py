@@ -62,8 +62,11 @@ class Run:
 class _StepMocks(pulumi.runtime.Mocks):
     """Each registration becomes one engine step on a live provider host (concurrently)."""
 
-    def __init__(self, engine: MiniEngine, host: ProviderHost, state: State, ops: Ops) -> None:
+    def __init__(
+        self, engine: MiniEngine, host: ProviderHost, state: State, ops: Ops, preview: bool = False
+    ) -> None:
         self.engine, self.host, self.state, self.ops = engine, host, state, ops
+        self.preview = preview
         self.pending: list[tuple[str, dict[str, Any], bool]] = []
         self.seen: list[str] = []
         self.error: EngineError | None = None
@@ -81,7 +84,7 @@ class _StepMocks(pulumi.runtime.Mocks):
                 )
         try:
             self.engine._step(  # noqa: SLF001
-                self.host, reg, news, urn, self.state, self.ops, self.pending, False
+                self.host, reg, news, urn, self.state, self.ops, self.pending, self.preview
             )
         except HostError as exc:
             error = EngineError(f"{exc.method} failed: {exc.details}", self.state, self.ops, exc)
@@ -94,6 +97,8 @@ class _StepMocks(pulumi.runtime.Mocks):
                 else EngineError(f"{urn}: {type(exc).__name__}: {exc}", self.state, self.ops, exc)
             )
             raise
+        if urn not in self.state:  # a preview of a create: the inputs stand in for outputs
+            return "", copy.deepcopy(news)
         return self.state[urn]["id"], copy.deepcopy(self.state[urn]["outputs"])
 
     def _failed(self, error: EngineError) -> None:
@@ -165,10 +170,22 @@ class ProgramEngine:
         return cls(config, {"twilio:authToken"})
 
     def up(
-        self, lines: LinesConfig, settings: program.StackSettings, state: State | None = None
+        self,
+        lines: LinesConfig,
+        settings: program.StackSettings,
+        state: State | None = None,
+        *,
+        refresh: bool = False,
     ) -> Run:
-        """Apply the program once; raises EngineError (with the state saved so far) on failure."""
+        """Apply the program once; raises EngineError (with the state saved so far) on failure.
+
+        ``refresh``: ``pulumi up --refresh`` (or Pulumi.yaml's ``options.refresh: always``):
+        every resource in state is read first (``MiniEngine.refresh``), and the program is
+        then diffed against what was read; the refresh steps lead ``ops``.
+        """
         state, ops = copy.deepcopy(state or {}), []
+        if refresh:
+            state, ops = self.engine.refresh(state)
         with self.engine._host() as host:  # noqa: SLF001
             mocks = _StepMocks(self.engine, host, state, ops)
             outputs = self._run_program(mocks, lines, settings)
@@ -181,11 +198,25 @@ class ProgramEngine:
                 raise EngineError(f"delete failed: {exc}", state, ops, exc) from exc
         return Run(state, ops, outputs)
 
+    def preview(self, lines: LinesConfig, settings: program.StackSettings, state: State) -> Ops:
+        """``pulumi preview`` (without refresh): the program in dry-run mode, each registration
+        only Checked and Diffed through a provider host configured with this engine's config;
+        nothing is created, updated or deleted. A resource the preview would create or update
+        hands its old outputs (or its inputs) to its dependants, where Pulumi would hand them
+        unknowns: enough to see which steps the preview names."""
+        state, ops = copy.deepcopy(state), []
+        with self.engine._host() as host:  # noqa: SLF001
+            mocks = _StepMocks(self.engine, host, state, ops, preview=True)
+            self._run_program(mocks, lines, settings)
+            removed = [urn for urn in state if urn not in mocks.seen]
+            ops += [("delete", urn) for urn in reversed(removed)]
+        return ops
+
     @staticmethod
     def _run_program(
         mocks: _StepMocks, lines: LinesConfig, settings: program.StackSettings
     ) -> dict[str, Any]:
-        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False)
+        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=mocks.preview)
         _quiet_reported_failures(asyncio.get_event_loop())
         root = pulumi.runtime.get_root_resource()
         if root is not None:
