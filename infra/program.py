@@ -45,7 +45,13 @@ from infra.naming import (
 from infra.providers.agent_link_secret import AgentLinkSecret
 from infra.providers.call_queue import CallQueue, CallQueueArgs
 from infra.providers.line_ledger import LineLedger
-from infra.providers.phone_number_batch import PhoneNumberBatch, PhoneNumberBatchArgs
+from infra.providers.phone_number_batch import (
+    PhoneNumberBatch,
+    PhoneNumberBatchArgs,
+    env_binding,
+    flow_binding,
+    placeholder_host,
+)
 from infra.providers.studio_flow import StudioFlow, StudioFlowArgs
 from infra.providers.twiml_documents import TwimlDocuments, TwimlDocumentsArgs
 from infra.render.artifacts import canonical_json
@@ -234,30 +240,35 @@ def _number_inputs(
 
 def _numbers(config: LinesConfig, settings: StackSettings, deployment: Deployment) -> None:
     """One ``PhoneNumberBatch`` per non-empty batch; each waits for every environment and flow
-    its lines point at (all of them: a batch holds lines of every kind)."""
+    its lines point at (all of them: a batch holds lines of every kind).
+
+    Each line's inputs are plain values, its fallback URL with a placeholder host
+    (``https://{env:fwd-03}/f/sales.xml``); ``bindings`` gives every placeholder's live value,
+    one Output each. So a preview knows every line's inputs even while an environment it
+    points at changes (that environment's domain is unknown until applied), and
+    ``pulumi preview --diff`` shows the changed lines by id under ``lines``."""
     groups: dict[str, list[Line]] = {}
     for line in config.lines:
         groups.setdefault(number_batch(line.id), []).append(line)
     envs = sorted(deployment.environments)
     flows = sorted(deployment.flows)
-    resolved = pulumi.Output.all(
-        *(deployment.environments[e].domain_name for e in envs),
-        *(deployment.flows[f].webhook_url for f in flows),
-    )
+    domains = {env: placeholder_host(env_binding(env)) for env in envs}
+    webhooks = {flow: f"https://{placeholder_host(flow_binding(flow))}" for flow in flows}
+    bindings: dict[str, pulumi.Output[str]] = {
+        **{env_binding(e): deployment.environments[e].domain_name for e in envs},
+        **{flow_binding(f): deployment.flows[f].webhook_url for f in flows},
+    }
     depends: list[pulumi.Resource] = [*deployment.environments.values(), *deployment.flows.values()]
     for name, lines in sorted(groups.items()):
-
-        def batch(values: list[Any], lines: list[Line] = lines) -> dict[str, Any]:
-            domains = dict(zip(envs, values[: len(envs)], strict=True))
-            webhooks = dict(zip(flows, values[len(envs) :], strict=True))
-            return {
-                line.id: _number_inputs(line, config, settings.severity, domains, webhooks)
-                for line in lines
-            }
-
         deployment.batches[name] = PhoneNumberBatch(
             name,
-            PhoneNumberBatchArgs(lines=resolved.apply(batch)),
+            PhoneNumberBatchArgs(
+                lines={
+                    line.id: _number_inputs(line, config, settings.severity, domains, webhooks)
+                    for line in lines
+                },
+                bindings=bindings,
+            ),
             pulumi.ResourceOptions(depends_on=depends),
         )
 

@@ -14,6 +14,7 @@ without Twilio credentials, and one credential story for the program, providers 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections import Counter
@@ -26,13 +27,16 @@ import yaml
 from pulumi.dynamic import Config, ConfigureRequest
 
 from infra import program, stack
+from infra.cli.init import PULUMI_YAML
 from infra.errors import InfraError
 from infra.lines.load import load_bytes
 from infra.model import LinesConfig
-from infra.naming import number_batch
+from infra.naming import forward_env, number_batch
 from infra.providers.base import TwilioProvider
+from infra.providers.phone_number_batch import bind_url, env_binding
 from infra.stack import Settings, cli_settings, read_stack_file
 from infra.twilio.client import Twilio
+from tests.harness.host import UNKNOWN
 from tests.harness.program_engine import ProgramEngine
 from tests.test_program import CapturingMonitor, FakeOutputs
 
@@ -78,6 +82,8 @@ def test_project_refreshes_before_every_up() -> None:
     """https://www.pulumi.com/docs/iac/concepts/projects/project-file/ (options.refresh)."""
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     assert project["options"] == {"refresh": "always"}
+    started = yaml.safe_load(PULUMI_YAML.format(version="0"))  # what `failover init` writes
+    assert started["options"] == {"refresh": "always"}
 
 
 def test_a_console_edit_is_repaired_by_the_next_up_with_refresh(
@@ -197,11 +203,64 @@ def test_a_preview_through_the_provider_host_needs_no_credentials(
     edit = SHIPPED.replace("https://voice.acme.example/sales", "https://voice2.acme.example/sales")
     assert edit != SHIPPED
     before = len(twilio_double.requests)
-    ops = preview.preview(lines(edit), program.StackSettings(stack="dev"), state)
+    ops, _ = preview.preview(lines(edit), program.StackSettings(stack="dev"), state)
     assert len(twilio_double.requests) == before
     changed = [(op, urn.rsplit("::", 1)[-1]) for op, urn in ops if op != "same"]
     # the ledger (the safety brake, in its check) records the new route; one batch changes
     assert changed == [("update", "lines"), ("update", number_batch("sales"))]
+
+
+def test_a_preview_names_the_changed_line_even_while_its_environment_changes(
+    twilio_double: Any, applied: tuple[ProgramEngine, dict[str, Any]]
+) -> None:
+    """A new forward number rebuilds the line's forwarding document: its environment is
+    updated, so that environment's domain is unknown in the preview. The batches still
+    register every line's inputs as known values (the placeholder host is bound by
+    ``bindings``, where only that environment's domain is unknown), so ``--diff`` can show
+    the changed keys by line: ``documents./f/sales.xml`` here, ``lines.<id>`` for a number."""
+    engine, state = applied
+    env = forward_env("sales")
+    edit = SHIPPED.replace('forward: "+14155550188"', 'forward: "+14155550177"', 1)
+    assert edit != SHIPPED
+    ops, registered = engine.preview(lines(edit), program.StackSettings(stack="dev"), state)
+    changed = {urn.rsplit("::", 1)[-1]: op for op, urn in ops if op != "same"}
+    assert changed.get(f"documents-{env}") == "update"
+    old_docs = next(r for u, r in state.items() if u.endswith(f"::documents-{env}"))["inputs"]
+    new_docs = registered[f"documents-{env}"]["documents"]
+    assert [p for p in new_docs if new_docs[p] != old_docs["documents"].get(p)] == ["/f/sales.xml"]
+    batches = {name: news for name, news in registered.items() if name.startswith("numbers-")}
+    assert len(batches) == len({number_batch(line.id) for line in lines(edit).lines})
+    for name, news in batches.items():
+        assert UNKNOWN not in json.dumps(news["lines"])  # every line's inputs are known
+        assert news["bindings"][env_binding(env)] == UNKNOWN  # the updated environment's domain
+        assert news["bindings"][env_binding("shared")]  # an unchanged one stays known
+        uses_env = any(
+            p["fallback_url"].startswith(f"https://{{{env_binding(env)}}}")
+            for p in news["lines"].values()
+        )
+        assert (changed.get(name) == "update") == uses_env, name
+    sales = batches[number_batch("sales")]["lines"]["sales"]
+    stored = next(r for u, r in state.items() if u.endswith("::" + number_batch("sales")))
+    before = stored["inputs"]["lines"]["sales"]  # checked: with the defaults filled in
+    assert {k: before[k] for k in sales} == sales  # the number's own inputs: unchanged
+
+
+def test_batches_stored_before_bindings_need_no_change(
+    twilio_double: Any, applied: tuple[ProgramEngine, dict[str, Any]]
+) -> None:
+    """State written before ``bindings`` existed holds bound URLs and no ``bindings``: the next
+    ``up`` finds nothing to change and writes nothing."""
+    engine, state = applied
+    for res in state.values():
+        if res["type"].endswith(":PhoneNumberBatch"):
+            inputs = res["inputs"]
+            for props in inputs["lines"].values():
+                props["fallback_url"] = bind_url(props["fallback_url"], inputs["bindings"])
+            del inputs["bindings"]
+    writes = Counter(twilio_double.writes())
+    run = engine.up(lines(), program.StackSettings(stack="dev"), state)
+    assert run.changed == []
+    assert Counter(twilio_double.writes()) == writes
 
 
 # ---- item 6: one credential story ------------------------------------------------------------

@@ -23,6 +23,7 @@ from infra import program
 from infra.lines.load import load_config
 from infra.model import LinesConfig, Severity
 from infra.naming import forward_env, number_batch
+from infra.providers.phone_number_batch import bind_url
 from infra.render.studio import flow_specs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +67,10 @@ class FakeOutputs(pulumi.runtime.Mocks):
             }
         elif kind == "PhoneNumberBatch":
             inputs["lines"] = {
-                line: {"sid": _sid("PN", line), "voice_fallback_url": props["fallback_url"]}
+                line: {
+                    "sid": _sid("PN", line),
+                    "voice_fallback_url": bind_url(props["fallback_url"], inputs["bindings"]),
+                }
                 for line, props in inputs["lines"].items()
             }
         return f"{args.name}-id", inputs
@@ -162,10 +166,13 @@ def run_program(config: LinesConfig, severity: Severity = Severity.MINOR) -> dic
 
 
 def numbers(monitor: CapturingMonitor) -> dict[str, dict[str, Any]]:
-    """Every line's number inputs, over all batches."""
+    """Every line's number inputs, over all batches, fallback URLs bound as the provider
+    binds them (``bindings``)."""
     found: dict[str, dict[str, Any]] = {}
     for batch in monitor.by_type("PhoneNumberBatch").values():
-        found.update(batch.inputs["lines"])
+        for line, props in batch.inputs["lines"].items():
+            url = bind_url(props["fallback_url"], batch.inputs["bindings"])
+            found[line] = {**props, "fallback_url": url}
     return found
 
 

@@ -32,12 +32,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from pulumi.output import Unknown
 from pulumi.runtime import mocks as pulumi_mocks
 
 from infra import program
 from infra.model import LinesConfig
 from tests.harness.engine import EngineError, MiniEngine, Ops, Registration, State
-from tests.harness.host import HostError, ProviderHost
+from tests.harness.host import UNKNOWN, HostError, ProviderHost
 
 PROJECT, STACK = "failover", "dev"
 
@@ -67,13 +68,15 @@ class _StepMocks(pulumi.runtime.Mocks):
     ) -> None:
         self.engine, self.host, self.state, self.ops = engine, host, state, ops
         self.preview = preview
+        self.previewed: dict[str, dict[str, Any]] = {}
+        """In a preview: each resource's inputs as registered (unknowns as ``UNKNOWN``)."""
         self.pending: list[tuple[str, dict[str, Any], bool]] = []
         self.seen: list[str] = []
         self.error: EngineError | None = None
         self._lock = threading.Lock()
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        news = dict(args.inputs)
+        news = _wire(dict(args.inputs))
         reg = Registration(args.typ, args.name, news)
         urn = self.engine.urn(reg)
         with self._lock:
@@ -97,8 +100,14 @@ class _StepMocks(pulumi.runtime.Mocks):
                 else EngineError(f"{urn}: {type(exc).__name__}: {exc}", self.state, self.ops, exc)
             )
             raise
-        if urn not in self.state:  # a preview of a create: the inputs stand in for outputs
-            return "", copy.deepcopy(news)
+        if self.preview:
+            self.previewed[urn] = news
+            step = next(op for op, done in reversed(self.ops) if done == urn)
+            if step != "same":
+                # provider_plugin.go: a provider without preview support hands back the new
+                # inputs as the outputs of a previewed create or update; the SDK makes every
+                # other output (a domain, a SID) unknown.
+                return self.state.get(urn, {}).get("id", ""), copy.deepcopy(news)
         return self.state[urn]["id"], copy.deepcopy(self.state[urn]["outputs"])
 
     def _failed(self, error: EngineError) -> None:
@@ -109,6 +118,15 @@ class _StepMocks(pulumi.runtime.Mocks):
         self, args: pulumi_mocks.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None
+
+
+def _wire(value: Any) -> Any:
+    """A preview's unknown values as the engine sends them to a provider: the wire sentinel."""
+    if isinstance(value, dict):
+        return {k: _wire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_wire(v) for v in value]
+    return UNKNOWN if isinstance(value, Unknown) else value
 
 
 class _SpareHost:
@@ -198,19 +216,21 @@ class ProgramEngine:
                 raise EngineError(f"delete failed: {exc}", state, ops, exc) from exc
         return Run(state, ops, outputs)
 
-    def preview(self, lines: LinesConfig, settings: program.StackSettings, state: State) -> Ops:
+    def preview(
+        self, lines: LinesConfig, settings: program.StackSettings, state: State
+    ) -> tuple[Ops, dict[str, dict[str, Any]]]:
         """``pulumi preview`` (without refresh): the program in dry-run mode, each registration
         only Checked and Diffed through a provider host configured with this engine's config;
         nothing is created, updated or deleted. A resource the preview would create or update
-        hands its old outputs (or its inputs) to its dependants, where Pulumi would hand them
-        unknowns: enough to see which steps the preview names."""
+        hands its inputs on as its outputs, the rest unknown, as the engine does. Returns the
+        steps and each resource's registered inputs by logical name."""
         state, ops = copy.deepcopy(state), []
         with self.engine._host() as host:  # noqa: SLF001
             mocks = _StepMocks(self.engine, host, state, ops, preview=True)
             self._run_program(mocks, lines, settings)
             removed = [urn for urn in state if urn not in mocks.seen]
             ops += [("delete", urn) for urn in reversed(removed)]
-        return ops
+        return ops, {urn.rsplit("::", 1)[-1]: news for urn, news in mocks.previewed.items()}
 
     @staticmethod
     def _run_program(
