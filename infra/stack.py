@@ -21,10 +21,9 @@ the plain part of ``Pulumi.<stack>.yaml`` when given ``--stack``)::
     failover:httpTimeout  -                      seconds per request (default 30)
 
 The namespace is ``failover``, not ``twilio``: ``twilio:`` belongs to the Twilio provider
-(Terraform's, bridged to Pulumi), whose keys differ (``username``, ``password``, ...). The
-keys this tool read before (``twilio:accountSid``, ``twilio:authToken``, ``twilio:apiKeySid``,
-``twilio:apiKeySecret``, ``twilio:apiBaseUrl``, ``twilio:httpTimeout``) are still read, after
-the new key and before the environment; ``deprecated_key_warnings`` names them.
+(Terraform's, bridged to Pulumi), whose keys differ (``username``, ``password``, ...). The old
+``twilio:`` keys (``DEPRECATED_KEYS``) are still read, after the new key and before the
+environment, with a warning (``deprecated_key_warnings``).
 
 Requests in flight at once to the account (``infra.twilio.concurrency``), same order:
 
@@ -76,10 +75,8 @@ class Settings:
     timeout_s: float = DEFAULT_TIMEOUT_S
     concurrency: int = DEFAULT_CONCURRENCY
     """Requests in flight at once to the account (``failover:concurrency``)."""
-    region: str | None = None
-    """Twilio Region (``ie1``, ``au1``, ...), None for the default (US1)."""
-    edge: str | None = None
-    """Twilio Edge Location (``dublin``, ``sydney``, ...), None for the default."""
+    region: str | None = None  # a Twilio Region (ie1, au1, ...); None: the default (US1)
+    edge: str | None = None  # a Twilio Edge Location (dublin, sydney, ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,14 +96,16 @@ _CREDENTIALS = {
     "apiBaseUrl": _Key("failover:apiBaseUrl", "TWILIO_API_BASE_URL", "twilio:apiBaseUrl"),
     "httpTimeout": _Key("failover:httpTimeout", None, "twilio:httpTimeout"),
 }
-CREDENTIAL_KEYS = tuple(k.config for k in _CREDENTIALS.values())
-"""Every ``failover:`` key of the credentials (secrets: ``SECRET_KEYS``)."""
 SECRET_KEYS = ("failover:authToken", "failover:apiSecret")
 """Set these with ``pulumi config set --secret``."""
 DEPRECATED_KEYS = {k.deprecated: k.config for k in _CREDENTIALS.values() if k.deprecated}
 """Old key -> its replacement (read after the replacement, before the environment)."""
 
 # What to tell whoever must fix it: stack users get config keys, CLI users variables.
+_RETIRED = (
+    " (e.g. region ie1 with edge dublin): Twilio retired the api.REGION.twilio.com host names "
+    "on 2026-04-28 (https://www.twilio.com/docs/global-infrastructure/edge-locations/legacy-regions)"
+)
 _PROBLEMS = {
     "stack": {
         "no-account": (
@@ -119,10 +118,7 @@ _PROBLEMS = {
             "missing Twilio secret: set config failover:authToken (secret) for "
             "failover:accountSid, or TWILIO_AUTH_TOKEN in the environment"
         ),
-        "no-edge": (
-            "failover:region needs failover:edge too (e.g. region ie1 with edge dublin): "
-            "Twilio retired the api.REGION.twilio.com host names on 2026-04-28"
-        ),
+        "no-edge": "failover:region needs failover:edge too" + _RETIRED,
     },
     "cli": {
         "no-account": (
@@ -134,10 +130,7 @@ _PROBLEMS = {
             "missing Twilio secret: set TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and "
             "TWILIO_API_SECRET) for TWILIO_ACCOUNT_SID"
         ),
-        "no-edge": (
-            "TWILIO_REGION needs TWILIO_EDGE too (e.g. region ie1 with edge dublin): "
-            "Twilio retired the api.REGION.twilio.com host names on 2026-04-28"
-        ),
+        "no-edge": "TWILIO_REGION needs TWILIO_EDGE too" + _RETIRED,
     },
 }
 
@@ -146,14 +139,9 @@ def _lookup(name: str, get: Getter, environ: Mapping[str, str]) -> tuple[str, st
     """(value, where it came from: the config key or variable) of one credential setting;
     ``("", "")`` when unset. Stack config, then the deprecated key, then the environment."""
     key = _CREDENTIALS[name]
-    for config_key in (key.config, key.deprecated):
-        if config_key is not None:
-            value = get(config_key)
-            if value not in (None, ""):
-                return str(value), config_key
-    if key.env is not None and environ.get(key.env):
-        return str(environ[key.env]), key.env
-    return "", ""
+    found = [(get(k), k) for k in (key.config, key.deprecated) if k]
+    found.append((environ.get(key.env) if key.env else None, key.env or ""))
+    return next(((str(v), where) for v, where in found if v not in (None, "")), ("", ""))
 
 
 def deprecated_key_warnings(get: Getter) -> list[str]:
@@ -189,8 +177,7 @@ def twilio_settings(
     """Settings from a config getter and the environment, or why they are incomplete.
 
     ``audience`` picks the wording of the reason: ``stack`` (config keys) or ``cli``
-    (environment variables). A key found in the config is named as that key, one found in
-    the environment as that variable.
+    (environment variables).
     """
     problem = credential_problem(get, environ)
     if problem is not None:
