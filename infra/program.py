@@ -375,7 +375,8 @@ def main() -> None:
     # A preview runs only the providers' check and diff, which never call Twilio, so it
     # needs no credentials: the pull-request workflow previews without them (README "CI for
     # your repository"). ``is_dry_run`` is true for `pulumi preview` and the preview phase of
-    # `pulumi up` (https://www.pulumi.com/docs/reference/pkg/python/pulumi/#pulumi.runtime.is_dry_run).
+    # `pulumi up` (the SDK's docstring: "whether or not we are currently doing a preview";
+    # https://www.pulumi.com/docs/reference/pkg/nodejs/pulumi/pulumi/functions/runtime.isDryRun.html).
     if not pulumi.runtime.is_dry_run():
         check_credentials()
     export(config, settings, build(config, settings))
