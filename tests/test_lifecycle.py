@@ -28,6 +28,7 @@ from pulumi.dynamic import Config, ConfigureRequest
 
 from infra import program, stack
 from infra.cli.init import PULUMI_YAML
+from infra.cli.status import ExitCode
 from infra.errors import InfraError
 from infra.lines.load import load_bytes
 from infra.model import LinesConfig
@@ -36,6 +37,7 @@ from infra.providers.base import TwilioProvider
 from infra.providers.phone_number_batch import bind_url, env_binding
 from infra.stack import Settings, cli_settings, read_stack_file
 from infra.twilio.client import Twilio
+from tests.harness.cli_runner import failover
 from tests.harness.host import UNKNOWN
 from tests.harness.program_engine import ProgramEngine
 from tests.test_program import CapturingMonitor, FakeOutputs
@@ -405,3 +407,43 @@ def test_region_and_edge_reach_every_host_the_upload_host_included(
         Settings(SID, SID, TOKEN, base_url="http://127.0.0.1:9", region="ie1", edge="dublin")
     )
     assert double.upload_url("/v1/x") == "https://serverless-upload.twilio.com/v1/x"
+
+
+def test_the_cli_warns_about_deprecated_keys_of_the_stack_file(tmp_path: Path) -> None:
+    """`failover drift --stack dev` reads Pulumi.dev.yaml as the program reads the stack config:
+    an old ``twilio:`` key is used, with the same warning, before anything is requested."""
+    (tmp_path / "lines.yaml").write_text(SHIPPED)
+    (tmp_path / "Pulumi.dev.yaml").write_text(f"config:\n  twilio:accountSid: {SID}\n")
+    result = failover("drift", "--stack", "dev", cwd=tmp_path, environ={})
+    assert result.code == ExitCode.ERROR
+    assert result.stderr == (
+        "warning: twilio:accountSid is deprecated: rename it to failover:accountSid "
+        "(`pulumi config rm twilio:accountSid`, then `pulumi config set failover:accountSid "
+        "...`); the twilio: namespace belongs to the Twilio provider\n"
+        "failover: error: missing Twilio secret: set TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and "
+        "TWILIO_API_SECRET) for TWILIO_ACCOUNT_SID\n"
+    )
+    assert SID not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "bound"),
+    [
+        ("https://{env:fwd-03}/f/sales.xml", "https://acme-1-fwd-03.twil.io/f/sales.xml"),
+        ("https://{flow:sales}", "https://webhooks.twilio.com/v1/Accounts/AC1/Flows/FW1"),
+        ("https://secondary.acme.example/voice", "https://secondary.acme.example/voice"),
+    ],
+)
+def test_placeholders_bind_to_a_domain_or_a_whole_webhook(url: str, bound: str) -> None:
+    bindings = {
+        env_binding("fwd-03"): "acme-1-fwd-03.twil.io",
+        "flow:sales": "https://webhooks.twilio.com/v1/Accounts/AC1/Flows/FW1",
+    }
+    assert bind_url(url, bindings) == bound
+
+
+def test_a_missing_or_unknown_binding_is_named() -> None:
+    with pytest.raises(KeyError, match="env:shared"):
+        bind_url("https://{env:shared}/v/default.xml", {"env:shared": pulumi.output.Unknown()})
+    with pytest.raises(KeyError, match="env:queues"):
+        bind_url("https://{env:queues}/q/main.xml", {})
