@@ -212,6 +212,25 @@ def test_a_preview_through_the_provider_host_needs_no_credentials(
     assert changed == [("update", "lines"), ("update", number_batch("sales"))]
 
 
+def test_with_alerts_flows_too_preview_without_credentials(twilio_double: Any) -> None:
+    """With ``alerts.webhook`` every line enters through a Studio flow: their check and diff
+    need no credentials either, and the edited line's flow is the one that changes."""
+    for line in lines().lines:
+        twilio_double.seed_number(line.number, voice_url=LEGACY + line.id)
+    alerts = "alerts: {webhook: https://hooks.acme.example/failover}\n"
+    text = SHIPPED + alerts
+    settings = program.StackSettings(stack="dev")
+    state = ProgramEngine.for_double(twilio_double).up(lines(text), settings).state
+    assert any(res["type"].endswith(":StudioFlow") for res in state.values())
+    preview = ProgramEngine({"failover:apiBaseUrl": twilio_double.base_url}, set())
+    edit = text.replace('forward: "+14155550188"', 'forward: "+14155550177"', 1)
+    before = len(twilio_double.requests)
+    ops, _ = preview.preview(lines(edit), settings, state)
+    assert len(twilio_double.requests) == before
+    changed = {urn.rsplit("::", 1)[-1] for op, urn in ops if op != "same"}
+    assert "sales" in changed  # the sales flow's definition holds the forward number
+
+
 def test_a_preview_names_the_changed_line_even_while_its_environment_changes(
     twilio_double: Any, applied: tuple[ProgramEngine, dict[str, Any]]
 ) -> None:
