@@ -180,12 +180,14 @@ class ProgramEngine:
 
     @classmethod
     def for_double(cls, double: Any) -> ProgramEngine:
+        # The keys a stack sets today (``infra.stack``); the provider tests' harness
+        # (``tests.harness.support``) keeps the deprecated ``twilio:`` ones, still read.
         config = {
-            "twilio:accountSid": double.account_sid,
-            "twilio:authToken": double.auth_token,
-            "twilio:apiBaseUrl": double.base_url,
+            "failover:accountSid": double.account_sid,
+            "failover:authToken": double.auth_token,
+            "failover:apiBaseUrl": double.base_url,
         }
-        return cls(config, {"twilio:authToken"})
+        return cls(config, {"failover:authToken"})
 
     def up(
         self,
