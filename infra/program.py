@@ -45,7 +45,13 @@ from infra.naming import (
 from infra.providers.agent_link_secret import AgentLinkSecret
 from infra.providers.call_queue import CallQueue, CallQueueArgs
 from infra.providers.line_ledger import LineLedger
-from infra.providers.phone_number_batch import PhoneNumberBatch, PhoneNumberBatchArgs
+from infra.providers.phone_number_batch import (
+    PhoneNumberBatch,
+    PhoneNumberBatchArgs,
+    env_binding,
+    flow_binding,
+    placeholder_host,
+)
 from infra.providers.studio_flow import StudioFlow, StudioFlowArgs
 from infra.providers.twiml_documents import TwimlDocuments, TwimlDocumentsArgs
 from infra.render.artifacts import canonical_json
@@ -243,30 +249,35 @@ def _number_inputs(
 
 def _numbers(config: LinesConfig, settings: StackSettings, deployment: Deployment) -> None:
     """One ``PhoneNumberBatch`` per non-empty batch; each waits for every environment and flow
-    its lines point at (all of them: a batch holds lines of every kind)."""
+    its lines point at (all of them: a batch holds lines of every kind).
+
+    Each line's inputs are plain values, its fallback URL with a placeholder host
+    (``https://{env:fwd-03}/f/sales.xml``); ``bindings`` gives every placeholder's live value,
+    one Output each. So a preview knows every line's inputs even while an environment it
+    points at changes (that environment's domain is unknown until applied), and
+    ``pulumi preview --diff`` shows the changed lines by id under ``lines``."""
     groups: dict[str, list[Line]] = {}
     for line in config.lines:
         groups.setdefault(number_batch(line.id), []).append(line)
     envs = sorted(deployment.environments)
     flows = sorted(deployment.flows)
-    resolved = pulumi.Output.all(
-        *(deployment.environments[e].domain_name for e in envs),
-        *(deployment.flows[f].webhook_url for f in flows),
-    )
+    domains = {env: placeholder_host(env_binding(env)) for env in envs}
+    webhooks = {flow: f"https://{placeholder_host(flow_binding(flow))}" for flow in flows}
+    bindings: dict[str, pulumi.Output[str]] = {
+        **{env_binding(e): deployment.environments[e].domain_name for e in envs},
+        **{flow_binding(f): deployment.flows[f].webhook_url for f in flows},
+    }
     depends: list[pulumi.Resource] = [*deployment.environments.values(), *deployment.flows.values()]
     for name, lines in sorted(groups.items()):
-
-        def batch(values: list[Any], lines: list[Line] = lines) -> dict[str, Any]:
-            domains = dict(zip(envs, values[: len(envs)], strict=True))
-            webhooks = dict(zip(flows, values[len(envs) :], strict=True))
-            return {
-                line.id: _number_inputs(line, config, settings.severity, domains, webhooks)
-                for line in lines
-            }
-
         deployment.batches[name] = PhoneNumberBatch(
             name,
-            PhoneNumberBatchArgs(lines=resolved.apply(batch)),
+            PhoneNumberBatchArgs(
+                lines={
+                    line.id: _number_inputs(line, config, settings.severity, domains, webhooks)
+                    for line in lines
+                },
+                bindings=bindings,
+            ),
             pulumi.ResourceOptions(depends_on=depends),
         )
 
@@ -338,28 +349,32 @@ def read_settings() -> StackSettings:
         raise pulumi.RunError(str(exc)) from None
 
 
-def check_credentials(environ: Mapping[str, str] | None = None) -> None:
-    """Fail early when the providers could not log in; checks presence only, never values.
+def config_value(key: str) -> Any:
+    """A full config key (``failover:accountSid``) of this stack, or None: the program's getter
+    for ``infra.stack`` (the providers get the same config in ``configure()``, the CLI reads
+    the plain part of ``Pulumi.<stack>.yaml``)."""
+    from pulumi.runtime.config import get_config
 
-    The same rule the providers and the CLI apply (``infra.stack.credential_problem``). The
-    providers read the credentials themselves in ``configure()``; the program never touches
-    the secret (``get_secret`` only tells whether the key is set).
+    return get_config(key)
+
+
+def check_credentials(environ: Mapping[str, str] | None = None) -> None:
+    """Fail early when the providers could not log in, by the rule the providers and the CLI
+    apply (``infra.stack.twilio_settings``). The resolved settings are dropped at once:
+    nothing of them reaches a resource, an output or a log, and errors name keys only.
+
+    Not called in a preview (``main``): no provider's check or diff calls Twilio, so a
+    preview needs no Twilio credentials.
     """
     import os
 
-    twilio = pulumi.Config("twilio")
-    problem = stack.credential_problem(
-        lambda key: twilio.get_secret(key.split(":")[1]), os.environ if environ is None else environ
-    )
-    if problem == "half-key":
+    settings = stack.twilio_settings(config_value, os.environ if environ is None else environ)
+    if isinstance(settings, str):
         raise pulumi.RunError(
-            "incomplete API key: set both twilio:apiKeySid and twilio:apiKeySecret (secret)"
-        )
-    if problem is not None:
-        missing = "twilio:accountSid" if problem == "no-account" else "twilio:authToken"
-        raise pulumi.RunError(
-            f"missing Twilio credentials: {missing}. Set them with "
-            "`pulumi config set twilio:accountSid AC...` and `pulumi config set --secret twilio:authToken`"
+            f"{settings}. Set them with `pulumi config set failover:accountSid AC...` and "
+            "`pulumi config set --secret failover:authToken`"
+            if settings.startswith("missing")
+            else settings
         )
 
 
@@ -378,5 +393,13 @@ def main() -> None:
         raise pulumi.RunError("\n".join(str(d) for d in exc.diagnostics)) from None
     for warning in warnings:
         pulumi.log.warn(str(warning))
-    check_credentials()
+    for deprecated in stack.deprecated_key_warnings(config_value):
+        pulumi.log.warn(deprecated)
+    # A preview runs only the providers' check and diff, which never call Twilio, so it
+    # needs no credentials: the pull-request workflow previews without them (README "CI for
+    # your repository"). ``is_dry_run`` is true for `pulumi preview` and the preview phase of
+    # `pulumi up` (the SDK's docstring: "whether or not we are currently doing a preview";
+    # https://www.pulumi.com/docs/reference/pkg/nodejs/pulumi/pulumi/functions/runtime.isDryRun.html).
+    if not pulumi.runtime.is_dry_run():
+        check_credentials()
     export(config, settings, build(config, settings))

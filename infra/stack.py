@@ -8,13 +8,22 @@ runs (``failover drift --stack NAME``, ``failover stack-config``)::
       failover:linesFile: lines-emea.yaml
       failover:severity: severe
 
-Twilio credentials resolve **per key: stack config first, then the environment**:
+Twilio credentials resolve **per key: stack config first, then the environment** (the
+program, the providers and the CLI all call ``twilio_settings``; the CLI's "stack config" is
+the plain part of ``Pulumi.<stack>.yaml`` when given ``--stack``)::
 
-    twilio:accountSid     TWILIO_ACCOUNT_SID
-    twilio:authToken      TWILIO_AUTH_TOKEN      (secret)
-    twilio:apiKeySid      TWILIO_API_KEY         with twilio:apiKeySecret / TWILIO_API_SECRET
-    twilio:apiBaseUrl     TWILIO_API_BASE_URL    (every product under one base URL: tests only)
-    twilio:httpTimeout    -                      seconds per request (default 30)
+    failover:accountSid   TWILIO_ACCOUNT_SID
+    failover:authToken    TWILIO_AUTH_TOKEN      (secret)
+    failover:apiKey       TWILIO_API_KEY         with failover:apiSecret / TWILIO_API_SECRET (secret)
+    failover:region       TWILIO_REGION          e.g. ie1 (needs an edge: api.REGION.twilio.com
+    failover:edge         TWILIO_EDGE            is retired), e.g. dublin
+    failover:apiBaseUrl   TWILIO_API_BASE_URL    (every product under one base URL: tests only)
+    failover:httpTimeout  -                      seconds per request (default 30)
+
+The namespace is ``failover``, not ``twilio``: ``twilio:`` belongs to the Twilio provider
+(Terraform's, bridged to Pulumi), whose keys differ (``username``, ``password``, ...). The old
+``twilio:`` keys (``DEPRECATED_KEYS``) are still read, after the new key and before the
+environment, with a warning (``deprecated_key_warnings``).
 
 Requests in flight at once to the account (``infra.twilio.concurrency``), same order:
 
@@ -51,7 +60,7 @@ CONCURRENCY_ENV = "FAILOVER_CONCURRENCY"
 DEFAULT_LINES_FILE = "lines.yaml"
 
 Getter = Callable[[str], Any]
-"""``get("twilio:accountSid")`` → the value, or None when unset."""
+"""``get("failover:accountSid")`` → the value, or None when unset."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,28 +75,50 @@ class Settings:
     timeout_s: float = DEFAULT_TIMEOUT_S
     concurrency: int = DEFAULT_CONCURRENCY
     """Requests in flight at once to the account (``failover:concurrency``)."""
+    region: str | None = None  # a Twilio Region (ie1, au1, ...); None: the default (US1)
+    edge: str | None = None  # a Twilio Edge Location (dublin, sydney, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    config: str
+    env: str | None
+    deprecated: str | None = None
 
 
 _CREDENTIALS = {
-    "accountSid": "TWILIO_ACCOUNT_SID",
-    "authToken": "TWILIO_AUTH_TOKEN",
-    "apiKeySid": "TWILIO_API_KEY",
-    "apiKeySecret": "TWILIO_API_SECRET",
-    "apiBaseUrl": "TWILIO_API_BASE_URL",
+    "accountSid": _Key("failover:accountSid", "TWILIO_ACCOUNT_SID", "twilio:accountSid"),
+    "authToken": _Key("failover:authToken", "TWILIO_AUTH_TOKEN", "twilio:authToken"),
+    "apiKey": _Key("failover:apiKey", "TWILIO_API_KEY", "twilio:apiKeySid"),
+    "apiSecret": _Key("failover:apiSecret", "TWILIO_API_SECRET", "twilio:apiKeySecret"),
+    "region": _Key("failover:region", "TWILIO_REGION"),
+    "edge": _Key("failover:edge", "TWILIO_EDGE"),
+    "apiBaseUrl": _Key("failover:apiBaseUrl", "TWILIO_API_BASE_URL", "twilio:apiBaseUrl"),
+    "httpTimeout": _Key("failover:httpTimeout", None, "twilio:httpTimeout"),
 }
+SECRET_KEYS = ("failover:authToken", "failover:apiSecret")
+"""Set these with ``pulumi config set --secret``."""
+DEPRECATED_KEYS = {k.deprecated: k.config for k in _CREDENTIALS.values() if k.deprecated}
+"""Old key -> its replacement (read after the replacement, before the environment)."""
 
 # What to tell whoever must fix it: stack users get config keys, CLI users variables.
+_RETIRED = (
+    " (e.g. region ie1 with edge dublin): Twilio retired the api.REGION.twilio.com host names "
+    "on 2026-04-28 (https://www.twilio.com/docs/global-infrastructure/edge-locations/legacy-regions)"
+)
 _PROBLEMS = {
     "stack": {
         "no-account": (
-            "missing Twilio credentials: set config twilio:accountSid with twilio:authToken "
-            "(secret) or twilio:apiKeySid with twilio:apiKeySecret (secret), or the "
+            "missing Twilio credentials: set config failover:accountSid with failover:authToken "
+            "(secret) or failover:apiKey with failover:apiSecret (secret), or the "
             "environment variables TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
         ),
-        "half-key": "incomplete API key: set both twilio:apiKeySid and twilio:apiKeySecret",
+        "half-key": "incomplete API key: set both failover:apiKey and failover:apiSecret",
         "no-secret": (
-            "missing Twilio secret: set config twilio:authToken (secret) for twilio:accountSid"
+            "missing Twilio secret: set config failover:authToken (secret) for "
+            "failover:accountSid, or TWILIO_AUTH_TOKEN in the environment"
         ),
+        "no-edge": "failover:region needs failover:edge too" + _RETIRED,
     },
     "cli": {
         "no-account": (
@@ -99,20 +130,44 @@ _PROBLEMS = {
             "missing Twilio secret: set TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and "
             "TWILIO_API_SECRET) for TWILIO_ACCOUNT_SID"
         ),
+        "no-edge": "TWILIO_REGION needs TWILIO_EDGE too" + _RETIRED,
     },
 }
 
 
+def _lookup(name: str, get: Getter, environ: Mapping[str, str]) -> tuple[str, str]:
+    """(value, where it came from: the config key or variable) of one credential setting;
+    ``("", "")`` when unset. Stack config, then the deprecated key, then the environment."""
+    key = _CREDENTIALS[name]
+    found = [(get(k), k) for k in (key.config, key.deprecated) if k]
+    found.append((environ.get(key.env) if key.env else None, key.env or ""))
+    return next(((str(v), where) for v, where in found if v not in (None, "")), ("", ""))
+
+
+def deprecated_key_warnings(get: Getter) -> list[str]:
+    """One warning per deprecated ``twilio:`` key the stack config still sets, naming its
+    replacement (never the value)."""
+    return [
+        f"{old} is deprecated: rename it to {new} (`pulumi config rm {old}`, then "
+        f"`pulumi config set {'--secret ' if new in SECRET_KEYS else ''}{new} ...`); "
+        "the twilio: namespace belongs to the Twilio provider"
+        for old, new in DEPRECATED_KEYS.items()
+        if get(old) not in (None, "")
+    ]
+
+
 def credential_problem(get: Getter, environ: Mapping[str, str]) -> str | None:
     """Which part of the credentials is missing (``no-account``, ``half-key``,
-    ``no-secret``), or None when complete. Looks at presence only."""
-    has = {key: bool(get(f"twilio:{key}") or environ.get(env)) for key, env in _CREDENTIALS.items()}
-    if has["apiKeySid"] != has["apiKeySecret"]:
+    ``no-secret``, ``no-edge``), or None when complete. Looks at presence only."""
+    has = {name: bool(_lookup(name, get, environ)[0]) for name in _CREDENTIALS}
+    if has["apiKey"] != has["apiSecret"]:
         return "half-key"
     if not has["accountSid"]:
         return "no-account"
-    if not has["apiKeySid"] and not has["authToken"]:
+    if not has["apiKey"] and not has["authToken"]:
         return "no-secret"
+    if has["region"] and not has["edge"]:
+        return "no-edge"
     return None
 
 
@@ -128,40 +183,38 @@ def twilio_settings(
     if problem is not None:
         return _PROBLEMS[audience][problem]
 
-    def value(key: str) -> str:
-        return str(get(f"twilio:{key}") or environ.get(_CREDENTIALS[key]) or "")
+    def value(name: str) -> tuple[str, str]:
+        return _lookup(name, get, environ)
 
-    if value("apiKeySid"):
-        (user_key, username), (secret_key, password) = (
-            ("apiKeySid", value("apiKeySid")),
-            ("apiKeySecret", value("apiKeySecret")),
-        )
-    else:
-        (user_key, username), (secret_key, password) = (
-            ("accountSid", value("accountSid")),
-            ("authToken", value("authToken")),
-        )
-    for key, text in ((user_key, username), (secret_key, password)):
+    # A complete API key pair is used in preference to the auth token.
+    user, secret = ("apiKey", "apiSecret") if value("apiKey")[0] else ("accountSid", "authToken")
+    (username, user_where), (password, secret_where) = value(user), value(secret)
+    for where, text in ((user_where, username), (secret_where, password)):
         if not _sendable(text):
             # HTTP Basic authentication carries Latin-1 only; Twilio's are ASCII. Name the
             # setting, never the value: a mangled paste is the usual cause.
-            where = f"twilio:{key}" if audience == "stack" else _CREDENTIALS[key]
             return (
                 f"{where} has characters Twilio credentials never contain (non-ASCII); "
                 "copy it again from the Twilio console"
             )
-    timeout = get("twilio:httpTimeout")
+    timeout = value("httpTimeout")[0]
     try:
         concurrency = read_concurrency(get, environ)
     except InfraError as exc:
         return str(exc)
+    region, edge = value("region")[0].strip().lower(), value("edge")[0].strip().lower()
+    for name, text in (("region", region), ("edge", edge)):
+        if text and not re.fullmatch(r"[a-z0-9-]{1,40}", text):
+            return f"{value(name)[1]} must be a Twilio {name} id like ie1 or dublin, not {text!r}"
     return Settings(
-        account_sid=value("accountSid"),
+        account_sid=value("accountSid")[0],
         username=username,
         password=password,
-        base_url=value("apiBaseUrl").rstrip("/") or None,
+        base_url=value("apiBaseUrl")[0].rstrip("/") or None,
         timeout_s=float(timeout) if timeout else DEFAULT_TIMEOUT_S,
         concurrency=concurrency,
+        region=region or None,
+        edge=edge or None,
     )
 
 
@@ -192,12 +245,18 @@ def _sendable(text: str) -> bool:
     return text.isascii() and text.isprintable()
 
 
-def cli_settings(environ: Mapping[str, str], concurrency: int | None = None) -> Settings:
-    """Credentials for a CLI run, from the environment (a stack file's secrets are encrypted,
-    and its plain ``twilio:accountSid`` is not read, so the account the token belongs to is
-    the one read); InfraError naming what is missing. ``concurrency`` (a flag or the stack
-    file's key, already read) wins over ``FAILOVER_CONCURRENCY``."""
-    settings = twilio_settings(lambda _key: None, environ, audience="cli")
+def cli_settings(
+    environ: Mapping[str, str],
+    concurrency: int | None = None,
+    stack: StackFile | None = None,
+) -> Settings:
+    """Credentials for a CLI run, by the program's rule (``twilio_settings``): the stack's
+    config first (with ``--stack``, the plain keys of ``Pulumi.<stack>.yaml``: its secrets are
+    encrypted there, so those come from the environment), then the environment, per key;
+    InfraError naming what is missing. ``concurrency`` (a flag or the stack file's key,
+    already read) wins over ``FAILOVER_CONCURRENCY``."""
+    get: Getter = stack.get if stack is not None else (lambda _key: None)
+    settings = twilio_settings(get, environ, audience="cli")
     if isinstance(settings, str):
         raise InfraError(settings)
     if concurrency is not None:

@@ -23,6 +23,7 @@ from infra import program
 from infra.lines.load import load_config
 from infra.model import LinesConfig, Severity
 from infra.naming import forward_env, number_batch
+from infra.providers.phone_number_batch import bind_url
 from infra.render.studio import flow_specs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +67,10 @@ class FakeOutputs(pulumi.runtime.Mocks):
             }
         elif kind == "PhoneNumberBatch":
             inputs["lines"] = {
-                line: {"sid": _sid("PN", line), "voice_fallback_url": props["fallback_url"]}
+                line: {
+                    "sid": _sid("PN", line),
+                    "voice_fallback_url": bind_url(props["fallback_url"], inputs["bindings"]),
+                }
                 for line, props in inputs["lines"].items()
             }
         return f"{args.name}-id", inputs
@@ -162,10 +166,13 @@ def run_program(config: LinesConfig, severity: Severity = Severity.MINOR) -> dic
 
 
 def numbers(monitor: CapturingMonitor) -> dict[str, dict[str, Any]]:
-    """Every line's number inputs, over all batches."""
+    """Every line's number inputs, over all batches, fallback URLs bound as the provider
+    binds them (``bindings``)."""
     found: dict[str, dict[str, Any]] = {}
     for batch in monitor.by_type("PhoneNumberBatch").values():
-        found.update(batch.inputs["lines"])
+        for line, props in batch.inputs["lines"].items():
+            url = bind_url(props["fallback_url"], batch.inputs["bindings"])
+            found[line] = {**props, "fallback_url": url}
     return found
 
 
@@ -282,23 +289,28 @@ def test_no_queue_means_no_taskrouter(monitor: CapturingMonitor, tmp_path: Path)
 
 
 def test_missing_auth_token_is_a_clear_error(monitor: CapturingMonitor) -> None:
-    pulumi.runtime.set_all_config({"twilio:accountSid": "AC" + "0" * 32})
+    pulumi.runtime.set_all_config({"failover:accountSid": "AC" + "0" * 32})
     with pytest.raises(pulumi.RunError) as caught:
         program.check_credentials(environ={})
     assert str(caught.value) == (
-        "missing Twilio credentials: twilio:authToken. Set them with `pulumi config set twilio:accountSid AC...` "
-        "and `pulumi config set --secret twilio:authToken`"
+        "missing Twilio secret: set config failover:authToken (secret) for failover:accountSid, "
+        "or TWILIO_AUTH_TOKEN in the environment. Set them with `pulumi config set "
+        "failover:accountSid AC...` and `pulumi config set --secret failover:authToken`"
     )
 
 
 def test_credentials_from_config_or_environment_pass(monitor: CapturingMonitor) -> None:
     pulumi.runtime.set_all_config(
-        {"twilio:accountSid": "AC" + "0" * 32, "twilio:authToken": "tok"}, ["twilio:authToken"]
+        {"failover:accountSid": "AC" + "0" * 32, "failover:authToken": "tok"},
+        ["failover:authToken"],
     )
     program.check_credentials(environ={})
     pulumi.runtime.set_all_config({})
     program.check_credentials(environ={"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "x"})
-    pulumi.runtime.set_all_config({"twilio:apiKeySid": "SK1"})
+    pulumi.runtime.set_all_config({"failover:apiKey": "SK1"})
+    with pytest.raises(pulumi.RunError, match="incomplete API key"):
+        program.check_credentials(environ={})
+    pulumi.runtime.set_all_config({"twilio:apiKeySid": "SK1"})  # the deprecated key counts too
     with pytest.raises(pulumi.RunError, match="incomplete API key"):
         program.check_credentials(environ={})
 

@@ -185,7 +185,7 @@ def test_least_privilege_and_credentials_only_through_env(name: str) -> None:
             assert line.strip() in (
                 'if [ -n "$TWILIO_AUTH_TOKEN" ]; then',
                 "printf '%s' \"$TWILIO_AUTH_TOKEN\" | pulumi config set --stack "
-                '"$PULUMI_STACK" --secret twilio:authToken',
+                '"$PULUMI_STACK" --secret failover:authToken',
             ), line
     assert "github.event.pull_request.head" not in text  # no untrusted input in scripts
 
@@ -212,12 +212,17 @@ def test_pull_request_workflow() -> None:
     brake = next(s for s in job["steps"] if s.get("name") == "Safety brake")
     assert brake["if"] == "steps.diff.outputs.exit-code == '4'"
     assert any(u.startswith("marocchino/sticky-pull-request-comment@") for u in uses(data))
-    preview = next(s for s in job["steps"] if s.get("with", {}).get("command") == "preview")
-    assert preview["uses"].startswith("pulumi/actions@")
-    assert preview["with"]["stack-name"] == "${{ vars.PULUMI_STACK }}"
+    preview = next(s for s in job["steps"] if s.get("name") == "pulumi preview")
+    assert "--refresh=false" in preview["run"]  # Pulumi.yaml refreshes always; reads need Twilio
     assert preview["env"] == {
         "PULUMI_ACCESS_TOKEN": "${{ steps.pulumi-auth.outputs.pulumi-access-token || secrets.PULUMI_ACCESS_TOKEN }}"
     }
+    # The preview runs the pull request's code: no Twilio credential reaches this workflow.
+    assert "TWILIO" not in (WORKFLOWS / "pull-request.yml").read_text()
+    comment = next(
+        s for s in job["steps"] if s.get("name") == "Post the preview as a sticky comment"
+    )
+    assert comment["with"] == {"header": "pulumi-preview", "path": "pulumi-preview.md"}
 
 
 def test_drift_workflow() -> None:
@@ -245,8 +250,12 @@ def test_deploy_workflow() -> None:
     assert job["environment"]["name"] == "${{ vars.PULUMI_STACK }}"
     names = [s.get("name", s.get("uses")) for s in job["steps"]]
     assert names.index("failover validate") < names.index("pulumi up")
-    up = next(s for s in job["steps"] if s.get("with", {}).get("command") == "up")
-    assert up["uses"].startswith("pulumi/actions@")
+    up = next(s for s in job["steps"] if s.get("name") == "pulumi up")
+    # a console edit is put back by every deploy (Pulumi.yaml options.refresh: always, too)
+    assert up["run"].split() == [
+        "pulumi", "up", "--stack", '"$PULUMI_STACK"', "--refresh", "--yes", "--diff",
+        "--non-interactive", "--color", "never",
+    ]  # fmt: skip
 
 
 # --- the workflows' scripts, run by bash as the runner runs them -----------------------------
@@ -432,6 +441,23 @@ def test_refresh_step_fails_on_changes_and_writes_the_summary(
     )
     assert (rc != 0, rc) == (fails, int(stub_exit))
     assert "pulumi report: refresh --stack dev --preview-only --expect-no-changes" in summary
+
+
+@pytest.mark.parametrize(("stub_exit", "fails"), [("0", False), ("255", True)])
+def test_preview_step_skips_the_refresh_and_writes_the_comment(
+    tmp_path: Path, stub_bin: Path, stub_exit: str, fails: bool
+) -> None:
+    rc, _, summary = run_step(
+        "pull-request.yml",
+        "pulumi preview",
+        tmp_path,
+        STUB_EXIT=stub_exit,
+        PULUMI_STACK="dev",
+        PATH=f"{stub_bin}{os.pathsep}{os.environ['PATH']}",
+    )
+    assert (rc != 0, rc) == (fails, int(stub_exit))
+    assert "pulumi report: preview --stack dev --refresh=false --diff" in summary
+    assert summary == (tmp_path / "pulumi-preview.md").read_text(encoding="utf-8")
 
 
 # --- pre-commit -----------------------------------------------------------------------------

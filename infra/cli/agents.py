@@ -28,7 +28,7 @@ from infra.cli.validate import FORMAT_VERSION
 from infra.errors import InfraError
 from infra.lines.load import load_config
 from infra.model import LinesConfig, Severity
-from infra.stack import DEFAULT_LINES_FILE, read_stack_file
+from infra.stack import DEFAULT_LINES_FILE, deprecated_key_warnings, read_stack_file
 from infra.twilio.client import connect
 
 HELP = "list the call queues' agents live (On/Off Duty, since when), set them On or Off Duty, print their page links"
@@ -87,7 +87,9 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
             f"failover agents {args.action}: name the agents, e.g. `failover agents {args.action} {queued[0]}`"
         )
         return ExitCode.USAGE
-    tw = connect(env.environ)
+    for deprecated in deprecated_key_warnings(stack.get) if stack else []:
+        env.err(f"warning: {deprecated}")
+    tw = connect(env.environ, stack=stack)
     if args.action == "links":
         domain, secret = stack_page(tw, config, args.stack)
         if secret is None:

@@ -80,9 +80,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, env: Env) -> ExitCode:
-    file, config, severity, concurrency = drift.resolve(args, env)
+    file, config, severity, concurrency, stack = drift.resolve(args, env)
     lines = _selected(config, args.line)
-    settings = cli_settings(env.environ, concurrency)
+    settings = cli_settings(env.environ, concurrency, stack)
     web = Webhooks(settings)
     if not web.can_sign:
         raise InfraError(
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
             "auth token: set TWILIO_AUTH_TOKEN (an API key cannot sign)"
         )
     tw = Twilio(settings)
-    snapshot = drift.read(config, args.stack, env, concurrency)
+    snapshot = drift.read(config, args.stack, env, concurrency, stack)
     severe = severity is Severity.SEVERE and any(line.queue for line in lines)
     account = Account(
         config=config,

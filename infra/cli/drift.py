@@ -38,6 +38,8 @@ from infra.stack import (
     DEFAULT_CONCURRENCY,
     DEFAULT_LINES_FILE,
     MAX_CONCURRENCY,
+    StackFile,
+    deprecated_key_warnings,
     parse_concurrency,
     read_stack_file,
 )
@@ -93,8 +95,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_format(parser)
 
 
-def resolve(args: argparse.Namespace, env: Env) -> tuple[str, LinesConfig, Severity, int | None]:
-    """(file, config, severity, concurrency) from the arguments, else ``Pulumi.<stack>.yaml``
+def resolve(
+    args: argparse.Namespace, env: Env
+) -> tuple[str, LinesConfig, Severity, int | None, StackFile | None]:
+    """(file, config, severity, concurrency, stack file) from the arguments, else ``Pulumi.<stack>.yaml``
     (``--stack``), else the defaults; the file's warnings go to stderr."""
     stack = read_stack_file(env.cwd, args.stack) if args.stack else None
     settings = stack.settings() if stack else None
@@ -108,17 +112,19 @@ def resolve(args: argparse.Namespace, env: Env) -> tuple[str, LinesConfig, Sever
         else (settings.severity if settings else Severity.MINOR)
     )
     concurrency = args.concurrency or (settings.concurrency if settings else None)
-    return file, config, severity, concurrency
+    for deprecated in deprecated_key_warnings(stack.get) if stack else []:
+        env.err(f"warning: {deprecated}")
+    return file, config, severity, concurrency, stack
 
 
 def run(args: argparse.Namespace, env: Env) -> ExitCode:
-    file, config, severity, concurrency = resolve(args, env)
-    snapshot = read(config, args.stack, env, concurrency)
+    file, config, severity, concurrency, stack = resolve(args, env)
+    snapshot = read(config, args.stack, env, concurrency, stack)
     findings = compare(config, severity, snapshot)
     declared = {line.number for line in config.lines}
     undeclared = [n for n in snapshot.numbers if n.phone_number not in declared]
     report = Report(file, config, severity, snapshot, findings, undeclared)
-    for duty in duty_warnings(config, severity, snapshot, env):
+    for duty in duty_warnings(config, severity, snapshot, env, stack):
         env.err(f"warning: {duty}")
     # Live URLs may carry user:password@ (set outside this tool): never printed.
     env.out(scrub({"json": _json, "markdown": _markdown}.get(args.format, _text)(report)))
@@ -148,10 +154,15 @@ class _Progress:
 
 
 def read(
-    config: LinesConfig, stack: str | None, env: Env, concurrency: int | None = None
+    config: LinesConfig,
+    stack: str | None,
+    env: Env,
+    concurrency: int | None = None,
+    stack_file: StackFile | None = None,
 ) -> Snapshot:
-    """Everything the comparison needs (``infra.account.drift.read_snapshot``)."""
-    tw = connect(env.environ, concurrency)
+    """Everything the comparison needs (``infra.account.drift.read_snapshot``); credentials
+    as the program reads them (``stack_file``'s plain keys, then the environment)."""
+    tw = connect(env.environ, concurrency, stack_file)
     progress = _Progress(env)
     try:
         return read_snapshot(tw, config, stack, progress)
@@ -160,13 +171,19 @@ def read(
 
 
 def duty_warnings(
-    config: LinesConfig, severity: Severity, snapshot: Snapshot, env: Env
+    config: LinesConfig,
+    severity: Severity,
+    snapshot: Snapshot,
+    env: Env,
+    stack_file: StackFile | None = None,
 ) -> list[str]:
     """At severity severe: queued lines nobody On Duty serves (``infra.account.agents``).
     A warning, not a difference: duty is the agents' to change, not the stack's."""
     if severity is not Severity.SEVERE or not config.queued_lines or snapshot.taskrouter is None:
         return []
-    return on_duty_warnings(config, severity, read_roster(connect(env.environ), config))
+    return on_duty_warnings(
+        config, severity, read_roster(connect(env.environ, stack=stack_file), config)
+    )
 
 
 # ---- output -------------------------------------------------------------------------------

@@ -47,6 +47,10 @@ runtime:
   options:
     toolchain: pip
     virtualenv: .venv
+# Read every resource from Twilio before each up, so a console edit is repaired
+# (https://www.pulumi.com/docs/iac/concepts/projects/project-file/, options.refresh).
+options:
+  refresh: always
 config:
   linesFile: {{type: string, default: lines.yaml}}
   severity: {{type: string, default: minor}}

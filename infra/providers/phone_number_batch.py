@@ -7,6 +7,18 @@ number of batches by a hash of their id (``infra.naming.number_batch``), so addi
 a line never moves another one. ``pulumi preview --diff`` names the changed lines (keys of
 ``lines``); ``failover diff`` remains the per-line review.
 
+Why ``bindings``: a line's ``fallback_url`` arrives with a placeholder host
+(``https://{env:fwd-03}/f/sales.xml``, ``https://{flow:sales}``) and ``bindings`` maps each
+placeholder to its live value (the environment's domain, the flow's webhook URL), one Output
+each. So ``lines`` is known in every preview: a Python dynamic provider cannot return a
+detailed diff (pulumi 3.272 ``DiffResult`` has no field for it; the servicer sends only
+``changes``/``replaces``), so what a reviewer reads is the engine's comparison of old and new
+inputs (unconfirmed, README "Verify on a live account first"), and before this a preview in
+which any document environment changed showed every batch's ``lines`` as unknown. Now only
+the binding of a changed environment shows as unknown. Placeholders are bound in
+``diff``/``create``/``update``; state keeps the bound URLs in each line's outputs
+(``applied_inputs``), so stacks from before ``bindings`` need no migration.
+
 Contract (per line, exactly ``phone_number``'s functions: ``adopt_line``, ``update_line``,
 ``restore_line``, ``read_line``):
 - ``diff()`` makes no API call: a batch changes when a line is added, removed, or its owned
@@ -30,7 +42,8 @@ Must not import: infra.model, infra.lines.load, infra.render, infra.program, inf
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -58,13 +71,59 @@ from infra.providers.phone_number import (
 )
 from infra.twilio.values import text
 
-INPUTS = ("lines",)
+INPUTS = ("lines", "bindings")
+_PLACEHOLDER = re.compile(r"^https://\{((?:env|flow):[A-Za-z0-9._-]+)\}")
+
+
+def env_binding(env: str) -> str:
+    """The ``bindings`` key of a Serverless environment's domain."""
+    return f"env:{env}"
+
+
+def flow_binding(key: str) -> str:
+    """The ``bindings`` key of a Studio flow's webhook URL."""
+    return f"flow:{key}"
+
+
+def placeholder_host(binding: str) -> str:
+    """What stands for the bound value in a URL: ``https://{env:shared}/v/default.xml``."""
+    return "{" + binding + "}"
+
+
+def bind_url(url: Any, bindings: Mapping[str, Any]) -> Any:
+    """``url`` with its placeholder host replaced by the bound value (a domain, or a whole
+    webhook URL); URLs without one are returned as they are. KeyError naming the binding
+    when it is missing or not known yet."""
+    match = _PLACEHOLDER.match(url) if isinstance(url, str) else None
+    if match is None:
+        return url
+    key = match.group(1)
+    value = bindings.get(key)
+    if value in (None, "") or is_unknown(value):
+        raise KeyError(key)
+    prefix = str(value) if key.startswith("flow:") else f"https://{value}"
+    return prefix + url[match.end() :]
+
+
+def _bound_lines(props: dict[str, Any], subject: str) -> dict[str, Any]:
+    """``props["lines"]`` with every fallback URL bound (``bindings``)."""
+    bindings = props.get("bindings") or {}
+    lines: dict[str, Any] = {}
+    for line, inputs in (props.get("lines") or {}).items():
+        try:
+            lines[line] = {**inputs, "fallback_url": bind_url(inputs.get("fallback_url"), bindings)}
+        except KeyError as exc:
+            raise ProviderError(subject, f"{line}: no value bound to {exc.args[0]}") from None
+    return lines
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PhoneNumberBatchArgs:
     lines: pulumi.Input[dict[str, Any]]
-    """line id -> ``PhoneNumberFailoverArgs`` fields except ``line`` (plain values)."""
+    """line id -> ``PhoneNumberFailoverArgs`` fields except ``line`` (plain values; a
+    ``fallback_url`` may have a placeholder host bound by ``bindings``)."""
+    bindings: pulumi.Input[dict[str, Any]] | None = None
+    """placeholder (``env:shared``, ``flow:sales``) -> the domain or webhook URL it stands for."""
 
 
 def _line_inputs(line: str, props: dict[str, Any]) -> dict[str, Any]:
@@ -98,7 +157,11 @@ class PhoneNumberBatchProvider(TwilioProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         if has_unknowns(news.get("lines")):
             return DiffResult(changes=True)
-        before, after = olds.get("lines") or {}, news.get("lines") or {}
+        before = olds.get("lines") or {}
+        try:
+            after = _bound_lines(news, _batch_id(news))
+        except ProviderError:  # a binding not known yet (preview): its lines may move
+            return DiffResult(changes=True)
         if set(before) != set(after):
             return DiffResult(changes=True)
         return DiffResult(
@@ -140,8 +203,8 @@ class PhoneNumberBatchProvider(TwilioProvider):
         _raise(id_, errors, rollback_failures={})
 
     def _converge(self, before: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
-        after: dict[str, Any] = news.get("lines") or {}
         batch = _batch_id(news)
+        after: dict[str, Any] = _bound_lines(news, batch)
         tw = self._twilio(batch)
         adopted_now: set[str] = set()
 

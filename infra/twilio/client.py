@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from infra.errors import ProviderError
 from infra.redact import scrub
-from infra.stack import Settings, cli_settings
+from infra.stack import Settings, StackFile, cli_settings
 
 MAX_RETRY_AFTER_S = 60.0
 UPLOAD_HOST = "serverless-upload.twilio.com"
@@ -62,6 +62,13 @@ class Twilio:
             account_sid=settings.account_sid,
             http_client=self._http,
         )
+        # Region and edge come only from ``settings`` (``infra.stack``: config, then
+        # TWILIO_REGION/TWILIO_EDGE); set after construction because twilio-python reads
+        # os.environ for any it is not given. The library then sends every request to
+        # ``{product}.{edge}.{region}.twilio.com``
+        # (https://www.twilio.com/docs/global-infrastructure/using-the-twilio-rest-api-in-a-non-us-region).
+        self.rest.region = settings.region
+        self.rest.edge = settings.edge
         if settings.base_url:
             # Region/edge would rewrite every host, including the override (twilio.md §8.2).
             self.rest.region = None
@@ -88,7 +95,7 @@ class Twilio:
         """POST a multipart Version upload to serverless-upload (not in twilio-python)."""
         from twilio.base.exceptions import TwilioRestException
 
-        url = self._http.rewrite(f"https://{UPLOAD_HOST}{path}")
+        url = self._http.rewrite(self.upload_url(path))
         with self._http.gate:
             response = self._http.session.post(
                 url,
@@ -113,6 +120,14 @@ class Twilio:
                 details=body.get("details"),
             )
         return body
+
+    def upload_url(self, path: str) -> str:
+        """The upload host for ``path``, in the stack's region and edge like every other host:
+        twilio-python's own rule (``ClientBase.get_hostname``), so an ie1/dublin stack uploads
+        to ``serverless-upload.dublin.ie1.twilio.com``. Unconfirmed: Twilio documents
+        Functions and Assets in IE1 and the ``{product}.{edge}.{region}`` pattern, not this
+        host by name (README "Verify on a live account first")."""
+        return str(self.rest.get_hostname(f"https://{UPLOAD_HOST}{path}"))
 
     def _translate(
         self, exc: Exception, subject: str, action: str, *, writes: bool = True
@@ -273,7 +288,10 @@ def _make_http_client(settings: Settings) -> Any:
     return HttpClient()
 
 
-def connect(environ: Mapping[str, str], concurrency: int | None = None) -> Twilio:
-    """A Twilio client for one CLI run (credentials: ``infra.stack.cli_settings``; a given
-    ``concurrency`` wins over ``FAILOVER_CONCURRENCY``); no request is made yet."""
-    return Twilio(cli_settings(environ, concurrency))
+def connect(
+    environ: Mapping[str, str], concurrency: int | None = None, stack: StackFile | None = None
+) -> Twilio:
+    """A Twilio client for one CLI run (credentials: ``infra.stack.cli_settings``, the stack
+    file's plain keys first when given; a given ``concurrency`` wins over
+    ``FAILOVER_CONCURRENCY``); no request is made yet."""
+    return Twilio(cli_settings(environ, concurrency, stack))

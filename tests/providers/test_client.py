@@ -56,9 +56,11 @@ def test_settings_fall_back_to_environment() -> None:
 @pytest.mark.parametrize(
     ("cfg", "needle"),
     [
-        ({}, "twilio:accountSid"),
-        ({"twilio:accountSid": SID}, "twilio:authToken"),
-        ({"twilio:accountSid": SID, "twilio:apiKeySid": "SK1"}, "twilio:apiKeySecret"),
+        ({}, "failover:accountSid"),
+        ({"failover:accountSid": SID}, "failover:authToken"),
+        ({"twilio:accountSid": SID}, "failover:authToken"),
+        ({"failover:accountSid": SID, "failover:apiKey": "SK1"}, "failover:apiSecret"),
+        ({"twilio:accountSid": SID, "twilio:apiKeySid": "SK1"}, "failover:apiSecret"),
     ],
 )
 def test_missing_credentials_name_keys_not_values(cfg: dict[str, str], needle: str) -> None:

@@ -132,7 +132,7 @@ def test_wrong_or_missing_credentials_fail_clearly_without_the_value(double: Any
         with pytest.raises(
             HostError,
             match="sales: missing Twilio credentials: set config "
-            "twilio:accountSid with twilio:authToken",
+            "failover:accountSid with failover:authToken",
         ):
             res.create(number_args())
     finally:
