@@ -283,21 +283,25 @@ def _numbers(config: LinesConfig, settings: StackSettings, deployment: Deploymen
 
 
 def line_outputs(
-    config: LinesConfig, severity: Severity, deployment: Deployment
+    config: LinesConfig, severity: Severity, deployment: Deployment, *, sms: bool = False
 ) -> pulumi.Output[dict[str, str]]:
-    """Per line: the URL its number's fallback points at (one Output, from the environments'
-    domains and flows' webhooks only). Everything else about a line is in ``failover plan
-    --format json``: at 10,000 lines a nested output per line was 85% of the program's time."""
+    """Per line: the URL its number's fallback (``sms``: SMS fallback, lines with ``sms`` only)
+    points at, one Output from the environments' domains and flows' webhooks only. Everything
+    else about a line is in ``failover plan --format json``: at 10,000 lines a nested output per
+    line was 85% of the program's time."""
     envs = sorted(deployment.environments)
     flows = sorted(deployment.flows)
 
     def collect(values: list[Any]) -> dict[str, str]:
         domains = dict(zip(envs, values[: len(envs)], strict=True))
         webhooks = dict(zip(flows, values[len(envs) :], strict=True))
-        return {
-            line.id: fallback_entry(line, severity, config=config).resolve(domains, webhooks)
+        entries = {
+            line.id: sms_fallback_entry(line)
+            if sms
+            else fallback_entry(line, severity, config=config)
             for line in config.lines
         }
+        return {key: e.resolve(domains, webhooks) for key, e in entries.items() if e is not None}
 
     return pulumi.Output.all(
         *(deployment.environments[e].domain_name for e in envs),
@@ -305,23 +309,11 @@ def line_outputs(
     ).apply(collect)
 
 
-def sms_outputs(config: LinesConfig, deployment: Deployment) -> pulumi.Output[dict[str, str]]:
-    """Per line with ``sms``: the URL its number's SMS fallback points at."""
-    envs = sorted(deployment.environments)
-
-    def collect(values: list[Any]) -> dict[str, str]:
-        domains = dict(zip(envs, values, strict=True))
-        entries = {line.id: sms_fallback_entry(line) for line in config.lines}
-        return {key: e.resolve(domains, {}) for key, e in entries.items() if e is not None}
-
-    return pulumi.Output.all(*(deployment.environments[e].domain_name for e in envs)).apply(collect)
-
-
 def export(config: LinesConfig, settings: StackSettings, deployment: Deployment) -> None:
     """The stack outputs that ``pulumi stack output`` users and the drift check read."""
     pulumi.export("lines", line_outputs(config, settings.severity, deployment))
     if any(line.sms is not None for line in config.lines):
-        pulumi.export("sms", sms_outputs(config, deployment))
+        pulumi.export("sms", line_outputs(config, settings.severity, deployment, sms=True))
     pulumi.export("line_count", len(config.lines))
     pulumi.export("severity", settings.severity.value)
     pulumi.export("serverless_domain", deployment.documents.domain_name)

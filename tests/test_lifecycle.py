@@ -35,6 +35,7 @@ from infra.model import LinesConfig
 from infra.naming import forward_env, number_batch
 from infra.providers.base import TwilioProvider
 from infra.providers.phone_number_batch import bind_url, env_binding
+from infra.render import studio
 from infra.stack import Settings, cli_settings, read_stack_file
 from infra.twilio.client import Twilio
 from tests.harness.cli_runner import failover
@@ -212,9 +213,13 @@ def test_a_preview_through_the_provider_host_needs_no_credentials(
     assert changed == [("update", "lines"), ("update", number_batch("sales"))]
 
 
-def test_with_alerts_flows_too_preview_without_credentials(twilio_double: Any) -> None:
-    """With ``alerts.webhook`` every line enters through a Studio flow: their check and diff
+def test_with_alerts_flows_too_preview_without_credentials(
+    twilio_double: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under 0.2's entry rule (with ``alerts.webhook`` every line entered through a Studio
+    flow; such stacks keep their flows until their next ``up``), the flows' check and diff
     need no credentials either, and the edited line's flow is the one that changes."""
+    monkeypatch.setattr(studio, "needs_flow", lambda line, severity, *, alerts: alerts)
     for line in lines().lines:
         twilio_double.seed_number(line.number, voice_url=LEGACY + line.id)
     alerts = "alerts: {webhook: https://hooks.acme.example/failover}\n"
