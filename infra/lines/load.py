@@ -337,5 +337,6 @@ def _build_line(
         ),
         queue=queue,
         test=bool(raw.get("test", False)),
+        renamed_from=tuple(raw.get("renamed_from", ())),
         where=document.where(path),
     )
