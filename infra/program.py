@@ -36,7 +36,9 @@ from infra.model import Line, LinesConfig, Severity
 from infra.naming import (
     ASSIGNMENT_PATH,
     QUEUE_ENV,
+    QUEUE_FLOW_SUFFIX,
     SHARED_ENV,
+    flow_key,
     number_batch,
     service_unique_name,
     workflow_name,
@@ -106,6 +108,7 @@ def build(config: LinesConfig, settings: StackSettings) -> Deployment:
         max_change_share=settings.max_change_share,
         allow_removals=settings.allow_removals,
         force=settings.force,
+        renamed={line.id: list(line.renamed_from) for line in config.lines if line.renamed_from},
     )
     # Rendered once with placeholders; each environment fills in the deploy-time values it
     # embeds (the shared domain, the workflow SID) when they are known: rendering 10,000
@@ -200,6 +203,11 @@ def _flow(
     if uses_queue and queue is not None:
         inputs += [queue.workflow_sid, queue.on_duty_activity_sid]
         depends.append(queue)
+    # A renamed line's flows keep their Pulumi identity (and Studio SID, so the number's
+    # fallback URL, the flow's webhook, does not change): the flow is renamed in place.
+    # https://www.pulumi.com/docs/iac/concepts/options/aliases/
+    queued = spec.key.endswith(QUEUE_FLOW_SUFFIX)
+    aliases = [pulumi.Alias(name=flow_key(old, queued=queued)) for old in spec.line.renamed_from]
     return StudioFlow(
         spec.key,
         StudioFlowArgs(
@@ -207,7 +215,7 @@ def _flow(
             friendly_name=spec.name,
             definition=pulumi.Output.all(*inputs).apply(definition),
         ),
-        pulumi.ResourceOptions(depends_on=depends),
+        pulumi.ResourceOptions(depends_on=depends, aliases=aliases or None),
     )
 
 
@@ -237,7 +245,8 @@ def _numbers(config: LinesConfig, settings: StackSettings, deployment: Deploymen
     its lines point at (all of them: a batch holds lines of every kind)."""
     groups: dict[str, list[Line]] = {}
     for line in config.lines:
-        groups.setdefault(number_batch(line.id), []).append(line)
+        # A renamed line stays in the batch of its oldest id, where its number's record is.
+        groups.setdefault(number_batch(line.number_key), []).append(line)
     envs = sorted(deployment.environments)
     flows = sorted(deployment.flows)
     resolved = pulumi.Output.all(
@@ -255,9 +264,10 @@ def _numbers(config: LinesConfig, settings: StackSettings, deployment: Deploymen
                 for line in lines
             }
 
+        renamed = {line.id: list(line.renamed_from) for line in lines if line.renamed_from}
         deployment.batches[name] = PhoneNumberBatch(
             name,
-            PhoneNumberBatchArgs(lines=resolved.apply(batch)),
+            PhoneNumberBatchArgs(lines=resolved.apply(batch), renamed=renamed or None),
             pulumi.ResourceOptions(depends_on=depends),
         )
 

@@ -32,7 +32,8 @@ from infra.safety import DEFAULT_MAX_CHANGE_SHARE, Brake, brake_reasons
 
 LEDGER_ID = "lines"
 TRACKED = ("account", "routes")
-"""Inputs whose change is a real change; the brake switches are per-run and never diffed."""
+"""Inputs whose change is a real change; the brake switches and ``renamed`` are per-run and
+never diffed."""
 
 
 def _routes(props: dict[str, Any]) -> dict[str, str]:
@@ -54,6 +55,21 @@ def _same_formula(before: object, after: object) -> bool:
     return version(before) == version(after)
 
 
+def _carried(before: dict[str, str], after: dict[str, str], renamed: object) -> dict[str, str]:
+    """old id -> new id, for lines renamed since the previous run (same rule as the number
+    batches, ``phone_number_batch.renames``: the most recent earlier id that was live)."""
+    if not isinstance(renamed, dict):
+        return {}
+    carried: dict[str, str] = {}
+    for new, earlier in sorted(renamed.items()):
+        if new in before or new not in after or not isinstance(earlier, list):
+            continue
+        held = [old for old in earlier if old in before and old not in after]
+        if held and held[-1] not in carried:
+            carried[held[-1]] = new
+    return carried
+
+
 class LineLedgerProvider(ResourceProvider):
     """Pure: stores its inputs as outputs; ``check`` applies the brake."""
 
@@ -63,6 +79,10 @@ class LineLedgerProvider(ResourceProvider):
         before, after = _routes(olds), _routes(news)
         if not before:
             return CheckResult(news, [])
+        # A renamed line (``renamed_from``) is not a removal: its route is compared under
+        # its new id with the route its earliest held id had.
+        carried = _carried(before, after, news.get("renamed"))
+        before = {carried.get(line, line): route for line, route in before.items()}
         brake = Brake(
             max_change_share=float(news.get("max_change_share", DEFAULT_MAX_CHANGE_SHARE)),
             allow_removals=bool(news.get("allow_removals", False)),
@@ -125,13 +145,16 @@ class LineLedger(pulumi.dynamic.Resource, module="failover", name="LineLedger"):
         max_change_share: float = DEFAULT_MAX_CHANGE_SHARE,
         allow_removals: bool = False,
         force: bool = False,
+        renamed: dict[str, list[str]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = {
+        props: dict[str, Any] = {
             "account": account,
             "routes": routes,
             "max_change_share": max_change_share,
             "allow_removals": allow_removals,
             "force": force,
         }
+        if renamed:  # per run, like the brake switches: never diffed
+            props["renamed"] = renamed
         init_resource(self, LineLedgerProvider(), name, props, (), opts)
