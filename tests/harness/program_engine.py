@@ -172,6 +172,14 @@ class ProgramEngine:
         with self.engine._host() as host:  # noqa: SLF001
             mocks = _StepMocks(self.engine, host, state, ops)
             outputs = self._run_program(mocks, lines, settings)
+            # The checkpoint lists resources in the order this run's steps happened (each after
+            # what it depends on), then the ones left to delete (pulumi/pulumi
+            # pkg/backend/snapshot.go): a resource created now goes before the older resources
+            # that depend on it, so a later run deletes the dependents first.
+            ordered = {urn: state[urn] for urn in mocks.seen if urn in state}
+            ordered.update((urn, res) for urn, res in state.items() if urn not in ordered)
+            state.clear()
+            state.update(ordered)
             removed = [urn for urn in state if urn not in mocks.seen]
             mocks.pending += [(urn, state[urn], False) for urn in reversed(removed)]
             try:
