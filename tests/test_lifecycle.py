@@ -81,3 +81,29 @@ def test_a_removal_after_a_console_edit_keeps_the_console_value(stack: Stack) ->
     assert "left as it is now" in res["outputs"]["left_alone"]["fay"][0]
     assert stack.writes["IncomingPhoneNumber.update"] == 0
     assert stack.double.deletes_of_numbers() == []
+
+
+def test_destroy_stops_at_the_guard_until_allowed_then_restores_and_releases_nothing(
+    stack: Stack,
+) -> None:
+    config = lines()
+    stack.up(config)
+    (guard,) = [urn for urn in stack.state if urn.endswith("::destroy-guard")]
+    assert stack.state[guard]["protect"] and list(stack.state)[-1] == guard
+    fallbacks = {n: number(stack.double, n)["voice_fallback_url"] for n in (SALES, FAY)}
+
+    with pytest.raises(EngineError, match="destroy-guard: it is protected") as refused:
+        stack.engine.engine.destroy(stack.state)
+    assert refused.value.ops == []  # refused at the first delete: nothing was deleted
+    assert {n: number(stack.double, n)["voice_fallback_url"] for n in fallbacks} == fallbacks
+
+    run = stack.up(config, allow_destroy=True)  # only lifts the protection
+    assert run.changed == [] and sum(stack.writes.values()) == 0
+    assert not stack.state[guard]["protect"]
+    _, ops = stack.engine.engine.destroy(stack.state)
+    assert ops[0] == ("delete", guard) and {op for op, _ in ops} == {"delete"}
+    for line in config.lines:
+        restored = number(stack.double, line.number)
+        assert restored["voice_fallback_url"] in (None, ""), line.id
+        assert restored["voice_url"] in (LEGACY + line.id, line.primary), line.id
+    assert stack.double.deletes_of_numbers() == []

@@ -68,10 +68,13 @@ class _StepMocks(pulumi.runtime.Mocks):
         self.seen: list[str] = []
         self.error: EngineError | None = None
         self._lock = threading.Lock()
+        self.options: dict[tuple[str, str], tuple[bool, bool]] = {}
+        """(type, name) -> (protect, retain_on_delete), from ``_OptionsMonitor``."""
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         news = dict(args.inputs)
-        reg = Registration(args.typ, args.name, news)
+        protect, retain = self.options.get((args.typ, args.name), (False, False))
+        reg = Registration(args.typ, args.name, news, protect=protect, retain_on_delete=retain)
         urn = self.engine.urn(reg)
         with self._lock:
             self.seen.append(urn)
@@ -104,6 +107,20 @@ class _StepMocks(pulumi.runtime.Mocks):
         self, args: pulumi_mocks.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None
+
+
+class _OptionsMonitor(pulumi_mocks.MockMonitor):
+    """Hands each registration's ``protect`` and ``retainOnDelete`` to the step (the mocks'
+    ``new_resource`` does not receive resource options)."""
+
+    def __init__(self, mocks: _StepMocks) -> None:
+        super().__init__(mocks)
+        self.step_mocks = mocks
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        options = (bool(request.protect), bool(request.retainOnDelete))
+        self.step_mocks.options[(request.type, request.name)] = options
+        return super().RegisterResource(request)
 
 
 class _SpareHost:
@@ -193,7 +210,9 @@ class ProgramEngine:
     def _run_program(
         mocks: _StepMocks, lines: LinesConfig, settings: program.StackSettings
     ) -> dict[str, Any]:
-        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False)
+        pulumi.runtime.set_mocks(
+            mocks, project=PROJECT, stack=STACK, preview=False, monitor=_OptionsMonitor(mocks)
+        )
         _quiet_reported_failures(asyncio.get_event_loop())
         root = pulumi.runtime.get_root_resource()
         if root is not None:
