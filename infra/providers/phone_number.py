@@ -281,7 +281,11 @@ def _not_ours(applied: dict[str, Any], number: Any, restore: dict[str, str]) -> 
     ours = _desired(applied)
     left: dict[str, str] = {}
     for url, method in (FALLBACK, PRIMARY):
-        if url in restore and url in ours and _norm(url, getattr(number, url)) != _norm(url, ours[url]):
+        if (
+            url in restore
+            and url in ours
+            and _norm(url, getattr(number, url)) != _norm(url, ours[url])
+        ):
             left[url] = ours[url]
             if method in restore:
                 left[method] = ours.get(method, "")

@@ -30,7 +30,8 @@ Contract (per line, exactly ``phone_number``'s functions: ``adopt_line``, ``upda
 - Restores write back only what is still this tool's (``restore_line``); fields changed
   since (in the console) are left and reported: as warnings on the provider's stderr
   (*unconfirmed* that the CLI shows them: a dynamic provider has no engine logger) and in the
-  output ``left_alone`` (line id -> sentences) until the next update.
+  output ``left_alone`` (line id -> sentences) until the next update. Each adoption that
+  replaces an existing fallback says so the same way (the value is kept in ``adopted``).
 - ``delete()`` restores every line; never releases a number.
 Outputs: ``lines`` (line id -> the ``PhoneNumberFailover`` outputs of that line).
 
@@ -107,7 +108,9 @@ class PhoneNumberBatchProvider(TwilioProvider):
         renamed = inputs.get("renamed")
         if renamed is not None and not (
             isinstance(renamed, dict)
-            and all(isinstance(v, list) and all(isinstance(i, str) for i in v) for v in renamed.values())
+            and all(
+                isinstance(v, list) and all(isinstance(i, str) for i in v) for v in renamed.values()
+            )
         ):
             failures.append(CheckFailure("renamed", "must map line ids to lists of earlier ids"))
         return CheckResult(inputs, failures)
@@ -164,7 +167,8 @@ class PhoneNumberBatchProvider(TwilioProvider):
         adopted_now: set[str] = set()
         moves = renames(before, after, news.get("renamed") or {})
         moved_away = set(moves.values())
-        left: dict[str, list[str]] = {}
+        left: dict[str, list[str]] = {}  # restores that kept a value someone set since
+        replaced: dict[str, list[str]] = {}  # adoptions that replaced an existing fallback
 
         def one(line: str) -> dict[str, Any] | None:
             if line in moved_away:  # renamed: its record moves to the new id, nothing restored
@@ -182,6 +186,7 @@ class PhoneNumberBatchProvider(TwilioProvider):
             if old is None:
                 outs = adopt_line(tw, line, wanted)
                 adopted_now.add(line)
+                replaced[line] = _replaced(line, outs)
                 return outs
             if not line_changes(old, wanted):
                 return old
@@ -201,6 +206,7 @@ class PhoneNumberBatchProvider(TwilioProvider):
             rollback_failures = {line: str(exc) for line, exc in failed.items()}
         _tell(left)
         _raise(batch, errors, rollback_failures)
+        _tell(replaced)
         lines = {line: outs for line, outs in results.items() if outs is not None}
         outs: dict[str, Any] = {"lines": dict(sorted(lines.items()))}
         said = {line: sentences for line, sentences in sorted(left.items()) if sentences}
@@ -234,6 +240,19 @@ def renames(
         if held and held[-1] not in moves.values():
             moves[new] = held[-1]
     return moves
+
+
+def _replaced(line: str, outs: dict[str, Any]) -> list[str]:
+    """What adopting the line's number replaced (issue 16, item 8: adoption is never silent;
+    ``failover drift`` lists the same before the first ``up``)."""
+    found = (outs.get("adopted") or {}).get("voice_fallback_url")
+    now = outs.get("voice_fallback_url")
+    if not found or found == now:
+        return []
+    return [
+        f"{line}: adopted {outs.get('phone_number')}: its existing fallback {found!r} is "
+        f"replaced by {now!r}; removing the line restores it"
+    ]
 
 
 def _tell(left: dict[str, Any]) -> None:

@@ -111,9 +111,7 @@ def test_a_rename_naming_an_id_this_batch_never_held_is_an_adoption(
     assert outs["lines"]["desk"]["adopted"]["voice_fallback_url"] == OLD.format("sales")
 
 
-def test_a_removal_keeps_what_the_console_set_and_says_so(
-    double: Any, host: ProviderHost
-) -> None:
+def test_a_removal_keeps_what_the_console_set_and_says_so(double: Any, host: ProviderHost) -> None:
     seed(double, "sales", "main")
     res = batch(host)
     res.create({"lines": {"sales": line("sales"), "main": line("main")}})
