@@ -7,6 +7,7 @@ contract-checked double (whose fixture fails a test that released a number), as 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -107,3 +108,27 @@ def test_destroy_stops_at_the_guard_until_allowed_then_restores_and_releases_not
         assert restored["voice_fallback_url"] in (None, ""), line.id
         assert restored["voice_url"] in (LEGACY + line.id, line.primary), line.id
     assert stack.double.deletes_of_numbers() == []
+
+
+def test_with_alerts_a_renamed_lines_flow_is_renamed_in_place_through_its_alias(
+    stack: Stack,
+) -> None:
+    hooks = "https://hooks.acme.example/failover"
+    stack.up(dataclasses.replace(lines(), alerts_webhook=hooks))
+    (flow,) = [
+        f for f in stack.double.state.flows.values() if f["friendly_name"].endswith("-sales")
+    ]
+    flows = len(stack.double.state.flows)
+    renamed = dataclasses.replace(lines(edited("  - id: sales\n", RENAMED)), alerts_webhook=hooks)
+
+    run = stack.up(renamed)
+
+    assert ("update", "sales-desk") in run.changed  # the alias: same flow, not a new one
+    assert not [op for op in run.changed if op[1] in ("sales", "sales-desk") and op[0] != "update"]
+    (renamed_flow,) = [
+        f for f in stack.double.state.flows.values() if f["friendly_name"].endswith("-sales-desk")
+    ]
+    assert renamed_flow["sid"] == flow["sid"] and len(stack.double.state.flows) == flows
+    # the number's fallback is the flow's webhook (by SID): it does not even change
+    assert stack.writes["IncomingPhoneNumber.update"] == 0
+    assert number(stack.double, SALES)["voice_fallback_url"] == run.outputs["lines"]["sales-desk"]

@@ -68,13 +68,15 @@ class _StepMocks(pulumi.runtime.Mocks):
         self.seen: list[str] = []
         self.error: EngineError | None = None
         self._lock = threading.Lock()
-        self.options: dict[tuple[str, str], tuple[bool, bool]] = {}
-        """(type, name) -> (protect, retain_on_delete), from ``_OptionsMonitor``."""
+        self.options: dict[tuple[str, str], tuple[bool, bool, tuple[str, ...]]] = {}
+        """(type, name) -> (protect, retain_on_delete, alias names), from ``_OptionsMonitor``."""
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         news = dict(args.inputs)
-        protect, retain = self.options.get((args.typ, args.name), (False, False))
-        reg = Registration(args.typ, args.name, news, protect=protect, retain_on_delete=retain)
+        protect, retain, aliases = self.options.get((args.typ, args.name), (False, False, ()))
+        reg = Registration(
+            args.typ, args.name, news, protect=protect, retain_on_delete=retain, aliases=aliases
+        )
         urn = self.engine.urn(reg)
         with self._lock:
             self.seen.append(urn)
@@ -110,15 +112,16 @@ class _StepMocks(pulumi.runtime.Mocks):
 
 
 class _OptionsMonitor(pulumi_mocks.MockMonitor):
-    """Hands each registration's ``protect`` and ``retainOnDelete`` to the step (the mocks'
-    ``new_resource`` does not receive resource options)."""
+    """Hands each registration's ``protect``, ``retainOnDelete`` and aliases to the step (the
+    mocks' ``new_resource`` does not receive resource options)."""
 
     def __init__(self, mocks: _StepMocks) -> None:
         super().__init__(mocks)
         self.step_mocks = mocks
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        options = (bool(request.protect), bool(request.retainOnDelete))
+        aliases = tuple(a.spec.name for a in request.aliases if a.HasField("spec"))
+        options = (bool(request.protect), bool(request.retainOnDelete), aliases)
         self.step_mocks.options[(request.type, request.name)] = options
         return super().RegisterResource(request)
 
