@@ -261,10 +261,21 @@ def restore_line(tw: Twilio, line: str, sid: str, olds: dict[str, Any]) -> list[
     left = _not_ours(applied, number, restore)
     _apply(tw, line, number, {k: v for k, v in restore.items() if k not in left})
     return [
-        f"{line}: {key} left as it is now ({text(getattr(number, key))!r}): it was changed "
-        f"since this tool set {ours!r}, so the value found at adoption was not restored"
+        f"{line}: {key} left as it is now ({shown(getattr(number, key))!r}): it was changed "
+        f"since this tool set {shown(ours)!r}, so the value found at adoption was not restored"
         for key, ours in left.items()
     ]
+
+
+def shown(value: object) -> str:
+    """A URL as said in a warning: without ``user:password@`` (someone may have put
+    credentials into a number's URL in the console; they never go into logs)."""
+    url = text(value)
+    scheme, sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    if not sep or "@" not in host:
+        return url
+    return f"{scheme}://***@{host.rsplit('@', 1)[1]}{slash}{path}"
 
 
 def _not_ours(applied: dict[str, Any], number: Any, restore: dict[str, str]) -> dict[str, str]:

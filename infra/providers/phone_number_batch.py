@@ -64,6 +64,7 @@ from infra.providers.phone_number import (
     line_changes,
     read_line,
     restore_line,
+    shown,
     update_line,
 )
 from infra.twilio.values import text
@@ -250,15 +251,16 @@ def _replaced(line: str, outs: dict[str, Any]) -> list[str]:
     if not found or found == now:
         return []
     return [
-        f"{line}: adopted {outs.get('phone_number')}: its existing fallback {found!r} is "
-        f"replaced by {now!r}; removing the line restores it"
+        f"{line}: adopted {outs.get('phone_number')}: its existing fallback {shown(found)!r} "
+        f"is replaced by {shown(now)!r}; removing the line restores it"
     ]
 
 
-def _tell(left: dict[str, Any]) -> None:
-    """Say which restored numbers kept a value someone set since (stderr of the provider
-    host: a dynamic provider has no engine logger; *unconfirmed* that the CLI shows it)."""
-    for sentences in left.values():
+def _tell(said: dict[str, Any]) -> None:
+    """Warn with each line's sentences: restores that kept a value someone set since,
+    adoptions that replaced a fallback (stderr of the provider host: a dynamic provider has no
+    engine logger; *unconfirmed* that the CLI shows it, README "Verify on a live account")."""
+    for sentences in said.values():
         for sentence in sentences or ():
             pulumi.log.warn(sentence)
 

@@ -145,3 +145,18 @@ def test_lines_are_checked_one_by_one_with_the_line_named(host: ProviderHost) ->
         {"lines": {"sales": line("sales", phone_number="555"), "main": line("main")}}
     )
     assert failures == [("lines", "sales: phone_number: must be E.164 (+ and digits), got '555'")]
+
+
+def test_what_a_removal_says_never_holds_credentials_from_a_console_url(
+    double: Any, host: ProviderHost
+) -> None:
+    seed(double, "sales", "main")
+    res = batch(host)
+    res.create({"lines": {"sales": line("sales"), "main": line("main")}})
+    double.edit_number(NUMBERS["sales"], voice_fallback_url="https://ops:hunter2@pbx.example/fb")
+    outs = res.update({"lines": {"main": line("main")}})
+    said = " ".join(outs["left_alone"]["sales"])
+    assert "'https://***@pbx.example/fb'" in said and "hunter2" not in said
+    assert (
+        live(double, NUMBERS["sales"])["voice_fallback_url"] == "https://ops:hunter2@pbx.example/fb"
+    )
