@@ -63,8 +63,10 @@ def test_a_rename_with_renamed_from_updates_the_number_in_place_and_restores_not
 
 def test_a_rename_without_renamed_from_is_a_removal_and_trips_the_brake(stack: Stack) -> None:
     stack.up(lines())
-    with pytest.raises(EngineError, match=r"safety brake: 1 line.s. removed .sales."):
+    with pytest.raises(EngineError, match=r"safety brake: 1 line.s. removed .sales.") as caught:
         stack.up(lines(edited("  - id: sales\n", "  - id: sales-desk\n")))
+    assert "sales-desk looks like a rename of sales" in str(caught.value)
+    assert "`renamed_from: [sales]`" in str(caught.value)
     assert sum(stack.writes.values()) == 0
 
 

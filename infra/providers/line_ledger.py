@@ -70,6 +70,19 @@ def _carried(before: dict[str, str], after: dict[str, str], renamed: object) -> 
     return carried
 
 
+def _rename_hints(removed: list[str], before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """A removed line and an added one with the same fingerprint (same number, same routes)
+    look like an undeclared rename, which would restore the number and adopt it again."""
+    added = {route: line for line, route in after.items() if line not in before}
+    return [
+        f"{added[before[old]]} looks like a rename of {old} (same number and failover): add "
+        f"`renamed_from: [{old}]` to {added[before[old]]} in lines.yaml so its number is updated "
+        "in place instead of restored and adopted again"
+        for old in sorted(removed)
+        if before[old] in added
+    ]
+
+
 class LineLedgerProvider(ResourceProvider):
     """Pure: stores its inputs as outputs; ``check`` applies the brake."""
 
@@ -88,8 +101,9 @@ class LineLedgerProvider(ResourceProvider):
             allow_removals=bool(news.get("allow_removals", False)),
             force=bool(news.get("force", False)),
         )
+        removed = [line for line in before if line not in after]
         reasons = brake_reasons(
-            removed=[line for line in before if line not in after],
+            removed=removed,
             rerouted=[
                 line
                 for line in after
@@ -110,6 +124,8 @@ class LineLedgerProvider(ResourceProvider):
                 "failover:maxChangeShare), then remove the setting"
             ),
         )
+        if removed and reasons:
+            reasons += _rename_hints(removed, before, after)
         return CheckResult(news, [CheckFailure("routes", f"safety brake: {r}") for r in reasons])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

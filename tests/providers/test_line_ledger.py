@@ -19,9 +19,14 @@ def test_a_declared_rename_is_not_a_removal() -> None:
     assert check({"routes": routes, "renamed": {"sales-desk": ["sales"]}}) == []
 
 
-def test_the_same_change_without_renamed_from_is_a_removal() -> None:
-    (reason,) = check({"routes": {"sales-desk": "2:aaaa", "fay": "2:bbbb"}})
-    assert reason.startswith("safety brake: 1 line(s) removed (sales)")
+def test_the_same_change_without_renamed_from_is_a_removal_with_a_hint() -> None:
+    removal, hint = check({"routes": {"sales-desk": "2:aaaa", "fay": "2:bbbb"}})
+    assert removal.startswith("safety brake: 1 line(s) removed (sales)")
+    assert hint == (
+        "safety brake: sales-desk looks like a rename of sales (same number and failover): add "
+        "`renamed_from: [sales]` to sales-desk in lines.yaml so its number is updated in place "
+        "instead of restored and adopted again"
+    )
 
 
 def test_a_rename_naming_an_id_that_stays_carries_nothing() -> None:
