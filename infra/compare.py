@@ -116,8 +116,13 @@ def _rename_hint(line: Line, old: LinesConfig | None, current: set[str]) -> str 
 
 
 def _route(line: Line, severity: Severity) -> tuple[tuple[object, ...], ...]:
-    """The shape of a line's failover: kinds, targets and timeouts, not the words spoken."""
-    return tuple((step.kind, step.to, step.timeout_s) for step in line.failover_chain(severity))
+    """The shape of a line's failover: kinds, targets and timeouts, not the words spoken. A
+    queue's target is always the line itself, so it is left out (a renamed line keeps its
+    route)."""
+    return tuple(
+        (step.kind, "" if step.kind is TargetKind.QUEUE else step.to, step.timeout_s)
+        for step in line.failover_chain(severity)
+    )
 
 
 def _added(line: Line, severity: Severity, rename_hint: str | None = None) -> LineChange:

@@ -379,3 +379,15 @@ def test_a_rename_without_renamed_from_is_caught_with_a_hint(repo: Path) -> None
     new, _ = load_bytes((repo / "lines.yaml").read_bytes(), "lines.yaml")
     kinds = {c.line_id: c.kind for c in compare(old, new)}
     assert kinds == {"sales-desk": ChangeKind.ADDED, "sales": ChangeKind.REMOVED}
+
+
+def test_a_renamed_queued_line_keeps_its_route() -> None:
+    old, _ = load_bytes(SHIPPED.encode(), "lines.yaml")
+    renamed = SHIPPED.replace("  - id: support\n", "  - id: care\n    renamed_from: [support]\n")
+    assert renamed != SHIPPED
+    new, _ = load_bytes(renamed.encode(), "lines.yaml")
+    for severity in Severity:
+        (change,) = compare(old, new, severity)
+        assert change.line_id == "care" and change.kind is ChangeKind.CHANGED
+        assert change.details[0].startswith("renamed: support → care")
+        assert change.failover_changed is False
