@@ -118,6 +118,7 @@ def build(config: LinesConfig, settings: StackSettings) -> Deployment:
         allow_removals=settings.allow_removals,
         force=settings.force,
         renamed={line.id: list(line.renamed_from) for line in config.lines if line.renamed_from},
+        homes={line.id: line.number_key for line in config.lines if line.renamed_from},
     )
     # Rendered once with placeholders; each environment fills in the deploy-time values it
     # embeds (the shared domain, the workflow SID) when they are known: rendering 10,000

@@ -52,6 +52,11 @@ def test_a_rename_with_renamed_from_updates_the_number_in_place_and_restores_not
     assert live["voice_fallback_url"] == run.outputs["lines"]["sales-desk"]
     assert live["voice_url"] == "https://voice.acme.example/sales"
 
+    # Dropping renamed_from now would move the record to sales-desk's own batch: refused.
+    with pytest.raises(EngineError, match="record is kept under its first id 'sales'"):
+        stack.up(lines(edited("  - id: sales\n", "  - id: sales-desk\n")), allow_removals=True)
+    assert sum(stack.writes.values()) == 0
+
     # Removing the renamed line later restores what was there before the tool, not our URL.
     stack.up(lines(_without_line("sales-desk", edited("  - id: sales\n", RENAMED))),
              allow_removals=True)  # fmt: skip
