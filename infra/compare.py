@@ -40,18 +40,25 @@ def compare(
 ) -> list[LineChange]:
     """Every added, removed and changed line, in the new file's order, removals last."""
     before = {line.id: line for line in old.lines} if old else {}
+    current = {line.id for line in new.lines}
+    renamed = _renames(before, new, current)
     changes: list[LineChange] = []
     for line in new.lines:
-        previous = before.get(line.id)
+        previous = before.get(line.id) or before.get(renamed.get(line.id, ""))
         if previous is None:
-            changes.append(_added(line, severity))
+            changes.append(_added(line, severity, _rename_hint(line, old, current)))
             continue
         details = list(_line_details(previous, line, old, new, severity))  # type: ignore[arg-type]
+        if previous.id != line.id:
+            details.insert(
+                0,
+                f"renamed: {previous.id} → {line.id}; its number {pretty_number(line.number)} "
+                "is updated in place, not restored",
+            )
         if details:
             changes.append(_changed(previous, line, details, severity))
-    current = {line.id for line in new.lines}
     for line in old.lines if old else ():
-        if line.id not in current:
+        if line.id not in current and line.id not in renamed.values():
             changes.append(
                 LineChange(
                     line_id=line.id,
@@ -80,15 +87,50 @@ def compare(
     return changes
 
 
+def _renames(before: dict[str, Line], new: LinesConfig, current: set[str]) -> dict[str, str]:
+    """new id -> the earlier id it carries on: the most recent id of its ``renamed_from``
+    that the old file has and the new one does not (the rule the number batches apply,
+    ``infra.providers.phone_number_batch.renames``)."""
+    moves: dict[str, str] = {}
+    for line in new.lines:
+        if line.id in before:
+            continue
+        held = [old for old in line.renamed_from if old in before and old not in current]
+        if held and held[-1] not in moves.values():
+            moves[line.id] = held[-1]
+    return moves
+
+
+def _rename_hint(line: Line, old: LinesConfig | None, current: set[str]) -> str | None:
+    """A warning when an added line has the number of a removed line: a rename that
+    ``renamed_from`` does not declare, which would restore the number and adopt it again."""
+    for gone in old.lines if old else ():
+        if gone.id not in current and gone.number == line.number:
+            return (
+                f"{line.id}: looks like a rename of {gone.id} (same number "
+                f"{pretty_number(line.number)}): add `renamed_from: [{gone.id}]` to {line.id} so "
+                "its number is updated in place; as written, the number is restored to its "
+                "settings from before this tool and then adopted again"
+            )
+    return None
+
+
 def _route(line: Line, severity: Severity) -> tuple[tuple[object, ...], ...]:
-    """The shape of a line's failover: kinds, targets and timeouts, not the words spoken."""
-    return tuple((step.kind, step.to, step.timeout_s) for step in line.failover_chain(severity))
+    """The shape of a line's failover: kinds, targets and timeouts, not the words spoken. A
+    queue's target is always the line itself, so it is left out (a renamed line keeps its
+    route)."""
+    return tuple(
+        (step.kind, "" if step.kind is TargetKind.QUEUE else step.to, step.timeout_s)
+        for step in line.failover_chain(severity)
+    )
 
 
-def _added(line: Line, severity: Severity) -> LineChange:
+def _added(line: Line, severity: Severity, rename_hint: str | None = None) -> LineChange:
     warnings: tuple[str, ...] = ()
     if line.test:
         warnings = (_early_test_warning(line),)
+    if rename_hint:
+        warnings += (rename_hint,)
     return LineChange(
         line_id=line.id,
         kind=ChangeKind.ADDED,

@@ -164,7 +164,16 @@ class Line:
     sms: SmsFallback | None = None
     """SMS fallback (the line's ``sms`` or ``defaults.sms``); None leaves the number's SMS
     settings alone."""
+    renamed_from: tuple[str, ...] = ()
+    """Earlier ids of this line, oldest first (``renamed_from``): its number is carried over
+    in place, never restored and adopted again."""
     where: SourceRef = field(default=NOWHERE, compare=False, repr=False)
+
+    @property
+    def number_key(self) -> str:
+        """The id that chooses the resource managing this line's number: the oldest id, so a
+        renamed line stays where its number's record is (``infra.naming.number_batch``)."""
+        return self.renamed_from[0] if self.renamed_from else self.id
 
     @property
     def display_name(self) -> str:

@@ -12,9 +12,14 @@ Pulumi deletes in reverse, so numbers are restored before documents go away:
       → TwimlDocuments "documents-queues" (``/q/<id>.xml``) and "documents-fwd-NN"
         (``/f/<id>.xml``, 16 environments, by a hash of the line id)
       → StudioFlow (only with ``alerts.webhook``)
-      → PhoneNumberBatch "numbers-NN" (40 batches, by a hash of the line id)
+      → PhoneNumberBatch "numbers-NN" (40 batches, by a hash of the line id; a renamed
+        line by its oldest id, ``Line.number_key``, so its number's record stays put)
+      → DestroyGuard "destroy-guard" (depends on everything; protected unless
+        ``failover:allowDestroy``, so ``pulumi destroy``, which never runs this program,
+        stops before any number is touched)
 
-Logical names derive from line ids or fixed names, never list positions or counts.
+Logical names derive from line ids or fixed names, never list positions or counts; a
+renamed line (``renamed_from``) keeps its flows through ``pulumi.Alias``.
 ``PhoneNumberBatch`` deliberately carries neither ``protect`` nor ``retain_on_delete``:
 removing a line from a batch (or deleting a batch) *is* the restore of its numbers' original
 voice settings (it never releases a number). Removals are stopped by the ledger's brake
@@ -36,7 +41,9 @@ from infra.model import Line, LinesConfig, Severity
 from infra.naming import (
     ASSIGNMENT_PATH,
     QUEUE_ENV,
+    QUEUE_FLOW_SUFFIX,
     SHARED_ENV,
+    flow_key,
     number_batch,
     service_unique_name,
     workflow_name,
@@ -44,6 +51,7 @@ from infra.naming import (
 )
 from infra.providers.agent_link_secret import AgentLinkSecret
 from infra.providers.call_queue import CallQueue, CallQueueArgs
+from infra.providers.destroy_guard import DestroyGuard
 from infra.providers.line_ledger import LineLedger
 from infra.providers.phone_number_batch import (
     PhoneNumberBatch,
@@ -81,6 +89,9 @@ class Deployment:
     """Every document environment by name, ``shared`` included."""
     flows: dict[str, StudioFlow] = field(default_factory=dict)
     batches: dict[str, PhoneNumberBatch] = field(default_factory=dict)
+    others: list[pulumi.Resource] = field(default_factory=list)
+    """Resources without a role above (the agents' link secret)."""
+    guard: DestroyGuard | None = None
 
 
 def _environment(
@@ -117,6 +128,8 @@ def build(config: LinesConfig, settings: StackSettings) -> Deployment:
         max_change_share=settings.max_change_share,
         allow_removals=settings.allow_removals,
         force=settings.force,
+        renamed={line.id: list(line.renamed_from) for line in config.lines if line.renamed_from},
+        homes={line.id: line.number_key for line in config.lines if line.renamed_from},
     )
     # Rendered once with placeholders; each environment fills in the deploy-time values it
     # embeds (the shared domain, the workflow SID) when they are known: rendering 10,000
@@ -126,15 +139,16 @@ def build(config: LinesConfig, settings: StackSettings) -> Deployment:
         SHARED_ENV, config, settings, planned[SHARED_ENV], [ledger], render_functions(config)
     )
     queue = _call_queue(config, shared) if config.queued_lines else None
+    deployment = Deployment(ledger=ledger, documents=shared, queue=queue)
     if queue is not None:
         # The agents' page (/agents, in ``shared``) checks links against this variable.
-        AgentLinkSecret(
+        link_secret = AgentLinkSecret(
             "agent-links",
             service_sid=shared.service_sid,
             environment_sid=shared.environment_sid,
             opts=pulumi.ResourceOptions(depends_on=[shared]),
         )
-    deployment = Deployment(ledger=ledger, documents=shared, queue=queue)
+        deployment.others.append(link_secret)
     deployment.environments[SHARED_ENV] = shared
     for env, placeholders in planned.items():
         if env == SHARED_ENV:
@@ -157,6 +171,22 @@ def build(config: LinesConfig, settings: StackSettings) -> Deployment:
     for spec in flow_specs(config):
         deployment.flows[spec.name] = _flow(spec, config, shared, queue)
     _numbers(config, settings, deployment)
+    # Last, depending on everything: `pulumi destroy` deletes it first and stops there while
+    # it is protected (infra/providers/destroy_guard.py; README "Running it for real").
+    deployment.guard = DestroyGuard(
+        "destroy-guard",
+        pulumi.ResourceOptions(
+            depends_on=[
+                ledger,
+                *deployment.environments.values(),
+                *([queue] if queue is not None else []),
+                *deployment.flows.values(),
+                *deployment.batches.values(),
+                *deployment.others,
+            ],
+            protect=not settings.allow_destroy,
+        ),
+    )
     return deployment
 
 
@@ -211,6 +241,11 @@ def _flow(
     if uses_queue and queue is not None:
         inputs += [queue.workflow_sid, queue.on_duty_activity_sid]
         depends.append(queue)
+    # A renamed line's flows keep their Pulumi identity (and Studio SID, so the number's
+    # fallback URL, the flow's webhook, does not change): the flow is renamed in place.
+    # https://www.pulumi.com/docs/iac/concepts/resources/options/aliases/
+    queued = spec.key.endswith(QUEUE_FLOW_SUFFIX)
+    aliases = [pulumi.Alias(name=flow_key(old, queued=queued)) for old in spec.line.renamed_from]
     return StudioFlow(
         spec.key,
         StudioFlowArgs(
@@ -218,7 +253,7 @@ def _flow(
             friendly_name=spec.name,
             definition=pulumi.Output.all(*inputs).apply(definition),
         ),
-        pulumi.ResourceOptions(depends_on=depends),
+        pulumi.ResourceOptions(depends_on=depends, aliases=aliases or None),
     )
 
 
@@ -258,7 +293,8 @@ def _numbers(config: LinesConfig, settings: StackSettings, deployment: Deploymen
     ``pulumi preview --diff`` shows the changed lines by id under ``lines``."""
     groups: dict[str, list[Line]] = {}
     for line in config.lines:
-        groups.setdefault(number_batch(line.id), []).append(line)
+        # A renamed line stays in the batch of its oldest id, where its number's record is.
+        groups.setdefault(number_batch(line.number_key), []).append(line)
     envs = sorted(deployment.environments)
     flows = sorted(deployment.flows)
     domains = {env: placeholder_host(env_binding(env)) for env in envs}
@@ -269,6 +305,7 @@ def _numbers(config: LinesConfig, settings: StackSettings, deployment: Deploymen
     }
     depends: list[pulumi.Resource] = [*deployment.environments.values(), *deployment.flows.values()]
     for name, lines in sorted(groups.items()):
+        renamed = {line.id: list(line.renamed_from) for line in lines if line.renamed_from}
         deployment.batches[name] = PhoneNumberBatch(
             name,
             PhoneNumberBatchArgs(
@@ -277,6 +314,7 @@ def _numbers(config: LinesConfig, settings: StackSettings, deployment: Deploymen
                     for line in lines
                 },
                 bindings=bindings,
+                renamed=renamed or None,
             ),
             pulumi.ResourceOptions(depends_on=depends),
         )

@@ -273,6 +273,9 @@ class StackSettings:
     max_change_share: float = DEFAULT_MAX_CHANGE_SHARE
     allow_removals: bool = False
     force: bool = False
+    allow_destroy: bool = False
+    """``failover:allowDestroy``: lift the ``DestroyGuard``'s protection (README "Running it
+    for real": what ``pulumi destroy`` does)."""
     lines_file: str = DEFAULT_LINES_FILE
     concurrency: int | None = None
     """``failover:concurrency`` when the stack sets it (else the environment or default)."""
@@ -298,6 +301,7 @@ def stack_settings(stack: str, get: Getter) -> StackSettings:
         max_change_share=max_share,
         allow_removals=_flag(get("failover:allowRemovals")),
         force=_flag(get("failover:force")),
+        allow_destroy=_flag(get("failover:allowDestroy")),
         lines_file=lines_file,
         concurrency=(
             parse_concurrency(get(CONCURRENCY_KEY), CONCURRENCY_KEY)

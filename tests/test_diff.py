@@ -353,3 +353,41 @@ def test_details_into_a_missing_folder_is_a_one_line_error(repo: Path) -> None:
     assert result.stderr == (
         "failover: error: cannot write no-such-dir/d.md: No such file or directory\n"
     )
+
+
+def test_a_declared_rename_is_one_renamed_line_and_no_removal(repo: Path) -> None:
+    _edit(repo, "  - id: sales\n", "  - id: sales-desk\n    renamed_from: [sales]\n")
+    result = failover("diff", "--base", "HEAD", cwd=repo)
+    assert result.code == ExitCode.CHANGES  # no removal: the brake does not trip
+    assert result.stdout.splitlines()[:3] == [
+        "lines.yaml: HEAD → working copy (1 changed)",
+        "~ sales-desk",
+        "    renamed: sales → sales-desk; its number +1 415-555-0101 is updated in place, not "
+        "restored",
+    ]
+
+
+def test_a_rename_without_renamed_from_is_caught_with_a_hint(repo: Path) -> None:
+    _edit(repo, "  - id: sales\n", "  - id: sales-desk\n")
+    result = failover("diff", "--base", "HEAD", cwd=repo)
+    assert result.code == ExitCode.UNSAFE  # a removal, as the program would see it
+    assert (
+        "warning: sales-desk: looks like a rename of sales (same number +1 415-555-0101): add "
+        "`renamed_from: [sales]` to sales-desk so its number is updated in place"
+    ) in result.stdout + result.stderr
+    old, _ = load_bytes(SHIPPED.encode(), "lines.yaml")
+    new, _ = load_bytes((repo / "lines.yaml").read_bytes(), "lines.yaml")
+    kinds = {c.line_id: c.kind for c in compare(old, new)}
+    assert kinds == {"sales-desk": ChangeKind.ADDED, "sales": ChangeKind.REMOVED}
+
+
+def test_a_renamed_queued_line_keeps_its_route() -> None:
+    old, _ = load_bytes(SHIPPED.encode(), "lines.yaml")
+    renamed = SHIPPED.replace("  - id: support\n", "  - id: care\n    renamed_from: [support]\n")
+    assert renamed != SHIPPED
+    new, _ = load_bytes(renamed.encode(), "lines.yaml")
+    for severity in Severity:
+        (change,) = compare(old, new, severity)
+        assert change.line_id == "care" and change.kind is ChangeKind.CHANGED
+        assert change.details[0].startswith("renamed: support → care")
+        assert change.failover_changed is False

@@ -391,3 +391,38 @@ def test_stack_file_gives_the_severity_and_lines_file(account: Any, tmp_path: Pa
         environ=credentials(account),
     )
     assert json.loads(explicit.stdout)["severity"] == "minor"  # the flag wins over the file
+
+
+ADOPT = """\
+version: 1
+account: {name: shop}
+lines:
+  - {id: desk, type: department, number: "+14155550150", primary: "https://voice.shop.example/desk"}
+  - {id: help, type: department, number: "+14155550151", failover: {url: "https://backup.shop.example/help"}}
+"""
+
+
+def test_before_the_first_up_drift_names_each_existing_fallback_it_replaces_and_with_what(
+    twilio_double: Any, tmp_path: Path
+) -> None:
+    d = twilio_double
+    (tmp_path / "lines.yaml").write_text(ADOPT)
+    d.seed_number("+14155550150", voice_url="https://voice.shop.example/desk",
+                  voice_fallback_url="https://legacy-pbx.shop.example/fallback")  # fmt: skip
+    d.seed_number("+14155550151", voice_url="https://voice.shop.example/help",
+                  voice_fallback_url="https://legacy-pbx.shop.example/help")  # fmt: skip
+    result = failover("drift", "--format", "json", cwd=tmp_path, environ=credentials(d))
+    assert result.code == ExitCode.CHANGES
+    findings = {(f["subject"], f["field"]): f for f in json.loads(result.stdout)["differences"]}
+    replaced = "existing fallback URL (not this tool's) is replaced by the first `pulumi up`"
+    desk = findings[("desk", "voice_fallback_url")]
+    assert desk["message"].startswith(replaced)
+    assert desk["live"] == "https://legacy-pbx.shop.example/fallback"
+    assert desk["wanted"] == "/v/default.xml in Serverless environment shared (missing)"
+    help_ = findings[("help", "voice_fallback_url")]
+    assert help_["message"].startswith(replaced)
+    assert (help_["wanted"], help_["live"]) == (
+        "https://backup.shop.example/help",
+        "https://legacy-pbx.shop.example/help",
+    )
+    assert ("desk", "voice_url") not in findings  # the declared primary is already live

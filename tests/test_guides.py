@@ -6,6 +6,7 @@ step is the command the README shows. If a step stops working, the guide is wron
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,13 @@ def test_first_hour_adopts_an_existing_account(twilio_double: Any, tmp_path: Pat
     plan = failover("plan", cwd=tmp_path)
     assert plan.code == ExitCode.OK and "+1 628-555-0188" in plan.stdout
 
-    # 4. Deploy (pulumi up).
+    # 4. Deploy: drift first names what the first up changes on each number, then pulumi up.
+    before = failover("drift", "--stack", "dev", "--format", "json", cwd=tmp_path, environ=env)
+    assert before.code == ExitCode.CHANGES, before.stderr
+    fallbacks = [
+        f for f in json.loads(before.stdout)["differences"] if f["field"] == "voice_fallback_url"
+    ]
+    assert len(fallbacks) == 3 and {f["live"] for f in fallbacks} == {"(none)"}
     config, _ = load_config(tmp_path / "lines.yaml")
     ProgramEngine.for_double(d).up(config, StackSettings(stack="dev"))
 

@@ -18,6 +18,12 @@ is re-derived here. Compared:
   (worker attribute ``lines``), each agent's ``contact_uri``;
 - forward, forwarding and agent numbers that are numbers of this account, not outside ones.
 
+Before the stack's first ``pulumi up`` (no Serverless service yet) a live fallback or managed
+primary that is not one of this tool's documents or flows is what the first ``up`` replaces:
+it is reported as such, with what replaces it (issue 16, item 8), so adopting an existing
+account is never silent. ``pulumi preview`` cannot say it (providers' ``check``/``diff`` make
+no Twilio request; README "Your first hour").
+
 Flow webhook URLs compare by host and path (Twilio's examples use http://, real ones
 https://; twilio.md §1.1); every other value compares exactly, methods case-insensitively.
 Must not import: pulumi, twilio, infra.lines, infra.providers, infra.cli.
@@ -41,7 +47,7 @@ from infra.account.live import (
     stack_service,
 )
 from infra.model import Line, LinesConfig, Severity
-from infra.naming import SHARED_ENV, workflow_name, workspace_name
+from infra.naming import SHARED_ENV, document_in, flow_sid_in, workflow_name, workspace_name
 from infra.render.bindings import PLACEHOLDERS, Bindings
 from infra.render.studio import flow_specs, render_flow
 from infra.render.taskrouter import WORKER_LINES_ATTRIBUTE, target_workers
@@ -96,9 +102,10 @@ def compare(config: LinesConfig, severity: Severity, live: Snapshot) -> list[Fin
     webhooks = {name: flow.webhook_url for name, flow in live.flows.items()}
     numbers = {n.phone_number: n for n in live.numbers}
     findings = list(live.problems)
+    adopting = not live.domains  # nothing deployed: the first `up` adopts every number
     for line in config.lines:
         number = numbers.get(line.number)
-        findings += _line(line, config, severity, number, live.domains, webhooks)
+        findings += _line(line, config, severity, number, live.domains, webhooks, adopting)
         findings += sms_findings(line, number, live.domains)
     findings += _flows(config, live, bindings)
     findings += _queues(config, live.taskrouter)
@@ -123,6 +130,7 @@ def _line(
     number: LiveNumber | None,
     domains: dict[str, str],
     webhooks: dict[str, str],
+    adopting: bool = False,
 ) -> list[Finding]:
     if number is None:
         return [Finding(line.id, "number", f"{line.number} is not a number of this account")]
@@ -133,10 +141,10 @@ def _line(
         message = f"{line.number} is bound to {kind} {sid}: Twilio ignores the number's fallback"
         return [Finding(line.id, key, message)]
     fallback = fallback_entry(line, severity, config=config)
-    found = _entry(line.id, "voice_fallback", fallback, domains, webhooks, number)
+    found = _entry(line.id, "voice_fallback", fallback, domains, webhooks, number, adopting)
     primary = primary_entry(line, severity, config=config)
     if primary is not None:
-        found += _entry(line.id, "voice", primary, domains, webhooks, number)
+        found += _entry(line.id, "voice", primary, domains, webhooks, number, adopting)
     elif not number.voice_url:
         message = (
             "the number has no voice URL and the line declares no primary: "
@@ -175,8 +183,11 @@ def _entry(
     domains: dict[str, str],
     webhooks: dict[str, str],
     number: LiveNumber,
+    adopting: bool = False,
 ) -> list[Finding]:
-    """URL and method of one entry point (``voice`` or ``voice_fallback``) on the number."""
+    """URL and method of one entry point (``voice`` or ``voice_fallback``) on the number;
+    ``adopting``: nothing is deployed yet, so a foreign live URL is one the first ``up``
+    replaces."""
     try:
         wanted = entry.resolve(domains, webhooks)
     except KeyError:
@@ -193,8 +204,19 @@ def _entry(
     ):
         if not ok:
             message = f"{_WORDS[key]} differs from lines.yaml"
+            if adopting and key.endswith("_url") and have and not _ours(have):
+                message = (
+                    f"existing {_WORDS[key]} (not this tool's) is replaced by the first "
+                    "`pulumi up`; removing the line later restores it"
+                )
             found.append(Finding(line_id, key, message, want, have or "(none)"))
     return found
+
+
+def _ours(url: str) -> bool:
+    """One of this tool's documents or a Studio flow webhook (another stack's, or one left by
+    an interrupted run): not a value the owner set."""
+    return document_in(url) is not None or flow_sid_in(url) is not None
 
 
 def _flows(config: LinesConfig, live: Snapshot, bindings: Bindings) -> list[Finding]:

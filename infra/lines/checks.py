@@ -57,6 +57,35 @@ def check_unique_ids(ctx: Context) -> Iterator[Diagnostic]:
                 seen[ident] = index
 
 
+def check_renames(ctx: Context) -> Iterator[Diagnostic]:
+    """``renamed_from`` names ids that no line has any more, each claimed by one line."""
+    live = {str(line.get("id")) for _, line in ctx.lines() if isinstance(line.get("id"), str)}
+    claimed: dict[str, str] = {}
+    for index, line in ctx.lines():
+        for position, old in enumerate(line.get("renamed_from") or ()):
+            if not isinstance(old, str):
+                continue
+            where = ("lines", index, "renamed_from", position)
+            if old == line.get("id"):
+                yield ctx.error(
+                    where, f'line "{old}" cannot be renamed from itself; remove "{old}" here'
+                )
+            elif old in live:
+                yield ctx.error(
+                    where,
+                    f'"{old}" is still the id of a line, so this line cannot have been renamed '
+                    f'from it; remove "{old}" here, or rename that line',
+                )
+            elif old in claimed:
+                yield ctx.error(
+                    where,
+                    f'line "{claimed[old]}" already says it was renamed from "{old}"; one '
+                    "number cannot move to two lines: keep it in one of them",
+                )
+            else:
+                claimed[old] = str(line.get("id"))
+
+
 def _line_numbers(ctx: Context) -> Iterator[tuple[int, dict[str, Any], str]]:
     for index, line in ctx.lines():
         number = line.get("number")
@@ -340,6 +369,7 @@ def _say_text(
 
 CHECKS: tuple[Check, ...] = (
     check_unique_ids,
+    check_renames,
     check_unique_numbers,
     check_line_numbers,
     check_outside_numbers,

@@ -359,5 +359,6 @@ def _build_line(
         queue=queue,
         test=bool(raw.get("test", False)),
         sms=_sms(document, (*path, "sms"), raw["sms"]) if "sms" in raw else default_sms,
+        renamed_from=tuple(raw.get("renamed_from", ())),
         where=document.where(path),
     )

@@ -14,6 +14,8 @@ them without leaving an alias at the old path. Stored API:
   (``pulumi-python:dynamic/twilio:StudioFlow``)
 - ``infra.providers.call_queue.CallQueueProvider``
   (``pulumi-python:dynamic/twilio:CallQueue``)
+- ``infra.providers.destroy_guard.DestroyGuardProvider``
+  (``pulumi-python:dynamic/failover:DestroyGuard``; since issue 16, not in a release yet)
 
 Importing this package or any module in it is side-effect free: no config reads, no
 network, no resources. ``twilio`` is imported inside functions only.

@@ -27,12 +27,15 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from infra.naming import number_batch
 from infra.providers._pickling import init_resource
 from infra.safety import DEFAULT_MAX_CHANGE_SHARE, Brake, brake_reasons
 
 LEDGER_ID = "lines"
 TRACKED = ("account", "routes")
-"""Inputs whose change is a real change; the brake switches are per-run and never diffed."""
+"""Inputs whose change is a real change; the brake switches, ``renamed`` and ``homes`` are
+per-run and never diffed (``check`` reads the previous run's ``homes`` from its stored
+inputs)."""
 
 
 def _routes(props: dict[str, Any]) -> dict[str, str]:
@@ -54,6 +57,68 @@ def _same_formula(before: object, after: object) -> bool:
     return version(before) == version(after)
 
 
+def _carried(before: dict[str, str], after: dict[str, str], renamed: object) -> dict[str, str]:
+    """old id -> new id, for lines renamed since the previous run (same rule as the number
+    batches, ``phone_number_batch.renames``: the most recent earlier id that was live)."""
+    if not isinstance(renamed, dict):
+        return {}
+    carried: dict[str, str] = {}
+    for new, earlier in sorted(renamed.items()):
+        if new in before or new not in after or not isinstance(earlier, list):
+            continue
+        held = [old for old in earlier if old in before and old not in after]
+        if held and held[-1] not in carried:
+            carried[held[-1]] = new
+    return carried
+
+
+def _homes(props: dict[str, Any]) -> dict[str, str]:
+    homes = props.get("homes")
+    return {str(k): str(v) for k, v in homes.items()} if isinstance(homes, dict) else {}
+
+
+def _moved_homes(
+    before: dict[str, str],
+    after: dict[str, str],
+    carried: dict[str, str],
+    old_homes: dict[str, str],
+    new_homes: dict[str, str],
+) -> list[str]:
+    """Lines whose number's record would change ``PhoneNumberBatch``: a line's batch is chosen
+    by its oldest id (``renamed_from[0]``, its "home"), and a batch that loses a line restores
+    its number while another adopts it again, recording this tool's own URL as the original.
+    That happens when the oldest id is dropped from ``renamed_from`` (or ``renamed_from`` is
+    removed) while the stack is deployed; it is refused, naming the id to keep first."""
+    came_from = {new: old for old, new in carried.items()}
+    problems = []
+    for line in sorted(after):
+        source = came_from.get(line, line)
+        if source not in before:
+            continue  # a new line: adopted, nothing recorded elsewhere
+        was, now = old_homes.get(source, source), new_homes.get(line, line)
+        if number_batch(was) != number_batch(now):
+            problems.append(
+                f"{line}: its number's record is kept under its first id {was!r} "
+                f"({number_batch(was)}); as written it would move to {number_batch(now)}, which "
+                "restores the number and adopts it again. Keep "
+                f"`renamed_from: [{was}, ...]` (the oldest id first) on {line} in lines.yaml"
+            )
+    return problems
+
+
+def _rename_hints(removed: list[str], before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """A removed line and an added one with the same fingerprint (same number, same routes)
+    look like an undeclared rename, which would restore the number and adopt it again."""
+    added = {route: line for line, route in after.items() if line not in before}
+    return [
+        f"{added[before[old]]} looks like a rename of {old} (same number and failover): add "
+        f"`renamed_from: [{old}]` to {added[before[old]]} in lines.yaml so its number is updated "
+        "in place instead of restored and adopted again"
+        for old in sorted(removed)
+        if before[old] in added
+    ]
+
+
 class LineLedgerProvider(ResourceProvider):
     """Pure: stores its inputs as outputs; ``check`` applies the brake."""
 
@@ -63,13 +128,19 @@ class LineLedgerProvider(ResourceProvider):
         before, after = _routes(olds), _routes(news)
         if not before:
             return CheckResult(news, [])
+        # A renamed line (``renamed_from``) is not a removal: its route is compared under
+        # its new id with the route its earliest held id had.
+        carried = _carried(before, after, news.get("renamed"))
+        moved = _moved_homes(before, after, carried, _homes(olds), _homes(news))
+        before = {carried.get(line, line): route for line, route in before.items()}
         brake = Brake(
             max_change_share=float(news.get("max_change_share", DEFAULT_MAX_CHANGE_SHARE)),
             allow_removals=bool(news.get("allow_removals", False)),
             force=bool(news.get("force", False)),
         )
+        removed = [line for line in before if line not in after]
         reasons = brake_reasons(
-            removed=[line for line in before if line not in after],
+            removed=removed,
             rerouted=[
                 line
                 for line in after
@@ -90,7 +161,11 @@ class LineLedgerProvider(ResourceProvider):
                 "failover:maxChangeShare), then remove the setting"
             ),
         )
-        return CheckResult(news, [CheckFailure("routes", f"safety brake: {r}") for r in reasons])
+        if removed and reasons:
+            reasons += _rename_hints(removed, before, after)
+        failures = [CheckFailure("routes", f"safety brake: {r}") for r in reasons]
+        failures += [CheckFailure("renamed", m) for m in moved]  # never allowed: no switch
+        return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = [key for key in TRACKED if olds.get(key) != news.get(key)]
@@ -125,13 +200,19 @@ class LineLedger(pulumi.dynamic.Resource, module="failover", name="LineLedger"):
         max_change_share: float = DEFAULT_MAX_CHANGE_SHARE,
         allow_removals: bool = False,
         force: bool = False,
+        renamed: dict[str, list[str]] | None = None,
+        homes: dict[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = {
+        props: dict[str, Any] = {
             "account": account,
             "routes": routes,
             "max_change_share": max_change_share,
             "allow_removals": allow_removals,
             "force": force,
         }
+        if renamed:  # per run, like the brake switches: never diffed
+            props["renamed"] = renamed
+        if homes:  # line id -> the id choosing its batch, for lines not under their own id
+            props["homes"] = homes
         init_resource(self, LineLedgerProvider(), name, props, (), opts)

@@ -171,7 +171,8 @@ class PhoneNumberFailoverProvider(TwilioProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Restore the owned voice fields found at adoption. Never releases the number."""
         line = (props.get("applied_inputs") or {}).get("line") or id_
-        restore_line(self._twilio(line), line, id_, props)
+        for sentence in restore_line(self._twilio(line), line, id_, props):
+            pulumi.log.warn(sentence)  # provider stderr (no engine logger in a dynamic provider)
 
 
 class PhoneNumberFailover(pulumi.dynamic.Resource, module="twilio", name="PhoneNumberFailover"):
@@ -260,13 +261,20 @@ def update_line(
     return _outputs(news, number, adopted)
 
 
-def restore_line(tw: Twilio, line: str, sid: str, olds: dict[str, Any]) -> None:
-    """Put back the owned voice fields found at adoption. Never releases the number."""
+def restore_line(tw: Twilio, line: str, sid: str, olds: dict[str, Any]) -> list[str]:
+    """Put back the owned voice fields found at adoption, but only where the live value is
+    still the one this tool set; never releases the number.
+
+    Returns one sentence per field left alone because someone changed it since (e.g. in the
+    console): the console's value is the owner's newer decision, and writing the value found
+    at adoption over it would undo that decision (issue 16, item 3). A URL and its method
+    are one pair, judged by the URL: a console edit of the URL keeps the method beside it.
+    """
     applied = olds.get("applied_inputs") or {}
     try:
-        number = fetch_number(tw, line, sid)
+        number = fetch_number(tw, line, sid)  # the live values: one GET
     except NotFoundError:
-        return  # already gone from the account: nothing to restore
+        return []  # already gone from the account: nothing to restore
     adopted = olds.get("adopted") or {}
     restore = {}
     if FALLBACK[0] in adopted:
@@ -278,7 +286,49 @@ def restore_line(tw: Twilio, line: str, sid: str, olds: dict[str, Any]) -> None:
         restore.update(_restore_primary(line, applied, adopted, strict=False))
     if SMS_FALLBACK[0] in adopted:
         restore.update(_restore_sms(applied, adopted))
-    _apply(tw, line, number, restore)
+    left = _not_ours(applied, number, restore)
+    _apply(tw, line, number, {k: v for k, v in restore.items() if k not in left})
+    return [
+        f"{line}: {key} left as it is now ({shown(getattr(number, key))!r}): it was changed "
+        f"since this tool set {shown(ours)!r}, so the value found at adoption was not restored"
+        for key, ours in left.items()
+    ]
+
+
+def shown(value: object) -> str:
+    """A URL as said in a warning: without ``user:password@`` (someone may have put
+    credentials into a number's URL in the console; they never go into logs)."""
+    url = text(value)
+    scheme, sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    if not sep or "@" not in host:
+        return url
+    return f"{scheme}://***@{host.rsplit('@', 1)[1]}{slash}{path}"
+
+
+def _not_ours(applied: dict[str, Any], number: Any, restore: dict[str, str]) -> dict[str, str]:
+    """Fields of ``restore`` whose live value is no longer what this tool set (by pair: a URL
+    and its method go together), mapped to the value this tool had set.
+
+    What this tool set is recomputed from ``applied_inputs`` (the inputs it last applied),
+    not read from the outputs: a refresh copies live values into the outputs, and would make
+    a console edit look like ours. State without ``applied_inputs`` (none is known to exist)
+    keeps the earlier behaviour: everything is restored.
+    """
+    if not applied.get("fallback_url"):
+        return {}
+    ours = _desired(applied)
+    left: dict[str, str] = {}
+    for url, method in (FALLBACK, PRIMARY, SMS_FALLBACK):
+        if (
+            url in restore
+            and url in ours
+            and _norm(url, getattr(number, url)) != _norm(url, ours[url])
+        ):
+            left[url] = ours[url]
+            if method in restore:
+                left[method] = ours.get(method, "")
+    return left
 
 
 def read_line(tw: Twilio, line: str, sid: str, olds: dict[str, Any]) -> dict[str, Any] | None:

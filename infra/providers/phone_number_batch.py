@@ -34,6 +34,16 @@ Contract (per line, exactly ``phone_number``'s functions: ``adopt_line``, ``upda
   and are simply applied again by the next run. If that rollback fails too, the error says
   which numbers now point at this stack without a record of their original settings
   (README "Verify on a live account first").
+- Renames (``renamed``: new id -> earlier ids, from ``renamed_from`` in lines.yaml): when
+  ``new`` is added and an earlier id leaves this batch in the same update, the earlier id's
+  record (the values found at adoption) moves to ``new`` and the number is updated in place:
+  at most one write, never a restore, never a second adoption (issue 16, item 1). The
+  program puts a renamed line in the batch of its oldest id, so both are in this batch.
+- Restores write back only what is still this tool's (``restore_line``); fields changed
+  since (in the console) are left and reported: as warnings on the provider's stderr
+  (*unconfirmed* that the CLI shows them: a dynamic provider has no engine logger) and in the
+  output ``left_alone`` (line id -> sentences) until the next update. Each adoption that
+  replaces an existing fallback says so the same way (the value is kept in ``adopted``).
 - ``delete()`` restores every line; never releases a number.
 Outputs: ``lines`` (line id -> the ``PhoneNumberFailover`` outputs of that line).
 
@@ -67,11 +77,12 @@ from infra.providers.phone_number import (
     line_changes,
     read_line,
     restore_line,
+    shown,
     update_line,
 )
 from infra.twilio.values import text
 
-INPUTS = ("lines", "bindings")
+INPUTS = ("lines", "bindings", "renamed")
 _PLACEHOLDER = re.compile(r"^https://\{((?:env|flow):[A-Za-z0-9._-]+)\}")
 
 
@@ -127,6 +138,8 @@ class PhoneNumberBatchArgs:
     ``fallback_url`` may have a placeholder host bound by ``bindings``)."""
     bindings: pulumi.Input[dict[str, Any]] | None = None
     """placeholder (``env:shared``, ``flow:sales``) -> the domain or webhook URL it stands for."""
+    renamed: dict[str, list[str]] | None = None
+    """line id -> its earlier ids, oldest first (``renamed_from``); only renamed lines."""
 
 
 def _line_inputs(line: str, props: dict[str, Any]) -> dict[str, Any]:
@@ -155,6 +168,14 @@ class PhoneNumberBatchProvider(TwilioProvider):
             inputs["lines"] = checked
         elif lines is not None and not is_unknown(lines):
             failures.append(CheckFailure("lines", "must map line ids to number settings"))
+        renamed = inputs.get("renamed")
+        if renamed is not None and not (
+            isinstance(renamed, dict)
+            and all(
+                isinstance(v, list) and all(isinstance(i, str) for i in v) for v in renamed.values()
+            )
+        ):
+            failures.append(CheckFailure("renamed", "must map line ids to lists of earlier ids"))
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -199,10 +220,11 @@ class PhoneNumberBatchProvider(TwilioProvider):
         tw = self._twilio(id_)
         before = props.get("lines") or {}
 
-        def one(line: str) -> None:
-            restore_line(tw, line, before[line]["sid"], before[line])
+        def one(line: str) -> list[str]:
+            return restore_line(tw, line, before[line]["sid"], before[line])
 
-        _, errors = _bounded(sorted(before), one, tw.concurrency)
+        results, errors = _bounded(sorted(before), one, tw.concurrency)
+        _tell(results)
         _raise(id_, errors, rollback_failures={})
 
     def _converge(self, before: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
@@ -210,20 +232,28 @@ class PhoneNumberBatchProvider(TwilioProvider):
         after: dict[str, Any] = _bound_lines(news, batch)
         tw = self._twilio(batch)
         adopted_now: set[str] = set()
+        moves = renames(before, after, news.get("renamed") or {})
+        moved_away = set(moves.values())
+        left: dict[str, list[str]] = {}  # restores that kept a value someone set since
+        replaced: dict[str, list[str]] = {}  # adoptions that replaced an existing fallback
 
         def one(line: str) -> dict[str, Any] | None:
-            old, new = before.get(line), after.get(line)
+            if line in moved_away:  # renamed: its record moves to the new id, nothing restored
+                return None
+            old, new = before.get(line, before.get(moves.get(line, ""))), after.get(line)
             if new is None:  # removed from lines.yaml: restore
                 assert old is not None
-                restore_line(tw, line, old["sid"], old)
+                left[line] = restore_line(tw, line, old["sid"], old)
                 return None
             wanted = _line_inputs(line, new)
             if old is not None and text(old.get("phone_number")) != text(new["phone_number"]):
-                restore_line(tw, line, old["sid"], old)  # the line moved to another number
+                # the line moved to another number
+                left[line] = restore_line(tw, line, old["sid"], old)
                 old = None
             if old is None:
                 outs = adopt_line(tw, line, wanted)
                 adopted_now.add(line)
+                replaced[line] = _replaced(line, outs)
                 return outs
             if not line_changes(old, wanted):
                 return old
@@ -241,9 +271,15 @@ class PhoneNumberBatchProvider(TwilioProvider):
 
             _, failed = _bounded(undo, rollback, tw.concurrency)
             rollback_failures = {line: str(exc) for line, exc in failed.items()}
+        _tell(left)
         _raise(batch, errors, rollback_failures)
+        _tell(replaced)
         lines = {line: outs for line, outs in results.items() if outs is not None}
-        return {"lines": dict(sorted(lines.items()))}
+        outs: dict[str, Any] = {"lines": dict(sorted(lines.items()))}
+        said = {line: sentences for line, sentences in sorted(left.items()) if sentences}
+        if said:
+            outs["left_alone"] = said
+        return outs
 
 
 class PhoneNumberBatch(pulumi.dynamic.Resource, module="twilio", name="PhoneNumberBatch"):
@@ -255,6 +291,44 @@ class PhoneNumberBatch(pulumi.dynamic.Resource, module="twilio", name="PhoneNumb
         self, name: str, args: PhoneNumberBatchArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         init_resource(self, PhoneNumberBatchProvider(), name, args, ("lines",), opts)
+
+
+def renames(
+    before: dict[str, Any], after: dict[str, Any], renamed: dict[str, list[str]]
+) -> dict[str, str]:
+    """new id -> the earlier id whose record it takes over: ``new`` is added, the earlier id
+    (the most recent of ``renamed[new]`` that this batch holds) leaves. Anything else named
+    in ``renamed`` (an id never deployed, or still declared) is not a rename here."""
+    moves: dict[str, str] = {}
+    for new, earlier in sorted(renamed.items()):
+        if new not in after or new in before:
+            continue
+        held = [old for old in earlier if old in before and old not in after]
+        if held and held[-1] not in moves.values():
+            moves[new] = held[-1]
+    return moves
+
+
+def _replaced(line: str, outs: dict[str, Any]) -> list[str]:
+    """What adopting the line's number replaced (issue 16, item 8: adoption is never silent;
+    ``failover drift`` lists the same before the first ``up``)."""
+    found = (outs.get("adopted") or {}).get("voice_fallback_url")
+    now = outs.get("voice_fallback_url")
+    if not found or found == now:
+        return []
+    return [
+        f"{line}: adopted {outs.get('phone_number')}: its existing fallback {shown(found)!r} "
+        f"is replaced by {shown(now)!r}; removing the line restores it"
+    ]
+
+
+def _tell(said: dict[str, Any]) -> None:
+    """Warn with each line's sentences: restores that kept a value someone set since,
+    adoptions that replaced a fallback (stderr of the provider host: a dynamic provider has no
+    engine logger; *unconfirmed* that the CLI shows it, README "Verify on a live account")."""
+    for sentences in said.values():
+        for sentence in sentences or ():
+            pulumi.log.warn(sentence)
 
 
 def _batch_id(props: dict[str, Any]) -> str:

@@ -17,7 +17,7 @@ order (rules from pulumi/pulumi ``pkg/resource/deploy/step_generator.go`` and ``
 - ``refresh`` calls ``Read(properties=outputs, inputs=inputs)``: empty id -> dropped.
 
 Not modelled: dependency graphs (registration order is the order), parallelism,
-``ignore_changes``, aliases, pending operations, secret encryption.
+``ignore_changes``, pending operations, secret encryption. Aliases: by logical name only.
 
 State mirrors the checkpoint, and is plain JSON (``json.dump`` it between processes)::
 
@@ -63,6 +63,8 @@ class Registration:
     protect: bool = False
     retain_on_delete: bool = False
     delete_before_replace: bool = False
+    aliases: tuple[str, ...] = ()
+    """Earlier logical names (``pulumi.Alias(name=...)``, same type and parent)."""
 
 
 class _Unknowns(dict):  # type: ignore[type-arg]
@@ -177,6 +179,8 @@ class MiniEngine:
         preview: bool,
     ) -> None:
         old = state.get(urn)
+        if old is None:
+            old = self._adopt_alias(reg, urn, state)
         inputs, failures = host.check(urn, old["inputs"] if old else {}, news)
         if failures:
             raise EngineError(f"check of {urn} failed: {failures}", state, ops)
@@ -227,6 +231,17 @@ class MiniEngine:
                     "protect": reg.protect,
                     "retain_on_delete": reg.retain_on_delete,
                 }
+
+    def _adopt_alias(self, reg: Registration, urn: str, state: State) -> dict[str, Any] | None:
+        """The state of an alias of ``reg``, moved to ``urn`` (step_generator.go: a resource
+        whose alias matches an old URN is that resource; the engine then diffs and updates it
+        under its new URN, and the old URN is not deleted)."""
+        for name in reg.aliases:
+            alias = urn_for(reg.type, name, self.project, self.stack)
+            if alias != urn and alias in state:
+                state[urn] = state.pop(alias)
+                return state[urn]
+        return None
 
     def _delete(
         self,

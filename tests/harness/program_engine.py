@@ -74,10 +74,15 @@ class _StepMocks(pulumi.runtime.Mocks):
         self.seen: list[str] = []
         self.error: EngineError | None = None
         self._lock = threading.Lock()
+        self.options: dict[tuple[str, str], tuple[bool, bool, tuple[str, ...]]] = {}
+        """(type, name) -> (protect, retain_on_delete, alias names), from ``_OptionsMonitor``."""
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         news = _wire(dict(args.inputs))
-        reg = Registration(args.typ, args.name, news)
+        protect, retain, aliases = self.options.get((args.typ, args.name), (False, False, ()))
+        reg = Registration(
+            args.typ, args.name, news, protect=protect, retain_on_delete=retain, aliases=aliases
+        )
         urn = self.engine.urn(reg)
         with self._lock:
             self.seen.append(urn)
@@ -127,6 +132,21 @@ def _wire(value: Any) -> Any:
     if isinstance(value, list):
         return [_wire(v) for v in value]
     return UNKNOWN if isinstance(value, Unknown) else value
+
+
+class _OptionsMonitor(pulumi_mocks.MockMonitor):
+    """Hands each registration's ``protect``, ``retainOnDelete`` and aliases to the step (the
+    mocks' ``new_resource`` does not receive resource options)."""
+
+    def __init__(self, mocks: _StepMocks) -> None:
+        super().__init__(mocks)
+        self.step_mocks = mocks
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        aliases = tuple(a.spec.name for a in request.aliases if a.HasField("spec"))
+        options = (bool(request.protect), bool(request.retainOnDelete), aliases)
+        self.step_mocks.options[(request.type, request.name)] = options
+        return super().RegisterResource(request)
 
 
 class _SpareHost:
@@ -209,6 +229,14 @@ class ProgramEngine:
         with self.engine._host() as host:  # noqa: SLF001
             mocks = _StepMocks(self.engine, host, state, ops)
             outputs = self._run_program(mocks, lines, settings)
+            # The checkpoint lists resources in the order this run's steps happened (each after
+            # what it depends on), then the ones left to delete (pulumi/pulumi
+            # pkg/backend/snapshot.go): a resource created now goes before the older resources
+            # that depend on it, so a later run deletes the dependents first.
+            ordered = {urn: state[urn] for urn in mocks.seen if urn in state}
+            ordered.update((urn, res) for urn, res in state.items() if urn not in ordered)
+            state.clear()
+            state.update(ordered)
             removed = [urn for urn in state if urn not in mocks.seen]
             mocks.pending += [(urn, state[urn], False) for urn in reversed(removed)]
             try:
@@ -238,7 +266,13 @@ class ProgramEngine:
     def _run_program(
         mocks: _StepMocks, lines: LinesConfig, settings: program.StackSettings
     ) -> dict[str, Any]:
-        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=mocks.preview)
+        pulumi.runtime.set_mocks(
+            mocks,
+            project=PROJECT,
+            stack=STACK,
+            preview=mocks.preview,
+            monitor=_OptionsMonitor(mocks),
+        )
         _quiet_reported_failures(asyncio.get_event_loop())
         root = pulumi.runtime.get_root_resource()
         if root is not None:

@@ -51,6 +51,7 @@ def test_lifecycle_adopts_updates_shows_drift_and_restores(double: Any, host: Pr
     assert res.refresh()["voice_fallback_url"] == "https://console.example/edit"
     assert res.diff(changed)["changes"] == "DIFF_SOME"  # the next up repairs the drift
 
+    res.update(changed)  # repaired: ours again
     res.delete()
     after = live(double)
     assert (after["voice_fallback_url"], after["voice_fallback_method"]) == (
@@ -58,8 +59,21 @@ def test_lifecycle_adopts_updates_shows_drift_and_restores(double: Any, host: Pr
         "POST",
     )
     assert after["voice_url"] == PRIMARY  # never managed, never touched
-    assert double.writes() == {"IncomingPhoneNumber.update": 3}
+    assert double.writes() == {"IncomingPhoneNumber.update": 4}
     assert double.deletes_of_numbers() == []
+
+
+def test_delete_leaves_a_value_changed_since_in_the_console(
+    double: Any, host: ProviderHost
+) -> None:
+    double.seed_number(E164, voice_url=PRIMARY, voice_fallback_url="https://old.example/fb")
+    res = number(host)
+    res.create(args())
+    double.edit_number(E164, voice_fallback_url="https://console.example/edit")
+    res.refresh()
+    res.delete()
+    assert live(double)["voice_fallback_url"] == "https://console.example/edit"
+    assert double.writes() == {"IncomingPhoneNumber.update": 1}  # the adoption only
 
 
 def test_declared_primary_and_test_mode_are_managed_then_restored(
