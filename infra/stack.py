@@ -33,9 +33,7 @@ The agents' page secret ``failover:agentLinkSecret`` (secret) signs each agent's
 link (``infra.agent_links``); ``agent_link_secret`` checks it, naming the key, never the value.
 
 A complete API key pair is used in preference to the auth token. Every message names keys
-and variables, never values. Importing this module imports neither pulumi nor twilio.
-
-Must not import: pulumi, twilio, infra.providers, infra.render, infra.cli.
+and variables, never values. Must not import: pulumi, twilio, providers, render, cli.
 """
 
 from __future__ import annotations

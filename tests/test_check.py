@@ -16,15 +16,14 @@ from typing import Any
 
 import pytest
 
-from infra import routing
 from infra.cli.status import ExitCode
 from infra.lines.load import load_config
 from infra.model import Severity
 from infra.program import StackSettings
-from infra.render import studio
 from infra.stack import Settings
 from infra.twilio.webhooks import Webhooks
 from tests.harness.cli_runner import Result, failover
+from tests.harness.legacy import alert_flow_rule
 from tests.harness.program_engine import ProgramEngine
 from tests.test_drift import ALERTS, LEGACY, credentials, deploy, document, shipped
 from tests.twilio_double.internet import Answer
@@ -264,8 +263,7 @@ def test_with_alerts_an_unpublished_or_edited_flow_names_the_line(
     until its next ``pulumi up`` (alerts left the caller's path since): the check walks the
     flow's redirects, forwards and queue, and a flow left unpublished or edited breaks its line.
     The entry rule of that release is patched in, as tests/test_render_studio.py does."""
-    for module in (studio, routing):
-        monkeypatch.setattr(module, "needs_flow", lambda line, severity, *, alerts: alerts)
+    alert_flow_rule(monkeypatch)
     d = twilio_double
     text = (ROOT / "lines.yaml").read_text()
     commented = "# alerts:\n#   webhook: https://hooks.acme.example/failover\n"

@@ -35,11 +35,11 @@ from infra.model import LinesConfig
 from infra.naming import forward_env, number_batch
 from infra.providers.base import TwilioProvider
 from infra.providers.phone_number_batch import bind_url, env_binding
-from infra.render import studio
 from infra.stack import Settings, cli_settings, read_stack_file
 from infra.twilio.client import Twilio
 from tests.harness.cli_runner import failover
 from tests.harness.host import UNKNOWN
+from tests.harness.legacy import alert_flow_rule
 from tests.harness.program_engine import ProgramEngine
 from tests.test_program import CapturingMonitor, FakeOutputs
 
@@ -219,7 +219,7 @@ def test_with_alerts_flows_too_preview_without_credentials(
     """Under 0.2's entry rule (with ``alerts.webhook`` every line entered through a Studio
     flow; such stacks keep their flows until their next ``up``), the flows' check and diff
     need no credentials either, and the edited line's flow is the one that changes."""
-    monkeypatch.setattr(studio, "needs_flow", lambda line, severity, *, alerts: alerts)
+    alert_flow_rule(monkeypatch)
     for line in lines().lines:
         twilio_double.seed_number(line.number, voice_url=LEGACY + line.id)
     alerts = "alerts: {webhook: https://hooks.acme.example/failover}\n"

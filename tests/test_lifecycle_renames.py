@@ -14,6 +14,7 @@ import pytest
 
 from infra.naming import number_batch
 from tests.harness.engine import EngineError
+from tests.harness.legacy import alert_flow_rule
 from tests.test_scenarios import LEGACY, Stack, _without_line, edited, lines, number, seed_account
 
 SALES = "+14155550101"
@@ -118,8 +119,9 @@ def test_destroy_stops_at_the_guard_until_allowed_then_restores_and_releases_not
 
 
 def test_with_alerts_a_renamed_lines_flow_is_renamed_in_place_through_its_alias(
-    stack: Stack,
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    alert_flow_rule(monkeypatch)  # stacks deployed by 0.2 with alerts keep flows until `up`
     hooks = "https://hooks.acme.example/failover"
     stack.up(dataclasses.replace(lines(), alerts_webhook=hooks))
     (flow,) = [
