@@ -31,7 +31,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
-WORKFLOW_NAMES = ("pull-request.yml", "drift.yml", "deploy.yml")
+WORKFLOW_NAMES = ("pull-request.yml", "drift.yml", "deploy.yml", "alerts.yml")
 HOOK_ID = "failover-validate"
 LINES_FILES = sorted(p.name for p in ROOT.glob("lines*.y*ml"))
 
@@ -102,7 +102,7 @@ def uses(data: dict[str, Any]) -> list[str]:
 # --- actionlint ----------------------------------------------------------------------------
 
 
-def test_the_three_workflows_are_shipped() -> None:
+def test_the_four_workflows_are_shipped() -> None:
     assert sorted(p.name for p in WORKFLOWS.glob("*.y*ml")) == sorted(WORKFLOW_NAMES)
 
 
@@ -142,7 +142,7 @@ def test_actions_are_pinned_to_a_commit_with_the_version_in_a_comment(name: str)
     unpinned-uses). Dependabot (.github/dependabot.yml) keeps the pins current."""
     text = (ROOT / ".github" / "workflows" / name).read_text()
     for action in uses(workflow(name)):
-        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), action
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+(?:/[\w.-]+)*@[0-9a-f]{40}", action), action
         assert re.search(re.escape(action) + r"  # v\d+\.\d+\.\d+\n", text), action
     assert "pulumi-version" not in text or re.search(r"pulumi-version: \d+\.\d+\.\d+ ", text)
 
