@@ -37,7 +37,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from infra.model import Line, LinesConfig, Severity, TargetKind, Voicemail
+from infra.model import DEFAULT_GOODBYE, Line, LinesConfig, Severity, TargetKind, Voicemail
 from infra.naming import (
     DEFAULT_VOICEMAIL_PATH,
     ENVIRONMENT_DOCUMENT_CAP,
@@ -117,25 +117,39 @@ def line_paths(line: Line, config: LinesConfig | None) -> LinePaths:
     config (some unit tests) the voicemail path is always content-addressed."""
     vm = line.voicemail
     default = config is not None and vm == config.default_voicemail
+    if line.message_audio is not None:
+        message = _audio_message_path(line.message_audio)
+    else:
+        message = _message_path(line.message or "", *line.message_speech)
     return LinePaths(
         voicemail=DEFAULT_VOICEMAIL_PATH if default else _voicemail_path(vm),
-        goodbye=_goodbye_path(vm.voice, vm.language),
-        message=_message_path(line.message or "", vm.voice, vm.language),
+        goodbye=_goodbye_path(vm.voice, vm.language, line.prompts.goodbye),
+        message=message,
     )
 
 
 # Cached: at 10,000 lines every line asks for the same few paths many times, and each is a
 # sha256 of JSON.
+# Paths of documents whose words existed before recorded audio and translated prompts keep
+# their formula (the new values join the hash only when set), so an upgrade moves no number.
 @functools.lru_cache(maxsize=4096)
 def _voicemail_path(vm: Voicemail) -> str:
+    audio = () if vm.greeting_audio is None else ("audio", vm.greeting_audio)
     return shared_path(
-        "v", vm.greeting, vm.voice, vm.language, vm.max_length_s, vm.recording_callback
+        "v", vm.greeting, vm.voice, vm.language, vm.max_length_s, vm.recording_callback, *audio
     )
 
 
 @functools.lru_cache(maxsize=1024)
-def _goodbye_path(voice: str, language: str) -> str:
-    return shared_path("b", voice, language)
+def _goodbye_path(voice: str, language: str, text: str = DEFAULT_GOODBYE) -> str:
+    if text == DEFAULT_GOODBYE:
+        return shared_path("b", voice, language)
+    return shared_path("b", voice, language, text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _audio_message_path(url: str) -> str:
+    return shared_path("m", "audio", url)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -9,13 +9,14 @@ Must not import: twilio, pulumi, jsonschema, infra.render, infra.providers, infr
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
 from infra.errors import Diagnostic
-from infra.lines import numbers, urls, voices
+from infra.lines import numbers, prompts, urls, voices
 from infra.lines.context import Check, Context
 from infra.lines.source import Document, JsonPath
 from infra.lines.text import one_line, quoted
@@ -163,10 +164,17 @@ def _urls(ctx: Context) -> Iterator[tuple[JsonPath, str]]:
             continue
         if isinstance(failover.get("url"), str):
             yield ("lines", index, "failover", "url"), failover["url"]
+        message = failover.get("message")
+        if isinstance(message, dict) and isinstance(message.get("audio"), str):
+            yield ("lines", index, "failover", "message", "audio"), message["audio"]
         voicemail = failover.get("voicemail")
         if isinstance(voicemail, dict) and isinstance(voicemail.get("recording_callback"), str):
             path = ("lines", index, "failover", "voicemail", "recording_callback")
             yield path, voicemail["recording_callback"]
+    for where, _, own in _voicemails(ctx):
+        greeting = own.get("greeting")
+        if isinstance(greeting, dict) and isinstance(greeting.get("audio"), str):
+            yield (*where, "greeting", "audio"), greeting["audio"]
 
 
 def check_urls(ctx: Context) -> Iterator[Diagnostic]:
@@ -249,6 +257,17 @@ def check_queues(ctx: Context) -> Iterator[Diagnostic]:
 
 def check_test_mode(ctx: Context) -> Iterator[Diagnostic]:
     for index, line in ctx.lines():
+        test = line.get("test")
+        until = test.get("until") if isinstance(test, dict) else None
+        if isinstance(until, str) and ctx.usable("lines", index, "test", "until"):
+            try:
+                datetime.strptime(until, "%Y-%m-%dT%H:%M:%SZ")
+            except ValueError:
+                yield ctx.error(
+                    ("lines", index, "test", "until"),
+                    f"test.until {quoted(until)} is not a real date and time; "
+                    "write it as YYYY-MM-DDTHH:MM:SSZ in UTC, e.g. 2026-12-01T06:00:00Z",
+                )
         if line.get("test") and "primary" not in line:
             yield ctx.error(
                 ("lines", index, "test"),
@@ -282,9 +301,11 @@ def check_speech(ctx: Context) -> Iterator[Diagnostic]:
         voice = settings.get("voice", DEFAULT_VOICE)
         language = settings.get("language", DEFAULT_LANGUAGE)
         greeting = settings.get("greeting", DEFAULT_GREETING)
-        if not isinstance(voice, str) or not isinstance(greeting, str):
+        if not isinstance(voice, str):
             continue
-        if "greeting" in own:
+        if not isinstance(greeting, str):  # a recording: nothing is said
+            pass
+        elif "greeting" in own:
             yield from _say_text(ctx, (*path, "greeting"), greeting, voice, "greeting")
         elif "voice" in own:
             # The inherited greeting is spoken with this line's voice: check it against that
@@ -301,9 +322,81 @@ def check_speech(ctx: Context) -> Iterator[Diagnostic]:
     for index, line in ctx.lines():
         failover = line.get("failover")
         message = failover.get("message") if isinstance(failover, dict) else None
+        path = ("lines", index, "failover", "message")
         if isinstance(message, str) and isinstance(default_voice, str):
-            yield from _say_text(
-                ctx, ("lines", index, "failover", "message"), message, default_voice, "message"
+            yield from _say_text(ctx, path, message, default_voice, "message")
+        elif isinstance(message, dict) and ctx.usable(*path):
+            yield from _message(ctx, path, message, _line_speech(ctx, line))
+
+
+def _line_speech(ctx: Context, line: dict[str, Any]) -> tuple[str, str]:
+    """The voice and language of a line's voicemail after defaults are merged."""
+    base = ctx.mapping("defaults", "voicemail")
+    failover = line.get("failover")
+    own = failover.get("voicemail") if isinstance(failover, dict) else None
+    merged = {**base, **(own if isinstance(own, dict) else {})}
+    voice, language = merged.get("voice"), merged.get("language")
+    return (
+        voice if isinstance(voice, str) else DEFAULT_VOICE,
+        language if isinstance(language, str) else DEFAULT_LANGUAGE,
+    )
+
+
+def _message(
+    ctx: Context, path: JsonPath, message: dict[str, Any], speech: tuple[str, str]
+) -> Iterator[Diagnostic]:
+    """``failover.message`` as a mapping: text (with its own voice and language) or audio."""
+    text, audio = message.get("text"), message.get("audio")
+    if text is None and audio is None:
+        yield ctx.error(
+            path, "failover.message needs text (what is said) or audio (an https URL to play)"
+        )
+        return
+    if text is not None and audio is not None:
+        yield ctx.error(
+            (*path, "audio"),
+            "failover.message has both text and audio; keep one (audio is played, text is said)",
+            key=True,
+        )
+    if audio is not None:
+        for key in ("voice", "language"):
+            if key in message:
+                yield ctx.warning(
+                    (*path, key),
+                    f"{key} applies to a spoken text, not to audio; remove it",
+                    key=True,
+                )
+        return
+    voice = message.get("voice", speech[0])
+    language = message.get("language", speech[1])
+    if isinstance(text, str) and isinstance(voice, str):
+        yield from _say_text(ctx, (*path, "text"), text, voice, "message")
+    if ("voice" in message or "language" in message) and isinstance(voice, str):
+        problem = voices.voice_problem(voice, language if isinstance(language, str) else "")
+        if problem:
+            where = (*path, "voice" if "voice" in message else "language")
+            yield ctx.warning(where, one_line(problem))
+
+
+def check_prompts_language(ctx: Context) -> Iterator[Diagnostic]:
+    """A language the prompts table does not know: the tool's own prompts stay English."""
+    defaults = ctx.mapping("defaults", "prompts")
+    for path, _, own in _voicemails(ctx):
+        language = own.get("language")
+        if not isinstance(language, str) or prompts.translated(language):
+            continue
+        overridden = set(defaults)
+        if path[0] == "lines":
+            data = ctx.document.data["lines"][path[1]]
+            line_prompts = data.get("prompts") if isinstance(data, dict) else None
+            overridden |= set(line_prompts) if isinstance(line_prompts, dict) else set()
+        missing = [key for key in prompts.KEYS if key not in overridden]
+        if missing:
+            yield ctx.warning(
+                (*path, "language"),
+                f"the tool has no {one_line(language)} texts for its own prompts, so "
+                f"{', '.join(missing)} stay English; set them under prompts "
+                "(in defaults or on the line)",
             )
 
 
@@ -331,5 +424,6 @@ CHECKS: tuple[Check, ...] = (
     check_queues,
     check_test_mode,
     check_speech,
+    check_prompts_language,
     check_urls,
 )

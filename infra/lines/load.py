@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.errors import ConfigError, Diagnostic, Level
-from infra.lines import checks
+from infra.lines import checks, prompts
 from infra.lines.messages import translate
 from infra.lines.source import Document, parse_document, read_document
 from infra.model import (
@@ -260,8 +260,9 @@ def build_model(document: Document) -> LinesConfig:
     defaults = data.get("defaults", {})
     base_voicemail = defaults.get("voicemail", {})
     forward_timeout = defaults.get("forward", {}).get("timeout", DEFAULT_FORWARD_TIMEOUT_S)
+    base_prompts = defaults.get("prompts", {})
     lines = tuple(
-        _build_line(document, index, raw, base_voicemail, forward_timeout)
+        _build_line(document, index, raw, base_voicemail, forward_timeout, base_prompts)
         for index, raw in enumerate(data["lines"])
     )
     agents = tuple(
@@ -286,8 +287,12 @@ def _voicemail(
 ) -> Voicemail:
     merged = {**base, **own}
     kwargs: dict[str, Any] = {}
+    greeting = merged.pop("greeting", None)
+    if isinstance(greeting, dict):  # {audio: https://...}: played instead of said
+        kwargs["greeting_audio"] = greeting["audio"]
+    elif greeting is not None:
+        kwargs["greeting"] = greeting
     for key, attr in (
-        ("greeting", "greeting"),
         ("voice", "voice"),
         ("language", "language"),
         ("max_length", "max_length_s"),
@@ -305,9 +310,17 @@ def _build_line(
     raw: dict[str, Any],
     base_voicemail: dict[str, Any],
     forward_timeout: int,
+    base_prompts: dict[str, Any],
 ) -> Line:
     path = ("lines", index)
     failover = raw.get("failover", {})
+    message = failover.get("message")
+    said = message if isinstance(message, dict) else {"text": message} if message else {}
+    test = raw.get("test", False)
+    test_mode = test if isinstance(test, dict) else {}
+    voicemail = _voicemail(
+        document, (*path, "failover", "voicemail"), base_voicemail, failover.get("voicemail", {})
+    )
     forwarding = tuple(raw.get("forwarding", ()))
     forward = failover.get("forward") or (forwarding[-1] if forwarding else None)
     queue_raw = raw.get("queue")
@@ -328,14 +341,15 @@ def _build_line(
         forward_timeout_s=failover.get("timeout", forward_timeout),
         forwarding=forwarding,
         url=failover.get("url"),
-        message=failover.get("message"),
-        voicemail=_voicemail(
-            document,
-            (*path, "failover", "voicemail"),
-            base_voicemail,
-            failover.get("voicemail", {}),
-        ),
+        message=said.get("text"),
+        message_audio=said.get("audio"),
+        message_voice=said.get("voice"),
+        message_language=said.get("language"),
+        voicemail=voicemail,
+        prompts=prompts.resolve(voicemail.language, base_prompts, raw.get("prompts", {})),
         queue=queue,
-        test=bool(raw.get("test", False)),
+        test=bool(test),
+        test_until=test_mode.get("until"),
+        test_early=bool(test_mode.get("early", False)),
         where=document.where(path),
     )

@@ -180,7 +180,64 @@ def line_in_test_mode() -> Line:
     )
 
 
+def french_queue_line() -> Line:
+    """A French contact centre: its goodbye and hold prompts are French (the prompts table)."""
+    from infra.lines.prompts import resolve
+
+    return Line(
+        id="paris",
+        name="Support Paris",
+        type=LineType.CONTACT_CENTER,
+        number="+33142685300",
+        voicemail=Voicemail(
+            greeting="Tous nos agents sont occupés. Laissez un message après le bip.",
+            voice="Polly.Celine",
+            language="fr-FR",
+        ),
+        prompts=resolve("fr-FR"),
+        queue=Queue(agents=("alice",), timeout_s=120),
+    )
+
+
+def french_message_line() -> Line:
+    """An English line whose message has its own French voice and language."""
+    return Line(
+        id="presse",
+        name="Presse",
+        type=LineType.DEPARTMENT,
+        number="+33142685301",
+        message="Notre standard est indisponible. Écrivez à presse@acme.example.",
+        message_voice="Polly.Lea",
+        message_language="fr-FR",
+    )
+
+
+def audio_greeting_line() -> Line:
+    return Line(
+        id="studio",
+        name="Studio",
+        type=LineType.DEPARTMENT,
+        number="+14155550109",
+        voicemail=Voicemail(greeting_audio="https://media.acme.example/studio-greeting.mp3"),
+    )
+
+
+def audio_message_line() -> Line:
+    return Line(
+        id="closed",
+        name="Closed line",
+        type=LineType.DEPARTMENT,
+        number="+14155550110",
+        message_audio="https://media.acme.example/closed.wav",
+    )
+
+
 GOLDEN_CASES: dict[str, tuple[LinesConfig, Severity]] = {
+    "prompts-fr": (
+        config(french_queue_line(), french_message_line(), agents=AGENTS[:1]),
+        Severity.SEVERE,
+    ),
+    "audio": (config(audio_greeting_line(), audio_message_line()), Severity.MINOR),
     "forward": (config(forward_line()), Severity.MINOR),
     "voicemail-only": (config(voicemail_line()), Severity.MINOR),
     "url": (config(url_line()), Severity.MINOR),
