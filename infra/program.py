@@ -54,7 +54,12 @@ from infra.render.functions import render_functions
 from infra.render.studio import FlowSpec, flow_specs, render_flow
 from infra.render.taskrouter import RESERVATION_TIMEOUT_S, target_workers, worker_attributes
 from infra.render.twiml import render_environments
-from infra.routing import capacity_problems, fallback_entry, route_fingerprint
+from infra.routing import (
+    capacity_problems,
+    failover_fingerprint,
+    fallback_entry,
+    route_fingerprint,
+)
 from infra.stack import StackSettings
 
 
@@ -103,6 +108,7 @@ def build(config: LinesConfig, settings: StackSettings) -> Deployment:
         "lines",
         account=config.account,
         routes={line.id: route_fingerprint(line, config) for line in config.lines},
+        failovers={line.id: failover_fingerprint(line) for line in config.lines},
         max_change_share=settings.max_change_share,
         allow_removals=settings.allow_removals,
         force=settings.force,
@@ -296,6 +302,9 @@ def export(config: LinesConfig, settings: StackSettings, deployment: Deployment)
         {env: docs.domain_name for env, docs in sorted(deployment.environments.items())},
     )
     pulumi.export("serverless_service_sid", deployment.documents.service_sid)
+    # When each line's failover was deployed (the ledger's record): `failover diff --deployed`
+    # reads it to apply the 24-hour rule before a test starts.
+    pulumi.export("route_deployed_at", deployment.ledger.deployed_at)
     if deployment.queue is not None:
         pulumi.export(
             "taskrouter",

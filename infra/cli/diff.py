@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+from datetime import datetime
 
 from infra.cli.env import Env
 from infra.cli.options import add_details, add_file, add_format, add_severity
@@ -22,9 +23,10 @@ from infra.errors import ConfigError, Diagnostic, InfraError, Level, SourceRef
 from infra.lines.load import load_bytes, load_config
 from infra.lines.source import MAX_BYTES
 from infra.model import LinesConfig, Severity
-from infra.review import code, diff_details, diff_markdown
+from infra.review import code, diff_details, diff_markdown, md_text
 from infra.safe_write import write_stamped
 from infra.safety import DEFAULT_MAX_CHANGE_SHARE, Brake, brake_reasons
+from infra.test_mode import early_test_warning, expired_tests
 
 HELP = "compare lines.yaml at a git ref with the working copy and say, per line, what changes"
 SIGN = {ChangeKind.ADDED: "+", ChangeKind.REMOVED: "-", ChangeKind.CHANGED: "~"}
@@ -64,6 +66,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--force",
         action="store_true",
         help="report brake reasons but do not exit with the brake's code",
+    )
+    parser.add_argument(
+        "--deployed",
+        metavar="FILE",
+        help="JSON of when each line's failover was deployed (`pulumi stack output "
+        "route_deployed_at --json`): warns when a test starts less than 24 h after it",
     )
 
 
@@ -129,6 +137,7 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
     else:
         new, _ = load_config(env.path(args.file), args.file)
     changes = compare(old, new, severity)
+    notes = _test_warnings(old, new, changes, _deployed(env, args.deployed), env.now())
     reasons = brake_reasons(
         removed=[c.line_id for c in changes if c.kind is ChangeKind.REMOVED],
         rerouted=[
@@ -147,10 +156,69 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
         write_stamped(env.path(args.details), text, what="diff --details", shown=args.details)
         env.err(f"wrote every line's change to {args.details}")
     render = {"json": _json, "markdown": _markdown}.get(args.format, _text)
-    env.out(render(args, new, changes, reasons, severity))
+    report = render(args, new, changes, reasons, severity)
+    if args.format == "json":
+        document = json.loads(report)
+        document["warnings"] = notes
+        report = json.dumps(document, indent=2, ensure_ascii=False)
+    elif args.format == "markdown":
+        report += "".join(f"\n\n> [!WARNING]\n> {md_text(note)}" for note in notes)
+    else:
+        report += "".join(f"\nwarning: {note}" for note in notes)
+    env.out(report)
     if reasons and not args.force:
         return ExitCode.UNSAFE
     return ExitCode.CHANGES if changes else ExitCode.OK
+
+
+def _deployed(env: Env, name: str | None) -> dict[str, str]:
+    """``--deployed FILE``: line id → ISO time its failover was deployed (the ledger's record,
+    exported by the program as ``route_deployed_at``); empty without the option."""
+    if name is None:
+        return {}
+    try:
+        data = json.loads(env.path(name).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InfraError(
+            f"cannot read --deployed {name}: {exc.__class__.__name__}; write it with "
+            "`pulumi stack output route_deployed_at --json > FILE`"
+        ) from None
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+    ):
+        raise InfraError(
+            f"--deployed {name} must be a JSON object of line id → time, as "
+            "`pulumi stack output route_deployed_at --json` prints it"
+        )
+    try:
+        for value in data.values():
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InfraError(f"--deployed {name} holds a time that is not ISO 8601") from None
+    return data
+
+
+def _test_warnings(
+    old: LinesConfig | None,
+    new: LinesConfig,
+    changes: list[LineChange],
+    deployed: dict[str, str],
+    now: datetime,
+) -> list[str]:
+    """Expired tests anywhere in the file, and tests that start in this change less than 24 h
+    after the line's failover was deployed (when the change does not itself set the failover:
+    that case is already a change warning)."""
+    notes = [expired.sentence() for expired in expired_tests(new, now)]
+    before = {line.id: line for line in old.lines} if old else {}
+    warned = {c.line_id for c in changes if c.warnings}
+    for line in new.lines:
+        previous = before.get(line.id)
+        starts = line.test and previous is not None and not previous.test
+        if starts and line.id not in warned:
+            note = early_test_warning(line, deployed.get(line.id), now)
+            if note:
+                notes.append(note)
+    return notes
 
 
 def _counts(changes: list[LineChange]) -> str:

@@ -40,6 +40,7 @@ from infra.stack import (
     parse_concurrency,
     read_stack_file,
 )
+from infra.test_mode import expired_tests
 from infra.twilio.client import connect
 
 HELP = "compare the live Twilio account with lines.yaml: fallbacks, primaries, flows, queues"
@@ -107,6 +108,11 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
     concurrency = args.concurrency or (settings.concurrency if settings else None)
     snapshot = read(config, args.stack, env, concurrency)
     findings = compare(config, severity, snapshot)
+    # An expired test is a finding: the account still sends every call to the failover.
+    findings += [
+        Finding(expired.line_id, "test", expired.sentence().split(": ", 1)[1])
+        for expired in expired_tests(config, env.now())
+    ]
     declared = {line.number for line in config.lines}
     undeclared = [n for n in snapshot.numbers if n.phone_number not in declared]
     report = Report(file, config, severity, snapshot, findings, undeclared)
