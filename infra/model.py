@@ -251,6 +251,9 @@ class LinesConfig:
     default_voicemail: Voicemail = field(default_factory=Voicemail)
     """``defaults.voicemail`` with the built-in defaults applied: lines whose voicemail equals it
     share one document at a stable path, so changing it changes one document (``infra.routing``)."""
+    default_prompts: Prompts = field(default_factory=Prompts)
+    """The prompts of a line that sets no ``prompts`` and uses ``defaults.voicemail``'s language:
+    only lines with these share the stable default voicemail path."""
     source: str = "lines.yaml"
     """Path of the file this was loaded from, for messages."""
 

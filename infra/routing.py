@@ -116,14 +116,19 @@ def line_paths(line: Line, config: LinesConfig | None) -> LinePaths:
     """The shared document paths of ``line``: equal settings give equal paths. Without a
     config (some unit tests) the voicemail path is always content-addressed."""
     vm = line.voicemail
-    default = config is not None and vm == config.default_voicemail
+    goodbye = line.prompts.goodbye
+    default = (
+        config is not None
+        and vm == config.default_voicemail
+        and goodbye == config.default_prompts.goodbye
+    )
     if line.message_audio is not None:
         message = _audio_message_path(line.message_audio)
     else:
         message = _message_path(line.message or "", *line.message_speech)
     return LinePaths(
-        voicemail=DEFAULT_VOICEMAIL_PATH if default else _voicemail_path(vm),
-        goodbye=_goodbye_path(vm.voice, vm.language, line.prompts.goodbye),
+        voicemail=DEFAULT_VOICEMAIL_PATH if default else _voicemail_path(vm, goodbye),
+        goodbye=_goodbye_path(vm.voice, vm.language, goodbye),
         message=message,
     )
 
@@ -133,10 +138,20 @@ def line_paths(line: Line, config: LinesConfig | None) -> LinePaths:
 # Paths of documents whose words existed before recorded audio and translated prompts keep
 # their formula (the new values join the hash only when set), so an upgrade moves no number.
 @functools.lru_cache(maxsize=4096)
-def _voicemail_path(vm: Voicemail) -> str:
+def _voicemail_path(vm: Voicemail, goodbye: str = DEFAULT_GOODBYE) -> str:
+    """The goodbye joins the hash: its document is the ``<Record action>``, so two lines with
+    the same voicemail but different goodbyes need two voicemail documents."""
     audio = () if vm.greeting_audio is None else ("audio", vm.greeting_audio)
+    thanks = () if goodbye == DEFAULT_GOODBYE else ("goodbye", goodbye)
     return shared_path(
-        "v", vm.greeting, vm.voice, vm.language, vm.max_length_s, vm.recording_callback, *audio
+        "v",
+        vm.greeting,
+        vm.voice,
+        vm.language,
+        vm.max_length_s,
+        vm.recording_callback,
+        *audio,
+        *thanks,
     )
 
 

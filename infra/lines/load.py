@@ -271,13 +271,15 @@ def build_model(document: Document) -> LinesConfig:
         )
         for i, raw in enumerate(data.get("agents", []))
     )
+    default_voicemail = _voicemail(document, ("defaults", "voicemail"), base_voicemail, {})
     return LinesConfig(
         version=data["version"],
         account=data["account"]["name"],
         lines=lines,
         agents=agents,
         alerts_webhook=data.get("alerts", {}).get("webhook"),
-        default_voicemail=_voicemail(document, ("defaults", "voicemail"), base_voicemail, {}),
+        default_voicemail=default_voicemail,
+        default_prompts=prompts.resolve(default_voicemail.language, base_prompts),
         source=document.file,
     )
 
