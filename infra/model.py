@@ -72,7 +72,10 @@ class Voicemail:
     greeting: str = DEFAULT_GREETING
     """Spoken with ``<Say>`` before the tone (unless ``greeting_audio`` is set)."""
     greeting_audio: str | None = None
-    """https URL of a recorded greeting, played with ``<Play>`` instead of saying ``greeting``."""
+    """A recorded greeting played with ``<Play>`` instead of saying ``greeting``: an https URL,
+    or a file path relative to lines.yaml (deployed as an asset, ``greeting_audio_sha256``)."""
+    greeting_audio_sha256: str = ""
+    """sha256 of the greeting's file; empty for a URL (or a file not read, e.g. at a git ref)."""
     voice: str = DEFAULT_VOICE
     """Twilio ``<Say>`` voice, e.g. ``Polly.Joanna`` or ``alice``."""
     language: str = DEFAULT_LANGUAGE
@@ -98,6 +101,19 @@ class FailoverTarget:
     audio: str = ""
     """https URL played instead of ``text`` (a recorded greeting or message); empty otherwise."""
     where: SourceRef = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AudioFile:
+    """A recording from the repository, deployed as a Serverless asset with the documents."""
+
+    source: str
+    """The path as written in lines.yaml (relative to it)."""
+    location: str
+    """Where it was read: the lines file's folder joined with ``source``."""
+    sha256: str
+    suffix: str
+    """``.mp3``, ``.wav``, …: names the asset and its Content-Type."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -163,7 +179,10 @@ class Line:
     message: str | None = None
     """Custom error message said before hanging up (``failover.message``)."""
     message_audio: str | None = None
-    """https URL of a recorded error message played before hanging up (``failover.message.audio``)."""
+    """A recorded error message played before hanging up (``failover.message.audio``): an
+    https URL or a file path relative to lines.yaml."""
+    message_audio_sha256: str = ""
+    """sha256 of the message's file; empty for a URL."""
     message_voice: str | None = None
     """``failover.message.voice``; None: the line's voicemail voice."""
     message_language: str | None = None
@@ -251,6 +270,8 @@ class LinesConfig:
     default_voicemail: Voicemail = field(default_factory=Voicemail)
     """``defaults.voicemail`` with the built-in defaults applied: lines whose voicemail equals it
     share one document at a stable path, so changing it changes one document (``infra.routing``)."""
+    audio_files: tuple[AudioFile, ...] = ()
+    """Recordings from the repository that greetings and messages play, once each."""
     default_prompts: Prompts = field(default_factory=Prompts)
     """The prompts of a line that sets no ``prompts`` and uses ``defaults.voicemail``'s language:
     only lines with these share the stable default voicemail path."""

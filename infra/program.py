@@ -47,7 +47,7 @@ from infra.providers.call_queue import CallQueue, CallQueueArgs
 from infra.providers.line_ledger import LineLedger
 from infra.providers.phone_number_batch import PhoneNumberBatch, PhoneNumberBatchArgs
 from infra.providers.studio_flow import StudioFlow, StudioFlowArgs
-from infra.providers.twiml_documents import TwimlDocuments, TwimlDocumentsArgs
+from infra.providers.twiml_documents import TwimlDocuments, TwimlDocumentsArgs, file_reference
 from infra.render.artifacts import canonical_json
 from infra.render.bindings import Bindings, bind
 from infra.render.functions import render_functions
@@ -55,6 +55,7 @@ from infra.render.studio import FlowSpec, flow_specs, render_flow
 from infra.render.taskrouter import RESERVATION_TIMEOUT_S, target_workers, worker_attributes
 from infra.render.twiml import render_environments
 from infra.routing import (
+    audio_assets,
     capacity_problems,
     failover_fingerprint,
     fallback_entry,
@@ -117,8 +118,15 @@ def build(config: LinesConfig, settings: StackSettings) -> Deployment:
     # embeds (the shared domain, the workflow SID) when they are known: rendering 10,000
     # documents per environment was most of the program's time.
     planned = render_environments(config)
+    # Recordings from the repository go next to the documents (read at upload, by reference).
+    recordings = {p: file_reference(f.sha256, f.location) for p, f in audio_assets(config).items()}
     shared = _environment(
-        SHARED_ENV, config, settings, planned[SHARED_ENV], [ledger], render_functions(config)
+        SHARED_ENV,
+        config,
+        settings,
+        {**planned[SHARED_ENV], **recordings},
+        [ledger],
+        render_functions(config),
     )
     queue = _call_queue(config, shared) if config.queued_lines else None
     if queue is not None:

@@ -37,13 +37,22 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from infra.model import DEFAULT_GOODBYE, Line, LinesConfig, Severity, TargetKind, Voicemail
+from infra.model import (
+    DEFAULT_GOODBYE,
+    AudioFile,
+    Line,
+    LinesConfig,
+    Severity,
+    TargetKind,
+    Voicemail,
+)
 from infra.naming import (
     DEFAULT_VOICEMAIL_PATH,
     ENVIRONMENT_DOCUMENT_CAP,
     QUEUE_ENV,
     SHARED_ENV,
     asset_url,
+    audio_asset_path,
     flow_name,
     forward_env,
     forward_path,
@@ -123,7 +132,7 @@ def line_paths(line: Line, config: LinesConfig | None) -> LinePaths:
         and goodbye == config.default_prompts.goodbye
     )
     if line.message_audio is not None:
-        message = _audio_message_path(line.message_audio)
+        message = _audio_message_path(line.message_audio, line.message_audio_sha256)
     else:
         message = _message_path(line.message or "", *line.message_speech)
     return LinePaths(
@@ -141,7 +150,9 @@ def line_paths(line: Line, config: LinesConfig | None) -> LinePaths:
 def _voicemail_path(vm: Voicemail, goodbye: str = DEFAULT_GOODBYE) -> str:
     """The goodbye joins the hash: its document is the ``<Record action>``, so two lines with
     the same voicemail but different goodbyes need two voicemail documents."""
-    audio = () if vm.greeting_audio is None else ("audio", vm.greeting_audio)
+    audio: tuple[str, ...] = ()
+    if vm.greeting_audio is not None:
+        audio = ("audio", vm.greeting_audio, vm.greeting_audio_sha256)
     thanks = () if goodbye == DEFAULT_GOODBYE else ("goodbye", goodbye)
     return shared_path(
         "v",
@@ -163,8 +174,24 @@ def _goodbye_path(voice: str, language: str, text: str = DEFAULT_GOODBYE) -> str
 
 
 @functools.lru_cache(maxsize=1024)
-def _audio_message_path(url: str) -> str:
-    return shared_path("m", "audio", url)
+def _audio_message_path(source: str, sha256: str) -> str:
+    return shared_path("m", "audio", source, sha256)
+
+
+def play_url(source: str, sha256: str) -> str:
+    """What ``<Play>`` fetches: an https URL as written, or the asset path of a recording from
+    the repository (``/a/<hash>.mp3``), relative to the document, which is in the same
+    ``shared`` environment. That Twilio resolves a relative ``<Play>`` URL against the
+    document's URL, as it documents for ``<Redirect>``
+    (https://www.twilio.com/docs/voice/twiml/redirect), is *unconfirmed*."""
+    if source.startswith("https://"):
+        return source
+    return audio_asset_path(sha256, "." + source.rsplit(".", 1)[-1])
+
+
+def audio_assets(config: LinesConfig) -> dict[str, AudioFile]:
+    """The recordings from the repository by asset path (deployed in ``shared``)."""
+    return {audio_asset_path(f.sha256, f.suffix): f for f in config.audio_files}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -221,7 +248,7 @@ def documents_per_environment(config: LinesConfig) -> dict[str, int]:
             counts[env] = counts.get(env, 0) + 1
         if TargetKind.QUEUE in kinds:
             counts[QUEUE_ENV] = counts.get(QUEUE_ENV, 0) + 1
-    counts[SHARED_ENV] = len(shared)
+    counts[SHARED_ENV] = len(shared) + len(config.audio_files)
     return dict(sorted(counts.items()))
 
 

@@ -10,16 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
 from infra.errors import Diagnostic
-from infra.lines import numbers, urls, voices
+from infra.lines import audio, numbers, urls, voices
 from infra.lines.context import Check, Context
 from infra.lines.source import Document, JsonPath
-from infra.lines.spoken import check_prompts_language, message_checks, say_text
+from infra.lines.spoken import (
+    check_audio_files,
+    check_prompts_language,
+    message_checks,
+    say_text,
+)
 from infra.lines.text import one_line, quoted
 from infra.model import DEFAULT_GREETING, DEFAULT_LANGUAGE, DEFAULT_VOICE
 
@@ -33,11 +39,13 @@ _NOT_DIALABLE = {
 _SHARED_TYPES = {"main_line", "department", "contact_center"}
 
 
-def run_all(document: Document, broken: set[tuple[str | int, ...]]) -> list[Diagnostic]:
+def run_all(
+    document: Document, broken: set[tuple[str | int, ...]], base_dir: Path | None = None
+) -> list[Diagnostic]:
     """Run every check; never raises on data the schema accepted."""
     if not isinstance(document.data, dict) or () in broken:
         return []
-    context = Context(document, broken)
+    context = Context(document, broken, base_dir)
     return [diagnostic for check in CHECKS for diagnostic in check(context)]
 
 
@@ -166,7 +174,7 @@ def _urls(ctx: Context) -> Iterator[tuple[JsonPath, str]]:
         if isinstance(failover.get("url"), str):
             yield ("lines", index, "failover", "url"), failover["url"]
         message = failover.get("message")
-        if isinstance(message, dict) and isinstance(message.get("audio"), str):
+        if isinstance(message, dict) and audio.is_url(str(message.get("audio", ""))):
             yield ("lines", index, "failover", "message", "audio"), message["audio"]
         voicemail = failover.get("voicemail")
         if isinstance(voicemail, dict) and isinstance(voicemail.get("recording_callback"), str):
@@ -174,7 +182,7 @@ def _urls(ctx: Context) -> Iterator[tuple[JsonPath, str]]:
             yield path, voicemail["recording_callback"]
     for where, _, own in _voicemails(ctx):
         greeting = own.get("greeting")
-        if isinstance(greeting, dict) and isinstance(greeting.get("audio"), str):
+        if isinstance(greeting, dict) and audio.is_url(str(greeting.get("audio", ""))):
             yield (*where, "greeting", "audio"), greeting["audio"]
 
 
@@ -340,5 +348,6 @@ CHECKS: tuple[Check, ...] = (
     check_test_mode,
     check_speech,
     check_prompts_language,
+    check_audio_files,
     check_urls,
 )

@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.errors import ConfigError, Diagnostic, Level
-from infra.lines import checks, prompts
+from infra.lines import audio, checks, prompts
 from infra.lines.messages import translate
 from infra.lines.source import Document, parse_document, read_document
 from infra.model import (
     DEFAULT_FORWARD_TIMEOUT_S,
     DEFAULT_QUEUE_TIMEOUT_S,
     Agent,
+    AudioFile,
     Line,
     LinesConfig,
     LineType,
@@ -188,7 +189,7 @@ def load_config(
 ) -> tuple[LinesConfig, list[Diagnostic]]:
     """Load ``path`` into the model; return it with warnings, or raise ConfigError."""
     document, diagnostics = read_document(path, display_name)
-    return _finish(document, diagnostics)
+    return _finish(document, diagnostics, Path(path).parent)
 
 
 def load_bytes(raw: bytes, name: str) -> tuple[LinesConfig, list[Diagnostic]]:
@@ -207,13 +208,13 @@ def validate(path: str | Path, display_name: str | None = None) -> list[Diagnost
 
 
 def _finish(
-    document: Document, diagnostics: list[Diagnostic]
+    document: Document, diagnostics: list[Diagnostic], base_dir: Path | None = None
 ) -> tuple[LinesConfig, list[Diagnostic]]:
     if document.data is not None:
         errors = _schema_errors(document.data)
         for error in errors:
             diagnostics.extend(translate(error, document))
-        diagnostics.extend(checks.run_all(document, _broken_subtrees(errors)))
+        diagnostics.extend(checks.run_all(document, _broken_subtrees(errors), base_dir))
     elif not diagnostics:  # a document that is only `null` or `~`
         where = document.where(())
         diagnostics.append(
@@ -226,7 +227,7 @@ def _finish(
     diagnostics.sort(key=lambda d: (d.where.line, d.where.column, d.message))
     if document.data is None or any(d.is_error for d in diagnostics):
         raise ConfigError(diagnostics)
-    return build_model(document), diagnostics
+    return build_model(document, base_dir), diagnostics
 
 
 _KEY_ERRORS = ("required", "additionalProperties")
@@ -254,15 +255,39 @@ def schema_diagnostics(document: Document) -> list[Diagnostic]:
 # ---------------------------------------------------------------- model building
 
 
-def build_model(document: Document) -> LinesConfig:
-    """Build the model from schema- and check-clean data, applying defaults once, here."""
+class _Recordings:
+    """The recordings from the repository a file plays, each read (hashed) once."""
+
+    def __init__(self, base_dir: Path | None) -> None:
+        self.base_dir = base_dir
+        self.files: dict[str, AudioFile] = {}
+
+    def sha256(self, value: str | None) -> str:
+        """The file's sha256; "" for a URL, or when there is no folder to read it from."""
+        if value is None or self.base_dir is None or audio.is_url(value):
+            return ""
+        if value not in self.files:
+            location = self.base_dir / value
+            self.files[value] = AudioFile(
+                source=value,
+                location=location.as_posix(),
+                sha256=audio.digest(location),
+                suffix=audio.suffix(value),
+            )
+        return self.files[value].sha256
+
+
+def build_model(document: Document, base_dir: Path | None = None) -> LinesConfig:
+    """Build the model from schema- and check-clean data, applying defaults once, here.
+    ``base_dir`` is where recordings from the repository are read (None: not read)."""
     data = document.data
+    recordings = _Recordings(base_dir)
     defaults = data.get("defaults", {})
     base_voicemail = defaults.get("voicemail", {})
     forward_timeout = defaults.get("forward", {}).get("timeout", DEFAULT_FORWARD_TIMEOUT_S)
     base_prompts = defaults.get("prompts", {})
     lines = tuple(
-        _build_line(document, index, raw, base_voicemail, forward_timeout, base_prompts)
+        _build_line(document, index, raw, base_voicemail, forward_timeout, base_prompts, recordings)
         for index, raw in enumerate(data["lines"])
     )
     agents = tuple(
@@ -271,7 +296,9 @@ def build_model(document: Document) -> LinesConfig:
         )
         for i, raw in enumerate(data.get("agents", []))
     )
-    default_voicemail = _voicemail(document, ("defaults", "voicemail"), base_voicemail, {})
+    default_voicemail = _voicemail(
+        document, ("defaults", "voicemail"), base_voicemail, {}, recordings
+    )
     return LinesConfig(
         version=data["version"],
         account=data["account"]["name"],
@@ -280,18 +307,24 @@ def build_model(document: Document) -> LinesConfig:
         alerts_webhook=data.get("alerts", {}).get("webhook"),
         default_voicemail=default_voicemail,
         default_prompts=prompts.resolve(default_voicemail.language, base_prompts),
+        audio_files=tuple(sorted(recordings.files.values(), key=lambda f: f.source)),
         source=document.file,
     )
 
 
 def _voicemail(
-    document: Document, path: tuple[Any, ...], base: dict[str, Any], own: dict[str, Any]
+    document: Document,
+    path: tuple[Any, ...],
+    base: dict[str, Any],
+    own: dict[str, Any],
+    recordings: _Recordings,
 ) -> Voicemail:
     merged = {**base, **own}
     kwargs: dict[str, Any] = {}
     greeting = merged.pop("greeting", None)
-    if isinstance(greeting, dict):  # {audio: https://...}: played instead of said
+    if isinstance(greeting, dict):  # {audio: ...}: played instead of said
         kwargs["greeting_audio"] = greeting["audio"]
+        kwargs["greeting_audio_sha256"] = recordings.sha256(greeting["audio"])
     elif greeting is not None:
         kwargs["greeting"] = greeting
     for key, attr in (
@@ -313,6 +346,7 @@ def _build_line(
     base_voicemail: dict[str, Any],
     forward_timeout: int,
     base_prompts: dict[str, Any],
+    recordings: _Recordings,
 ) -> Line:
     path = ("lines", index)
     failover = raw.get("failover", {})
@@ -321,7 +355,11 @@ def _build_line(
     test = raw.get("test", False)
     test_mode = test if isinstance(test, dict) else {}
     voicemail = _voicemail(
-        document, (*path, "failover", "voicemail"), base_voicemail, failover.get("voicemail", {})
+        document,
+        (*path, "failover", "voicemail"),
+        base_voicemail,
+        failover.get("voicemail", {}),
+        recordings,
     )
     forwarding = tuple(raw.get("forwarding", ()))
     forward = failover.get("forward") or (forwarding[-1] if forwarding else None)
@@ -345,6 +383,7 @@ def _build_line(
         url=failover.get("url"),
         message=said.get("text"),
         message_audio=said.get("audio"),
+        message_audio_sha256=recordings.sha256(said.get("audio")),
         message_voice=said.get("voice"),
         message_language=said.get("language"),
         voicemail=voicemail,

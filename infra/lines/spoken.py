@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from infra.errors import Diagnostic
-from infra.lines import prompts, voices
+from infra.lines import audio, prompts, voices
 from infra.lines.context import Context
 from infra.lines.source import JsonPath
 from infra.lines.text import one_line
@@ -62,9 +62,12 @@ def message_checks(ctx: Context, path: JsonPath, message: dict[str, Any]) -> Ite
     line = ctx.document.data["lines"][path[1]]
     speech = _line_speech(ctx, line if isinstance(line, dict) else {})
     text, audio = message.get("text"), message.get("audio")
-    if text is None and audio is None:
+    written = ctx.document.data["lines"][path[1]]["failover"]["message"]
+    if "text" not in written and "audio" not in written:
         yield ctx.error(
-            path, "failover.message needs text (what is said) or audio (an https URL to play)"
+            path,
+            "failover.message needs text (what is said) or audio (a recording: a file next to "
+            "lines.yaml or an https URL)",
         )
         return
     if text is not None and audio is not None:
@@ -113,3 +116,28 @@ def check_prompts_language(ctx: Context) -> Iterator[Diagnostic]:
                 f"{', '.join(missing)} stay English; set them under prompts "
                 "(in defaults or on the line)",
             )
+
+
+def recordings(ctx: Context) -> Iterator[tuple[JsonPath, str]]:
+    """(path, value) of every ``audio`` in the file: greetings (where set) and messages."""
+    for path, own in _own_voicemails(ctx):
+        greeting = own.get("greeting")
+        if isinstance(greeting, dict) and isinstance(greeting.get("audio"), str):
+            yield (*path, "greeting", "audio"), greeting["audio"]
+    for index, line in ctx.lines():
+        failover = line.get("failover")
+        message = failover.get("message") if isinstance(failover, dict) else None
+        if isinstance(message, dict) and isinstance(message.get("audio"), str):
+            yield ("lines", index, "failover", "message", "audio"), message["audio"]
+
+
+def check_audio_files(ctx: Context) -> Iterator[Diagnostic]:
+    """A recording from the repository exists, stays inside it and is audio Twilio plays."""
+    if ctx.base_dir is None:
+        return
+    for path, value in recordings(ctx):
+        if audio.is_url(value) or not ctx.usable(*path):
+            continue
+        problem = audio.file_problem(value, ctx.base_dir)
+        if problem:
+            yield ctx.error(path, f"audio {one_line(problem)}")

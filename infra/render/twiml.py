@@ -48,7 +48,7 @@ from infra.naming import (
     queue_entry_path,
 )
 from infra.render.bindings import PLACEHOLDERS, Bindings
-from infra.routing import LinePaths, line_paths
+from infra.routing import LinePaths, line_paths, play_url
 
 GOODBYE_TEXT = DEFAULT_GOODBYE
 """The English goodbye; a line's own (translated or overridden) is ``line.prompts.goodbye``."""
@@ -77,13 +77,10 @@ def render_voicemail(voicemail: Voicemail, goodbye_path: str) -> str:
     action (https://www.twilio.com/docs/voice/twiml/record).
     """
     response = VoiceResponse()
-    _speak(
-        response,
-        voicemail.greeting,
-        voicemail.greeting_audio,
-        voicemail.voice,
-        voicemail.language,
-    )
+    played = None
+    if voicemail.greeting_audio is not None:
+        played = play_url(voicemail.greeting_audio, voicemail.greeting_audio_sha256)
+    _speak(response, voicemail.greeting, played, voicemail.voice, voicemail.language)
     response.record(
         action=goodbye_path,
         method="GET",
@@ -174,9 +171,11 @@ def render_environments(
                     paths.goodbye, render_goodbye(vm.voice, vm.language, line.prompts.goodbye)
                 )
             if TargetKind.MESSAGE in kinds:
+                played = None
+                if line.message_audio is not None:
+                    played = play_url(line.message_audio, line.message_audio_sha256)
                 shared.setdefault(
-                    paths.message,
-                    render_message(line.message or "", *line.message_speech, line.message_audio),
+                    paths.message, render_message(line.message or "", *line.message_speech, played)
                 )
         if TargetKind.FORWARD in kinds:
             env = forward_env(line.id)
