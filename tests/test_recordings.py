@@ -5,7 +5,9 @@ new asset when the file changes. Real program, engine model, contract-checked do
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +18,10 @@ from infra.model import LinesConfig, Severity
 from infra.program import StackSettings
 from infra.render.artifacts import render_all
 from infra.routing import audio_assets
+from tests.harness.engine import EngineError
 from tests.harness.program_engine import ProgramEngine
 from tests.test_journeys import CALLER, steps
+from tests.test_test_mode import run as cli
 from tests.twilio_double.internet import PrimaryOutcome
 from tests.twilio_double.people import Caller
 
@@ -128,10 +132,29 @@ def test_a_changed_file_is_a_new_asset_and_an_unchanged_one_writes_nothing(
 def test_a_file_changed_after_the_plan_is_refused_not_deployed(
     stack: Stack, tmp_path: Path
 ) -> None:
-    from tests.harness.engine import EngineError
-
     config = write(tmp_path)
     (tmp_path / "greetings" / "studio.mp3").write_bytes(MP3 + b"late edit")
     with pytest.raises(EngineError, match="changed after it was checked"):
         stack.up(config)
     assert not any(v["path"].startswith("/a/") for v in stack.double.state.asset_versions.values())
+
+
+def test_drift_names_a_recording_missing_from_the_live_build(stack: Stack, tmp_path: Path) -> None:
+    config = write(tmp_path)
+    stack.up(config)
+    environ = {
+        "TWILIO_ACCOUNT_SID": stack.double.account_sid,
+        "TWILIO_AUTH_TOKEN": stack.double.auth_token,
+        "TWILIO_API_BASE_URL": stack.double.base_url,
+    }
+    now = datetime(2026, 12, 3, tzinfo=UTC)
+    clean = cli("drift", "--format", "json", cwd=tmp_path, now=now, environ=environ)
+    assert clean.code == 0, clean.stdout
+    (path,) = audio_assets(config)
+    for build in stack.double.state.builds.values():  # someone redeployed without it
+        build["asset_versions"] = [v for v in build["asset_versions"] if v["path"] != path]
+    drifted = cli("drift", "--format", "json", cwd=tmp_path, now=now, environ=environ)
+    assert drifted.code == 3
+    (finding,) = json.loads(drifted.stdout)["differences"]
+    assert (finding["subject"], finding["field"]) == ("stack", "recording")
+    assert finding["message"].startswith(f"greetings/studio.mp3 is not deployed (no {path} in")
