@@ -174,6 +174,11 @@ def _until(line: Line) -> str:
     return f"until {shown(parse_time(line.test_until))}" if line.test_until else "with no end"
 
 
+def _new_content(before: str, after: str) -> bool:
+    """Both hashes known (a file read at both versions) and different."""
+    return bool(before and after and before != after)
+
+
 def _message_details(old: Line, new: Line) -> Iterator[str]:
     """A message's recording and its own voice (its text is compared above)."""
     if old.message_audio != new.message_audio and (old.message_audio or new.message_audio):
@@ -181,6 +186,8 @@ def _message_details(old: Line, new: Line) -> Iterator[str]:
             f"message recording {old.message_audio or '(none: said)'} → "
             f"{new.message_audio or '(none: said)'}"
         )
+    elif old.message_audio and _new_content(old.message_audio_sha256, new.message_audio_sha256):
+        yield f"message recording {new.message_audio} changed (new file content)"
     said = old.message is not None and new.message is not None
     if said and old.message_speech != new.message_speech:
         (a_voice, a_lang), (b_voice, b_lang) = old.message_speech, new.message_speech
@@ -202,6 +209,8 @@ def _voicemail_details(old: Line, new: Line) -> Iterator[str]:
             f"greeting recording {a.greeting_audio or '(none: said)'} → "
             f"{b.greeting_audio or '(none: said)'}"
         )
+    elif _new_content(a.greeting_audio_sha256, b.greeting_audio_sha256):
+        yield f"greeting recording {b.greeting_audio} changed (new file content)"
     elif a.greeting != b.greeting and b.greeting_audio is None:
         yield f"greeting changed: {word_change(a.greeting, b.greeting)}"
     if (a.voice, a.language) != (b.voice, b.language):

@@ -6,6 +6,7 @@ new asset when the file changes. Real program, engine model, contract-checked do
 from __future__ import annotations
 
 import json
+import subprocess
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -158,3 +159,33 @@ def test_drift_names_a_recording_missing_from_the_live_build(stack: Stack, tmp_p
     (finding,) = json.loads(drifted.stdout)["differences"]
     assert (finding["subject"], finding["field"]) == ("stack", "recording")
     assert finding["message"].startswith(f"greetings/studio.mp3 is not deployed (no {path} in")
+
+
+def test_diff_sees_a_recording_whose_file_changed_between_revisions(tmp_path: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(
+            [
+                "git",
+                "-C",
+                str(tmp_path),
+                "-c",
+                "user.email=t@example.com",
+                "-c",
+                "user.name=t",
+                *args,
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+    write(tmp_path)
+    git("init", "-q", "-b", "main")
+    git("add", ".")
+    git("commit", "-qm", "base")
+    now = datetime(2026, 12, 3, tzinfo=UTC)
+    assert cli("diff", "--base", "main", cwd=tmp_path, now=now).code == 0
+    write(tmp_path, MP3 + b"\x02")
+    result = cli("diff", "--base", "main", cwd=tmp_path, now=now)
+    assert result.code == 3
+    assert "    greeting recording greetings/studio.mp3 changed (new file content)" in result.stdout
+    assert "    message recording greetings/studio.mp3 changed (new file content)" in result.stdout

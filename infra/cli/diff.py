@@ -13,6 +13,7 @@ import argparse
 import json
 import subprocess
 from datetime import datetime
+from pathlib import PurePosixPath
 
 from infra.cli.env import Env
 from infra.cli.options import add_details, add_file, add_format, add_severity
@@ -20,6 +21,7 @@ from infra.cli.status import ExitCode
 from infra.cli.validate import FORMAT_VERSION
 from infra.compare import ChangeKind, LineChange, compare
 from infra.errors import ConfigError, Diagnostic, InfraError, Level, SourceRef
+from infra.lines.audio import MAX_AUDIO_BYTES
 from infra.lines.load import load_bytes, load_config
 from infra.lines.source import MAX_BYTES
 from infra.model import LinesConfig, Severity
@@ -75,8 +77,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _git_show(env: Env, ref: str, file: str) -> bytes | None:
-    """The file's bytes at ``ref``, or None when it did not exist there."""
+def _git_show(env: Env, ref: str, file: str, limit: int = MAX_BYTES) -> bytes | None:
+    """The file's bytes at ``ref`` (at most ``limit`` + 1), or None when it did not exist there."""
     from infra.git_refs import ref_problem
 
     problem = ref_problem(ref)
@@ -93,8 +95,8 @@ def _git_show(env: Env, ref: str, file: str) -> bytes | None:
     except FileNotFoundError as exc:
         raise InfraError("git is not installed; diff needs it to read the base version") from exc
     with proc:
-        blob = proc.stdout.read(MAX_BYTES + 1) if proc.stdout else b""
-        if len(blob) > MAX_BYTES:  # never read more than a lines file may hold
+        blob = proc.stdout.read(limit + 1) if proc.stdout else b""
+        if len(blob) > limit:  # never read more than a lines file (or a recording) may hold
             proc.kill()
             return blob
         stderr = proc.stderr.read() if proc.stderr else b""
@@ -112,8 +114,17 @@ def _load_at(env: Env, ref: str, file: str) -> LinesConfig | None:
     raw = _git_show(env, ref, file)
     if raw is None:
         return None
+    folder = PurePosixPath(file).parent
+
+    def recording(path: str) -> bytes | None:
+        """A recording at ``ref`` (so diff sees a changed file); None when unreadable."""
+        try:
+            return _git_show(env, ref, str(folder / path), MAX_AUDIO_BYTES)
+        except InfraError:
+            return None
+
     try:
-        config, _ = load_bytes(raw, f"{file}@{ref}")
+        config, _ = load_bytes(raw, f"{file}@{ref}", recording)
     except ConfigError as exc:
         raise ConfigError([*exc.diagnostics, _base_hint(file, ref)]) from exc
     return config

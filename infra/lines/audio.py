@@ -14,14 +14,18 @@ Sources:
   (https://support.twilio.com/hc/en-us/articles/360019105433); that the Serverless API has the
   same limit is *unconfirmed* (README "Verify on a live account first").
 
-Must not import: twilio, pulumi, jsonschema, infra.render, infra.providers, infra.cli.
+Must not import: twilio, pulumi, jsonschema, infra.render, infra.providers, infra.cli;
+anything of infra but the model.
 """
 
 from __future__ import annotations
 
 import hashlib
 import stat
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+
+from infra.model import AudioFile
 
 PLAY_SUFFIXES = {
     ".mp3": "audio/mpeg",
@@ -95,3 +99,34 @@ def digest(location: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             hasher.update(chunk)
     return hasher.hexdigest()
+
+
+class Recordings:
+    """The recordings from the repository a file plays, each read (hashed) once."""
+
+    def __init__(
+        self, base_dir: Path | None, reader: Callable[[str], bytes | None] | None = None
+    ) -> None:
+        self.base_dir = base_dir
+        self.reader = reader
+        self.files: dict[str, AudioFile] = {}
+        self.read: dict[str, str] = {}
+
+    def sha256(self, value: str | None) -> str:
+        """The file's sha256; "" for a URL, or when there is no folder to read it from."""
+        if value is None or is_url(value):
+            return ""
+        if self.base_dir is None:
+            if self.reader is not None and value not in self.read:
+                data = self.reader(value)
+                self.read[value] = "" if data is None else hashlib.sha256(data).hexdigest()
+            return self.read.get(value, "")
+        if value not in self.files:
+            location = self.base_dir / value
+            self.files[value] = AudioFile(
+                source=value,
+                location=location.as_posix(),
+                sha256=digest(location),
+                suffix=suffix(value),
+            )
+        return self.files[value].sha256

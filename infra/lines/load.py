@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.errors import ConfigError, Diagnostic, Level
-from infra.lines import audio, checks, prompts
+from infra.lines import checks, prompts
+from infra.lines.audio import Recordings
 from infra.lines.messages import translate
 from infra.lines.source import Document, parse_document, read_document
 from infra.model import (
     DEFAULT_FORWARD_TIMEOUT_S,
     DEFAULT_QUEUE_TIMEOUT_S,
     Agent,
-    AudioFile,
     Line,
     LinesConfig,
     LineType,
@@ -192,10 +192,14 @@ def load_config(
     return _finish(document, diagnostics, Path(path).parent)
 
 
-def load_bytes(raw: bytes, name: str) -> tuple[LinesConfig, list[Diagnostic]]:
-    """As ``load_config`` for content already in memory (e.g. a file at a git revision)."""
+def load_bytes(
+    raw: bytes, name: str, read_recording: Callable[[str], bytes | None] | None = None
+) -> tuple[LinesConfig, list[Diagnostic]]:
+    """As ``load_config`` for content already in memory (e.g. a file at a git revision).
+    Recordings from the repository are not checked; ``read_recording`` (a path as written →
+    its bytes, None when absent) lets the model know their content, so a changed file shows."""
     document, diagnostics = parse_document(raw, name)
-    return _finish(document, diagnostics)
+    return _finish(document, diagnostics, reader=read_recording)
 
 
 def validate(path: str | Path, display_name: str | None = None) -> list[Diagnostic]:
@@ -208,7 +212,10 @@ def validate(path: str | Path, display_name: str | None = None) -> list[Diagnost
 
 
 def _finish(
-    document: Document, diagnostics: list[Diagnostic], base_dir: Path | None = None
+    document: Document,
+    diagnostics: list[Diagnostic],
+    base_dir: Path | None = None,
+    reader: Callable[[str], bytes | None] | None = None,
 ) -> tuple[LinesConfig, list[Diagnostic]]:
     if document.data is not None:
         errors = _schema_errors(document.data)
@@ -227,7 +234,7 @@ def _finish(
     diagnostics.sort(key=lambda d: (d.where.line, d.where.column, d.message))
     if document.data is None or any(d.is_error for d in diagnostics):
         raise ConfigError(diagnostics)
-    return build_model(document, base_dir), diagnostics
+    return build_model(document, base_dir, reader), diagnostics
 
 
 _KEY_ERRORS = ("required", "additionalProperties")
@@ -255,33 +262,16 @@ def schema_diagnostics(document: Document) -> list[Diagnostic]:
 # ---------------------------------------------------------------- model building
 
 
-class _Recordings:
-    """The recordings from the repository a file plays, each read (hashed) once."""
-
-    def __init__(self, base_dir: Path | None) -> None:
-        self.base_dir = base_dir
-        self.files: dict[str, AudioFile] = {}
-
-    def sha256(self, value: str | None) -> str:
-        """The file's sha256; "" for a URL, or when there is no folder to read it from."""
-        if value is None or self.base_dir is None or audio.is_url(value):
-            return ""
-        if value not in self.files:
-            location = self.base_dir / value
-            self.files[value] = AudioFile(
-                source=value,
-                location=location.as_posix(),
-                sha256=audio.digest(location),
-                suffix=audio.suffix(value),
-            )
-        return self.files[value].sha256
-
-
-def build_model(document: Document, base_dir: Path | None = None) -> LinesConfig:
+def build_model(
+    document: Document,
+    base_dir: Path | None = None,
+    reader: Callable[[str], bytes | None] | None = None,
+) -> LinesConfig:
     """Build the model from schema- and check-clean data, applying defaults once, here.
-    ``base_dir`` is where recordings from the repository are read (None: not read)."""
+    ``base_dir`` is where recordings from the repository are read (None: ``reader``, else
+    not read)."""
     data = document.data
-    recordings = _Recordings(base_dir)
+    recordings = Recordings(base_dir, reader)
     defaults = data.get("defaults", {})
     base_voicemail = defaults.get("voicemail", {})
     forward_timeout = defaults.get("forward", {}).get("timeout", DEFAULT_FORWARD_TIMEOUT_S)
@@ -317,7 +307,7 @@ def _voicemail(
     path: tuple[Any, ...],
     base: dict[str, Any],
     own: dict[str, Any],
-    recordings: _Recordings,
+    recordings: Recordings,
 ) -> Voicemail:
     merged = {**base, **own}
     kwargs: dict[str, Any] = {}
@@ -346,7 +336,7 @@ def _build_line(
     base_voicemail: dict[str, Any],
     forward_timeout: int,
     base_prompts: dict[str, Any],
-    recordings: _Recordings,
+    recordings: Recordings,
 ) -> Line:
     path = ("lines", index)
     failover = raw.get("failover", {})
