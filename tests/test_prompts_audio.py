@@ -3,6 +3,8 @@ makes of them, the documents they render to, and how plan and diff word them."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from infra.compare import compare
 from infra.describe import describe_chain, line_summary
 from infra.lines.load import load_bytes
@@ -214,3 +216,47 @@ def test_diff_words_recordings_voices_and_prompts() -> None:
         'goodbye prompt changed: "Merci pour votre message. Au revoir." → "Merci, à bientôt."',
     ]
     assert all(not change.failover_changed for change in compare(old, new))
+
+
+# -- the engine-model scenario: a defaults.prompts edit is one build; only paris's number moves --
+def test_a_new_default_goodbye_is_one_build_and_moves_only_lines_whose_words_moved(
+    twilio_double: Any,
+) -> None:
+    from collections import Counter
+
+    from infra.program import StackSettings
+    from tests.harness.program_engine import ProgramEngine
+
+    plain = """\
+  - id: main
+    type: main_line
+    number: "+14155550100"
+  - id: paris
+    type: department
+    number: "+33142685300"
+    failover:
+      voicemail: {voice: Polly.Celine, language: fr-FR}
+"""
+    before = load(plain)
+    for line in before.lines:
+        twilio_double.seed_number(line.number, voice_url="https://legacy.acme.example/" + line.id)
+    engine = ProgramEngine.for_double(twilio_double)
+    run = engine.up(before, StackSettings(stack="dev"), {})
+    numbers = {
+        n["phone_number"]: n["voice_fallback_url"] for n in twilio_double.state.numbers.values()
+    }
+    writes = Counter(twilio_double.writes())
+    after = load(plain, defaults='defaults:\n  prompts: {goodbye: "Thanks, goodbye."}\n')
+    run = engine.up(after, StackSettings(stack="dev"), run.state)
+    assert run.changed == [("update", "documents-shared"), ("update", "numbers-04")]
+    assert dict(Counter(twilio_double.writes()) - writes) == {
+        "Asset.create": 3,  # two new goodbyes (one per voice) and paris's voicemail
+        "AssetVersion.create": 4,  # those, and /v/default.xml whose <Record action> moves
+        "Build.create": 1,
+        "Deployment.create": 1,
+        "IncomingPhoneNumber.update": 1,  # paris only
+    }
+    now = {n["phone_number"]: n["voice_fallback_url"] for n in twilio_double.state.numbers.values()}
+    assert now["+14155550100"] == numbers["+14155550100"]  # main stays on /v/default.xml
+    assert now["+33142685300"] != numbers["+33142685300"]  # paris: its words changed
+    assert after.lines[1].prompts.goodbye == "Thanks, goodbye."  # defaults win over the table
