@@ -115,6 +115,11 @@ def test_plan_says_until_when_before_and_expired_after(planned: Path) -> None:
     assert after.stderr.startswith("lines.yaml:4:5: warning: main: test mode expired at")
 
 
+def test_plan_markdown_says_when_the_test_expired(planned: Path) -> None:
+    markdown = run("plan", "--format", "markdown", cwd=planned, now=AFTER).stdout
+    assert "| ❌ test mode expired at 2026-12-01 06:00 UTC |" in markdown
+
+
 def test_plan_json_carries_until_and_state(planned: Path) -> None:
     record = json.loads(run("plan", "--format", "json", cwd=planned, now=AFTER).stdout)["lines"][0]
     assert record["test_until"] == UNTIL
