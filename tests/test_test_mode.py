@@ -295,6 +295,14 @@ def test_a_real_run_records_deploy_times_and_drift_reports_an_expired_test(
     assert set(recorded) == {"main", "sales"}
     again = engine.up(config, StackSettings(stack="dev"), run_.state)
     assert again.outputs["route_deployed_at"] == recorded  # nothing rerouted: times kept
+    # the journey: past until, a call still goes straight to the failover (main forwards),
+    # because expiry is reported, never acted on by the clock
+    journey = twilio_double.place_call(
+        "+14155550100", "+16285550199", callees={"+14155550199": "answer"}
+    )
+    assert journey.find("error") == []  # the primary *is* the failover: nothing failed
+    assert journey.find("dial")[0].text == "+14155550199 (timeout 20 s)"
+    assert journey.outcome == "answered"
     environ = {
         "TWILIO_ACCOUNT_SID": twilio_double.account_sid,
         "TWILIO_AUTH_TOKEN": twilio_double.auth_token,
