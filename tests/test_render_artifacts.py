@@ -73,7 +73,14 @@ def test_every_artifact_kind_is_covered_by_a_golden_case() -> None:
         for config, severity in GOLDEN_CASES.values()
         for relative in render_all(config, severity)
     }
-    assert kinds == {"twiml", "studio", "taskrouter", "functions", "entries.json"}
+    assert kinds == {
+        "twiml",
+        "studio",
+        "taskrouter",
+        "functions",
+        "entries.json",
+        "recordings.json",
+    }
 
 
 @pytest.mark.parametrize("alerts", [None, ALERTS])

@@ -12,7 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from infra.model import Agent, Line, LinesConfig, LineType, Queue, Severity, Voicemail
+from infra.model import (
+    Agent,
+    AudioFile,
+    Line,
+    LinesConfig,
+    LineType,
+    Queue,
+    Severity,
+    Voicemail,
+)
 
 GOLDEN_ROOT = Path(__file__).parent.parent / "golden"
 
@@ -232,12 +241,42 @@ def audio_message_line() -> Line:
     )
 
 
+REPOSITORY_RECORDING = AudioFile(
+    source="greetings/night.mp3",
+    location="greetings/night.mp3",
+    sha256="5f2b8f6c0f1e4d7a9b3c2e1d0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f10",
+    suffix=".mp3",
+)
+
+
+def repository_audio_line() -> Line:
+    """A greeting from the repository: played from its content-addressed asset ``/a/…``."""
+    return Line(
+        id="night",
+        name="Night desk",
+        type=LineType.DEPARTMENT,
+        number="+14155550111",
+        voicemail=Voicemail(
+            greeting_audio=REPOSITORY_RECORDING.source,
+            greeting_audio_sha256=REPOSITORY_RECORDING.sha256,
+        ),
+    )
+
+
 GOLDEN_CASES: dict[str, tuple[LinesConfig, Severity]] = {
     "prompts-fr": (
         config(french_queue_line(), french_message_line(), agents=AGENTS[:1]),
         Severity.SEVERE,
     ),
-    "audio": (config(audio_greeting_line(), audio_message_line()), Severity.MINOR),
+    "audio": (
+        LinesConfig(
+            version=1,
+            account=ACCOUNT,
+            lines=(audio_greeting_line(), audio_message_line(), repository_audio_line()),
+            audio_files=(REPOSITORY_RECORDING,),
+        ),
+        Severity.MINOR,
+    ),
     "forward": (config(forward_line()), Severity.MINOR),
     "voicemail-only": (config(voicemail_line()), Severity.MINOR),
     "url": (config(url_line()), Severity.MINOR),
