@@ -12,6 +12,7 @@ Must not import: anything from infra except infra.model.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from infra.model import Prompts
@@ -77,7 +78,19 @@ def translated(language: str) -> bool:
 def resolve(language: str, *overrides: dict[str, Any]) -> Prompts:
     """The prompts for ``language`` (English without a row), then each override in turn
     (``defaults.prompts``, then the line's ``prompts``), key by key."""
-    texts = dict(TRANSLATIONS.get(base_language(language), TRANSLATIONS["en"]))
+    if not any(overrides):  # most lines: the table's texts, one object per language
+        return _for_language(language)
+    merged: dict[str, str] = {}
     for override in overrides:
-        texts.update({key: value for key, value in override.items() if key in KEYS})
-    return Prompts(**texts)
+        merged.update({key: value for key, value in override.items() if key in KEYS})
+    return _resolved(base_language(language), tuple(sorted(merged.items())))
+
+
+@functools.lru_cache(maxsize=256)
+def _for_language(language: str) -> Prompts:
+    return _resolved(base_language(language), ())
+
+
+@functools.lru_cache(maxsize=256)  # 10,000 lines ask for the same few combinations
+def _resolved(base: str, merged: tuple[tuple[str, str], ...]) -> Prompts:
+    return Prompts(**{**TRANSLATIONS.get(base, TRANSLATIONS["en"]), **dict(merged)})
