@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from infra.describe import describe_chain, pretty_number, word_change
 from infra.errors import NOWHERE, SourceRef
+from infra.expiry import parse_time, shown
 from infra.model import Line, LinesConfig, Severity, TargetKind
-from infra.test_mode import parse_time, shown
 
 
 class ChangeKind(enum.Enum):

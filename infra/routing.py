@@ -318,7 +318,7 @@ def route_fingerprint(line: Line, config: LinesConfig) -> str:
 def failover_fingerprint(line: Line) -> str:
     """Who answers when this line's primary fails, at either severity, without test mode and
     the primary: the ledger records when this last changed (the 24-hour rule before a test,
-    ``infra.test_mode``)."""
+    ``infra.expiry``)."""
     shape = {
         severity.value: [[s.kind.value, s.to, s.timeout_s] for s in line.failover_chain(severity)]
         for severity in Severity

@@ -19,13 +19,13 @@ from infra.cli.env import Env
 from infra.cli.main import main
 from infra.cli.status import ExitCode
 from infra.compare import compare
+from infra.expiry import early_test_warning, expired_tests
+from infra.expiry import mode_state as state_of
 from infra.lines.load import load_bytes, load_config
 from infra.model import LinesConfig
 from infra.program import StackSettings
 from infra.providers.line_ledger import LineLedgerProvider
 from infra.routing import failover_fingerprint
-from infra.test_mode import early_test_warning, expired_tests
-from infra.test_mode import test_state as state_of
 from tests.harness.cli_runner import Result
 from tests.harness.program_engine import ProgramEngine
 

@@ -21,6 +21,7 @@ from infra.cli.status import ExitCode
 from infra.cli.validate import FORMAT_VERSION
 from infra.compare import ChangeKind, LineChange, compare
 from infra.errors import ConfigError, Diagnostic, InfraError, Level, SourceRef
+from infra.expiry import early_test_warning, expired_tests
 from infra.lines.audio import MAX_AUDIO_BYTES
 from infra.lines.load import load_bytes, load_config
 from infra.lines.source import MAX_BYTES
@@ -28,7 +29,6 @@ from infra.model import LinesConfig, Severity
 from infra.review import code, diff_details, diff_markdown, md_text
 from infra.safe_write import write_stamped
 from infra.safety import DEFAULT_MAX_CHANGE_SHARE, Brake, brake_reasons
-from infra.test_mode import early_test_warning, expired_tests
 
 HELP = "compare lines.yaml at a git ref with the working copy and say, per line, what changes"
 SIGN = {ChangeKind.ADDED: "+", ChangeKind.REMOVED: "-", ChangeKind.CHANGED: "~"}

@@ -30,6 +30,7 @@ from infra.cli.options import add_format
 from infra.cli.status import ExitCode
 from infra.cli.validate import FORMAT_VERSION
 from infra.errors import InfraError
+from infra.expiry import expired_tests
 from infra.lines.load import load_config
 from infra.model import LinesConfig, Severity
 from infra.render.studio import flow_specs
@@ -40,7 +41,6 @@ from infra.stack import (
     parse_concurrency,
     read_stack_file,
 )
-from infra.test_mode import expired_tests
 from infra.twilio.client import connect
 
 HELP = "compare the live Twilio account with lines.yaml: fallbacks, primaries, flows, queues"

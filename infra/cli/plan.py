@@ -18,11 +18,11 @@ from infra.cli.status import ExitCode
 from infra.cli.validate import FORMAT_VERSION
 from infra.describe import line_summary, pretty_number
 from infra.errors import InfraError
+from infra.expiry import expired_tests, mode_state
 from infra.lines.load import load_config
 from infra.model import LinesConfig, Severity
 from infra.review import code, plan_details, plan_markdown
 from infra.safe_write import write_stamped
-from infra.test_mode import expired_tests, test_state
 
 HELP = "show, per line, who answers normally and exactly what happens when the primary fails"
 TEST_MARK = "✗ TEST MODE"
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
     records = [line_summary(line, config, severity) for line in config.lines]
     now = env.now()
     for line, record in zip(config.lines, records, strict=True):
-        state = test_state(line, now)
+        state = mode_state(line, now)
         if state is not None and line.test_until is not None:
             record["test_state"] = state
     for expired in expired_tests(config, now):

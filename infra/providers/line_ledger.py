@@ -10,7 +10,7 @@ before anything changes in Twilio, in ``pulumi preview`` as in ``pulumi up``.
 It also records when each line's failover was deployed (``deployed_at``: line id → UTC time
 of the ``create``/``update`` that first stored the line's current ``failovers`` fingerprint,
 which leaves out test mode and the primary), so ``failover diff --deployed`` can apply the
-24-hour rule before a test starts (``infra.test_mode``). State written before this existed has
+24-hour rule before a test starts (``infra.expiry``). State written before this existed has
 no ``failovers``: those lines' times stay unknown (no warning) until their failover changes.
 
 Makes no Twilio calls and holds nothing secret. Module path and class names are stored in

@@ -42,7 +42,7 @@ def is_expired(line: Line, now: datetime) -> bool:
     return line.test and line.test_until is not None and parse_time(line.test_until) <= now
 
 
-def test_state(line: Line, now: datetime) -> str | None:
+def mode_state(line: Line, now: datetime) -> str | None:
     """``test mode``, ``test mode until …`` or ``test mode expired at …``; None when the line
     is not in test mode."""
     if not line.test:
