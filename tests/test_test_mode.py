@@ -19,7 +19,7 @@ from infra.cli.env import Env
 from infra.cli.main import main
 from infra.cli.status import ExitCode
 from infra.compare import compare
-from infra.expiry import early_test_warning, expired_tests
+from infra.expiry import early_test_warning, early_test_warnings, expired_tests
 from infra.expiry import mode_state as state_of
 from infra.lines.load import load_bytes, load_config
 from infra.model import LinesConfig
@@ -233,9 +233,15 @@ def test_a_broken_deployed_file_is_an_error_saying_how_to_make_it(repo: Path) ->
 
 
 def test_early_warning_needs_a_recorded_time() -> None:
-    line = loaded(with_test(BASE, "sales", "true")).lines[1]
+    config = loaded(with_test(BASE, "sales", "true"))
+    line = config.lines[1]
     assert early_test_warning(line, None, BEFORE) is None
     assert early_test_warning(line, "2026-11-30T11:59:00Z", BEFORE) is not None
+    # for the readiness check: every line in test mode, against the ledger's times
+    (warning,) = early_test_warnings(
+        config, {"main": "2026-11-30T11:00:00Z", "sales": "2026-11-30T11:00:00Z"}, BEFORE
+    )
+    assert warning.startswith("sales: test mode starts 1 h after its failover was deployed")
 
 
 # -- the ledger records when each failover was deployed ----------------------------------------
