@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from infra.describe import describe_chain, describe_sms, pretty_number, word_change
 from infra.errors import NOWHERE, SourceRef
+from infra.expiry import parse_time, shown
 from infra.model import Line, LinesConfig, Severity, TargetKind
 
 
@@ -127,7 +128,7 @@ def _route(line: Line, severity: Severity) -> tuple[tuple[object, ...], ...]:
 
 def _added(line: Line, severity: Severity, rename_hint: str | None = None) -> LineChange:
     warnings: tuple[str, ...] = ()
-    if line.test:
+    if line.test and not line.test_early:
         warnings = (_early_test_warning(line),)
     if rename_hint:
         warnings += (rename_hint,)
@@ -155,7 +156,7 @@ def _changed(previous: Line, line: Line, details: list[str], severity: Severity)
     )
     warnings: tuple[str, ...] = ()
     failover_set = _route(previous, severity) != _route(line, severity)
-    if line.test and not previous.test and failover_set:
+    if line.test and not previous.test and failover_set and not line.test_early:
         warnings = (_early_test_warning(line),)
     return LineChange(
         line_id=line.id,
@@ -194,6 +195,7 @@ def _line_details(
         yield f"failover.url method {old.url_method} → {new.url_method}"
     if old.message is not None and new.message is not None and old.message != new.message:
         yield f"message changed: {word_change(old.message, new.message)}"
+    yield from _message_details(old, new)
     if _uses_voicemail(old) or _uses_voicemail(new):
         yield from _voicemail_details(old, new)
     if old.forwarding != new.forwarding and old.forward == new.forward:
@@ -208,6 +210,34 @@ def _line_details(
             if new.test
             else "test ended: primary restored"
         )
+    if old.test and new.test and old.test_until != new.test_until:
+        yield f"test mode {_until(old)} → {_until(new)}"
+    elif new.test and not old.test and new.test_until is not None:
+        yield f"test mode {_until(new)}"
+
+
+def _until(line: Line) -> str:
+    return f"until {shown(parse_time(line.test_until))}" if line.test_until else "with no end"
+
+
+def _new_content(before: str, after: str) -> bool:
+    """Both hashes known (a file read at both versions) and different."""
+    return bool(before and after and before != after)
+
+
+def _message_details(old: Line, new: Line) -> Iterator[str]:
+    """A message's recording and its own voice (its text is compared above)."""
+    if old.message_audio != new.message_audio and (old.message_audio or new.message_audio):
+        yield (
+            f"message recording {old.message_audio or '(none: said)'} → "
+            f"{new.message_audio or '(none: said)'}"
+        )
+    elif old.message_audio and _new_content(old.message_audio_sha256, new.message_audio_sha256):
+        yield f"message recording {new.message_audio} changed (new file content)"
+    said = old.message is not None and new.message is not None
+    if said and old.message_speech != new.message_speech:
+        (a_voice, a_lang), (b_voice, b_lang) = old.message_speech, new.message_speech
+        yield f"message voice {a_voice} ({a_lang}) → {b_voice} ({b_lang})"
 
 
 def _uses_voicemail(line: Line) -> bool:
@@ -220,7 +250,14 @@ def _uses_voicemail(line: Line) -> bool:
 
 def _voicemail_details(old: Line, new: Line) -> Iterator[str]:
     a, b = old.voicemail, new.voicemail
-    if a.greeting != b.greeting:
+    if a.greeting_audio != b.greeting_audio:
+        yield (
+            f"greeting recording {a.greeting_audio or '(none: said)'} → "
+            f"{b.greeting_audio or '(none: said)'}"
+        )
+    elif _new_content(a.greeting_audio_sha256, b.greeting_audio_sha256):
+        yield f"greeting recording {b.greeting_audio} changed (new file content)"
+    elif a.greeting != b.greeting and b.greeting_audio is None:
         yield f"greeting changed: {word_change(a.greeting, b.greeting)}"
     if (a.voice, a.language) != (b.voice, b.language):
         yield f"voice {a.voice} ({a.language}) → {b.voice} ({b.language})"
@@ -228,6 +265,8 @@ def _voicemail_details(old: Line, new: Line) -> Iterator[str]:
         yield f"voicemail length {a.max_length_s} s → {b.max_length_s} s"
     if a.recording_callback != b.recording_callback:
         yield f"recording callback {a.recording_callback or '(none)'} → {b.recording_callback or '(none)'}"
+    if old.prompts.goodbye != new.prompts.goodbye:
+        yield f"goodbye prompt changed: {word_change(old.prompts.goodbye, new.prompts.goodbye)}"
 
 
 def _sms_details(old: Line, new: Line) -> Iterator[str]:
@@ -259,6 +298,10 @@ def _queue_details(
     if new.queue is None:
         yield "call queue removed"
         return
+    for name in ("hold", "still_holding", "nobody"):
+        before, after = getattr(old.prompts, name), getattr(new.prompts, name)
+        if before != after:
+            yield f"{name.replace('_', ' ')} prompt changed: {word_change(before, after)}"
     for agent in new.queue.agents:
         if agent not in old.queue.agents:
             yield f"agent {agent} added to {new.id} queue"

@@ -65,9 +65,13 @@ def describe_step(step: FailoverTarget) -> str:
     if step.kind is TargetKind.QUEUE:
         return f"queue for the next free agent (up to {step.timeout_s} s)"
     if step.kind is TargetKind.VOICEMAIL:
+        if step.audio:
+            return f"voicemail (recorded greeting {step.audio})"
         return f"voicemail {quote(step.text)}"
     if step.kind is TargetKind.URL:
         return f"secondary server {step.to}"
+    if step.audio:
+        return f"play the recording {step.audio} and hang up"
     return f"say {quote(step.text)} and hang up"
 
 
@@ -122,12 +126,14 @@ def line_summary(line: Line, config: LinesConfig, severity: Severity) -> dict[st
                 "to": step.to or None,
                 "timeout_s": step.timeout_s or None,
                 "text": step.text or None,
+                **({"audio": step.audio} if step.audio else {}),
             }
             for step in chain
         ],
         "queue": describe_queue(line, config),
         "test": line.test,
         **({"sms": describe_sms(line)} if line.sms is not None else {}),
+        **({"test_until": line.test_until} if line.test_until else {}),
     }
 
 

@@ -22,6 +22,10 @@ DEFAULT_LANGUAGE = "en-US"
 DEFAULT_MAX_LENGTH_S = 120
 DEFAULT_FORWARD_TIMEOUT_S = 20
 DEFAULT_QUEUE_TIMEOUT_S = 300
+DEFAULT_GOODBYE = "Thank you for your message. Goodbye."
+DEFAULT_HOLD = "Please hold for the next available agent."
+DEFAULT_STILL_HOLDING = "Please continue to hold."
+DEFAULT_NOBODY = "Nobody can take your call right now."
 MAX_FORWARDING_NUMBERS = 5
 
 
@@ -66,7 +70,12 @@ class Voicemail:
     """The voicemail a line falls through to, with defaults already applied."""
 
     greeting: str = DEFAULT_GREETING
-    """Spoken with ``<Say>`` before the tone."""
+    """Spoken with ``<Say>`` before the tone (unless ``greeting_audio`` is set)."""
+    greeting_audio: str | None = None
+    """A recorded greeting played with ``<Play>`` instead of saying ``greeting``: an https URL,
+    or a file path relative to lines.yaml (deployed as an asset, ``greeting_audio_sha256``)."""
+    greeting_audio_sha256: str = ""
+    """sha256 of the greeting's file; empty for a URL (or a file not read, e.g. at a git ref)."""
     voice: str = DEFAULT_VOICE
     """Twilio ``<Say>`` voice, e.g. ``Polly.Joanna`` or ``alice``."""
     language: str = DEFAULT_LANGUAGE
@@ -103,7 +112,37 @@ class FailoverTarget:
     """Seconds to ring (FORWARD) or to wait in the queue (QUEUE); 0 where it does not apply."""
     text: str = ""
     """What is said: the greeting (VOICEMAIL) or the error message (MESSAGE)."""
+    audio: str = ""
+    """https URL played instead of ``text`` (a recorded greeting or message); empty otherwise."""
     where: SourceRef = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AudioFile:
+    """A recording from the repository, deployed as a Serverless asset with the documents."""
+
+    source: str
+    """The path as written in lines.yaml (relative to it)."""
+    location: str
+    """Where it was read: the lines file's folder joined with ``source``."""
+    sha256: str
+    suffix: str
+    """``.mp3``, ``.wav``, …: names the asset and its Content-Type."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prompts:
+    """The sentences the tool itself adds to a line's calls, in the line's language (the
+    translation table and ``prompts:`` overrides are applied when loading)."""
+
+    goodbye: str = DEFAULT_GOODBYE
+    """Said after a voicemail was left, before hanging up."""
+    hold: str = DEFAULT_HOLD
+    """Said when a caller enters the call queue."""
+    still_holding: str = DEFAULT_STILL_HOLDING
+    """Said at each later hold cycle."""
+    nobody: str = DEFAULT_NOBODY
+    """Said when nobody On Duty serves the queue, before voicemail."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,6 +194,17 @@ class Line:
     """HTTP method Twilio requests ``url`` with (``failover.method``; ``VoiceFallbackMethod``)."""
     message: str | None = None
     """Custom error message said before hanging up (``failover.message``)."""
+    message_audio: str | None = None
+    """A recorded error message played before hanging up (``failover.message.audio``): an
+    https URL or a file path relative to lines.yaml."""
+    message_audio_sha256: str = ""
+    """sha256 of the message's file; empty for a URL."""
+    message_voice: str | None = None
+    """``failover.message.voice``; None: the line's voicemail voice."""
+    message_language: str | None = None
+    """``failover.message.language``; None: the line's voicemail language."""
+    prompts: Prompts = field(default_factory=Prompts)
+    """What the tool adds (goodbye, hold), spoken with the voicemail's voice and language."""
     voicemail: Voicemail = field(default_factory=Voicemail)
     """Final voicemail, defaults applied."""
     queue: Queue | None = None
@@ -167,6 +217,11 @@ class Line:
     renamed_from: tuple[str, ...] = ()
     """Earlier ids of this line, oldest first (``renamed_from``): its number is carried over
     in place, never restored and adopted again."""
+    test_until: str | None = None
+    """``test.until``: when the test is meant to end (RFC 3339 UTC, ``YYYY-MM-DDTHH:MM:SSZ``).
+    Reported once past; the test stays deployed until ``test`` is removed."""
+    test_early: bool = False
+    """``test.early``: the test may start less than 24 h after the failover was deployed."""
     where: SourceRef = field(default=NOWHERE, compare=False, repr=False)
 
     @property
@@ -179,6 +234,14 @@ class Line:
     def display_name(self) -> str:
         return self.name or self.id
 
+    @property
+    def message_speech(self) -> tuple[str, str]:
+        """Voice and language the message is said with: its own, else the voicemail's."""
+        return (
+            self.message_voice or self.voicemail.voice,
+            self.message_language or self.voicemail.language,
+        )
+
     def failover_chain(self, severity: Severity = Severity.MINOR) -> tuple[FailoverTarget, ...]:
         """Return the ordered failover steps for this line at the given severity.
 
@@ -187,7 +250,10 @@ class Line:
         line with a queue uses queue-then-voicemail instead of its standard failover.
         """
         voicemail = FailoverTarget(
-            kind=TargetKind.VOICEMAIL, text=self.voicemail.greeting, where=self.voicemail.where
+            kind=TargetKind.VOICEMAIL,
+            text=self.voicemail.greeting,
+            audio=self.voicemail.greeting_audio or "",
+            where=self.voicemail.where,
         )
         if severity is Severity.SEVERE and self.queue is not None:
             queued = FailoverTarget(
@@ -199,8 +265,14 @@ class Line:
             return (queued, voicemail)
         if self.url is not None:
             return (FailoverTarget(kind=TargetKind.URL, to=self.url, where=self.where),)
-        if self.message is not None:
-            return (FailoverTarget(kind=TargetKind.MESSAGE, text=self.message, where=self.where),)
+        if self.message is not None or self.message_audio is not None:
+            said = FailoverTarget(
+                kind=TargetKind.MESSAGE,
+                text=self.message or "",
+                audio=self.message_audio or "",
+                where=self.where,
+            )
+            return (said,)
         if self.forward is not None:
             ring = FailoverTarget(
                 kind=TargetKind.FORWARD,
@@ -232,6 +304,11 @@ class LinesConfig:
     share one document at a stable path, so changing it changes one document (``infra.routing``)."""
     default_sms: SmsFallback | None = None
     """``defaults.sms``: every line without its own ``sms`` gets it (already applied to lines)."""
+    audio_files: tuple[AudioFile, ...] = ()
+    """Recordings from the repository that greetings and messages play, once each."""
+    default_prompts: Prompts = field(default_factory=Prompts)
+    """The prompts of a line that sets no ``prompts`` and uses ``defaults.voicemail``'s language:
+    only lines with these share the stable default voicemail path."""
     source: str = "lines.yaml"
     """Path of the file this was loaded from, for messages."""
 

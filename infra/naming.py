@@ -172,6 +172,20 @@ def shared_path(kind: str, *parts: object) -> str:
     return f"/{kind}/{digest}.xml"
 
 
+AUDIO_DIR = "/a/"
+"""Recordings from the repository are assets under this path, next to the documents."""
+
+
+def audio_asset_path(sha256: str, suffix: str) -> str:
+    """Content-addressed path of a recording from the repository: ``/a/<sha256, 12 hex><suffix>``
+    (a changed file is a new asset at a new path, so a number never plays a half-deployed one)."""
+    return f"{AUDIO_DIR}{sha256[:12]}{suffix.lower()}"
+
+
+def is_audio_path(path: str) -> bool:
+    return path.startswith(AUDIO_DIR)
+
+
 ON_DUTY = "On Duty"
 """TaskRouter activity (available) of agents who take queued calls."""
 OFF_DUTY = "Off Duty"

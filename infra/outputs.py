@@ -58,6 +58,9 @@ def export(config: LinesConfig, settings: StackSettings, deployment: Deployment)
         {env: docs.domain_name for env, docs in sorted(deployment.environments.items())},
     )
     pulumi.export("serverless_service_sid", deployment.documents.service_sid)
+    # When each line's failover was deployed (the ledger's record): `failover diff --deployed`
+    # reads it to apply the 24-hour rule before a test starts.
+    pulumi.export("route_deployed_at", deployment.ledger.deployed_at)
     if deployment.queue is not None:
         pulumi.export(
             "taskrouter",

@@ -62,7 +62,7 @@ from infra.providers.phone_number_batch import (
     placeholder_host,
 )
 from infra.providers.studio_flow import StudioFlow, StudioFlowArgs
-from infra.providers.twiml_documents import TwimlDocuments, TwimlDocumentsArgs
+from infra.providers.twiml_documents import TwimlDocuments, TwimlDocumentsArgs, file_reference
 from infra.render.artifacts import canonical_json
 from infra.render.bindings import Bindings, bind
 from infra.render.functions import render_functions
@@ -70,7 +70,9 @@ from infra.render.studio import FlowSpec, flow_specs, render_flow
 from infra.render.taskrouter import RESERVATION_TIMEOUT_S, target_workers, worker_attributes
 from infra.render.twiml import render_environments
 from infra.routing import (
+    audio_assets,
     capacity_problems,
+    failover_fingerprint,
     fallback_entry,
     route_fingerprint,
     sms_fallback_entry,
@@ -126,6 +128,7 @@ def build(config: LinesConfig, settings: StackSettings) -> Deployment:
         "lines",
         account=config.account,
         routes={line.id: route_fingerprint(line, config) for line in config.lines},
+        failovers={line.id: failover_fingerprint(line) for line in config.lines},
         max_change_share=settings.max_change_share,
         allow_removals=settings.allow_removals,
         force=settings.force,
@@ -136,8 +139,15 @@ def build(config: LinesConfig, settings: StackSettings) -> Deployment:
     # embeds (the shared domain, the workflow SID) when they are known: rendering 10,000
     # documents per environment was most of the program's time.
     planned = render_environments(config)
+    # Recordings from the repository go next to the documents (read at upload, by reference).
+    recordings = {p: file_reference(f.sha256, f.location) for p, f in audio_assets(config).items()}
     shared = _environment(
-        SHARED_ENV, config, settings, planned[SHARED_ENV], [ledger], render_functions(config)
+        SHARED_ENV,
+        config,
+        settings,
+        {**planned[SHARED_ENV], **recordings},
+        [ledger],
+        render_functions(config),
     )
     queue = _call_queue(config, shared) if config.queued_lines else None
     deployment = Deployment(ledger=ledger, documents=shared, queue=queue)

@@ -51,13 +51,22 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from infra.model import Line, LinesConfig, Severity, TargetKind, Voicemail
+from infra.model import (
+    DEFAULT_GOODBYE,
+    AudioFile,
+    Line,
+    LinesConfig,
+    Severity,
+    TargetKind,
+    Voicemail,
+)
 from infra.naming import (
     DEFAULT_VOICEMAIL_PATH,
     ENVIRONMENT_DOCUMENT_CAP,
     QUEUE_ENV,
     SHARED_ENV,
     asset_url,
+    audio_asset_path,
     flow_name,
     forward_env,
     forward_path,
@@ -130,26 +139,73 @@ def line_paths(line: Line, config: LinesConfig | None) -> LinePaths:
     """The shared document paths of ``line``: equal settings give equal paths. Without a
     config (some unit tests) the voicemail path is always content-addressed."""
     vm = line.voicemail
-    default = config is not None and vm == config.default_voicemail
+    goodbye = line.prompts.goodbye
+    default = (
+        config is not None
+        and vm == config.default_voicemail
+        and goodbye == config.default_prompts.goodbye
+    )
+    if line.message_audio is not None:
+        message = _audio_message_path(line.message_audio, line.message_audio_sha256)
+    else:
+        message = _message_path(line.message or "", *line.message_speech)
     return LinePaths(
-        voicemail=DEFAULT_VOICEMAIL_PATH if default else _voicemail_path(vm),
-        goodbye=_goodbye_path(vm.voice, vm.language),
-        message=_message_path(line.message or "", vm.voice, vm.language),
+        voicemail=DEFAULT_VOICEMAIL_PATH if default else _voicemail_path(vm, goodbye),
+        goodbye=_goodbye_path(vm.voice, vm.language, goodbye),
+        message=message,
     )
 
 
 # Cached: at 10,000 lines every line asks for the same few paths many times, and each is a
 # sha256 of JSON.
+# Paths of documents whose words existed before recorded audio and translated prompts keep
+# their formula (the new values join the hash only when set), so an upgrade moves no number.
 @functools.lru_cache(maxsize=4096)
-def _voicemail_path(vm: Voicemail) -> str:
+def _voicemail_path(vm: Voicemail, goodbye: str = DEFAULT_GOODBYE) -> str:
+    """The goodbye joins the hash: its document is the ``<Record action>``, so two lines with
+    the same voicemail but different goodbyes need two voicemail documents."""
+    audio: tuple[str, ...] = ()
+    if vm.greeting_audio is not None:
+        audio = ("audio", vm.greeting_audio, vm.greeting_audio_sha256)
+    thanks = () if goodbye == DEFAULT_GOODBYE else ("goodbye", goodbye)
     return shared_path(
-        "v", vm.greeting, vm.voice, vm.language, vm.max_length_s, vm.recording_callback
+        "v",
+        vm.greeting,
+        vm.voice,
+        vm.language,
+        vm.max_length_s,
+        vm.recording_callback,
+        *audio,
+        *thanks,
     )
 
 
 @functools.lru_cache(maxsize=1024)
-def _goodbye_path(voice: str, language: str) -> str:
-    return shared_path("b", voice, language)
+def _goodbye_path(voice: str, language: str, text: str = DEFAULT_GOODBYE) -> str:
+    if text == DEFAULT_GOODBYE:
+        return shared_path("b", voice, language)
+    return shared_path("b", voice, language, text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _audio_message_path(source: str, sha256: str) -> str:
+    return shared_path("m", "audio", source, sha256)
+
+
+def play_url(source: str, sha256: str) -> str:
+    """What ``<Play>`` fetches: an https URL as written, or the asset path of a recording from
+    the repository (``/a/<hash>.mp3``), relative to the document, which is in the same
+    ``shared`` environment. That Twilio resolves a relative ``<Play>`` URL against the
+    document's URL, as it documents for ``<Redirect>``
+    (https://www.twilio.com/docs/voice/twiml/redirect), is *unconfirmed*."""
+    if source.startswith("https://"):
+        return source
+    return audio_asset_path(sha256, "." + source.rsplit(".", 1)[-1])
+
+
+def audio_assets(config: LinesConfig) -> dict[str, AudioFile]:
+    """The recordings from the repository by asset path (deployed in ``shared``)."""
+    return {audio_asset_path(f.sha256, f.suffix): f for f in config.audio_files}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -230,7 +286,7 @@ def documents_per_environment(config: LinesConfig) -> dict[str, int]:
             counts[env] = counts.get(env, 0) + 1
         if TargetKind.QUEUE in kinds:
             counts[QUEUE_ENV] = counts.get(QUEUE_ENV, 0) + 1
-    counts[SHARED_ENV] = len(shared)
+    counts[SHARED_ENV] = len(shared) + len(config.audio_files)
     return dict(sorted(counts.items()))
 
 
@@ -292,6 +348,18 @@ def route_fingerprint(line: Line, config: LinesConfig) -> str:
             ]
             for severity in Severity
         },
+    }
+    digest = hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
+    return f"{FINGERPRINT_VERSION}:{digest}"
+
+
+def failover_fingerprint(line: Line) -> str:
+    """Who answers when this line's primary fails, at either severity, without test mode and
+    the primary: the ledger records when this last changed (the 24-hour rule before a test,
+    ``infra.expiry``)."""
+    shape = {
+        severity.value: [[s.kind.value, s.to, s.timeout_s] for s in line.failover_chain(severity)]
+        for severity in Severity
     }
     digest = hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
     return f"{FINGERPRINT_VERSION}:{digest}"

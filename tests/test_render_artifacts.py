@@ -74,7 +74,7 @@ def test_every_artifact_kind_is_covered_by_a_golden_case() -> None:
         for relative in render_all(config, severity)
     }
     # no "studio": alerts left the caller's path, so no stack deploys a flow any more
-    assert kinds == {"twiml", "taskrouter", "functions", "entries.json"}
+    assert kinds == {"twiml", "taskrouter", "functions", "entries.json", "recordings.json"}
 
 
 @pytest.mark.parametrize("alerts", [None, ALERTS])

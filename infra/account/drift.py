@@ -40,6 +40,7 @@ from infra.account.live import (
     LiveNumber,
     LiveTaskRouter,
     Progress,
+    deployed_paths,
     domains_of,
     read_flows,
     read_numbers,
@@ -51,7 +52,14 @@ from infra.naming import SHARED_ENV, document_in, flow_sid_in, workflow_name, wo
 from infra.render.bindings import PLACEHOLDERS, Bindings
 from infra.render.studio import flow_specs, render_flow
 from infra.render.taskrouter import WORKER_LINES_ATTRIBUTE, target_workers
-from infra.routing import Entry, EntryKind, fallback_entry, primary_entry, sms_fallback_entry
+from infra.routing import (
+    Entry,
+    EntryKind,
+    audio_assets,
+    fallback_entry,
+    primary_entry,
+    sms_fallback_entry,
+)
 from infra.twilio.client import Twilio
 from infra.twilio.values import canonical_definition, same_url_target
 
@@ -92,6 +100,8 @@ class Snapshot:
         return self.domains.get(SHARED_ENV, "")
 
     taskrouter: LiveTaskRouter | None = None
+    recordings: set[str] | None = None
+    """Paths live in the ``shared`` environment, read only when lines play repository files."""
     problems: list[Finding] = field(default_factory=list)
     """Stack-level findings made while reading (a missing service or workspace)."""
 
@@ -110,7 +120,24 @@ def compare(config: LinesConfig, severity: Severity, live: Snapshot) -> list[Fin
     findings += _flows(config, live, bindings)
     findings += _queues(config, live.taskrouter)
     findings += _outside_numbers(config, set(numbers))
+    findings += _recordings(config, live.recordings)
     return findings
+
+
+def _recordings(config: LinesConfig, live: set[str] | None) -> list[Finding]:
+    """Each recording from the repository must be live in ``shared``: its documents play it."""
+    if live is None:
+        return []
+    return [
+        Finding(
+            "stack",
+            "recording",
+            f"{recording.source} is not deployed (no {path} in the {SHARED_ENV} environment): "
+            "callers hear nothing where it should play; run pulumi up",
+        )
+        for path, recording in audio_assets(config).items()
+        if path not in live
+    ]
 
 
 def _bindings(live: Snapshot) -> Bindings:
@@ -348,6 +375,8 @@ def _read_stack(tw: Twilio, config: LinesConfig, stack: str | None, snapshot: Sn
     unique, sid = found
     snapshot.stack = stack or unique.removeprefix(f"{config.account}-failover-")
     snapshot.domains = domains_of(tw, sid)
+    if config.audio_files and snapshot.domain:
+        snapshot.recordings = deployed_paths(tw, sid, SHARED_ENV)
     if not snapshot.domain:
         message = f"Serverless service {unique} has no environment to serve documents"
         snapshot.problems.append(Finding("stack", "serverless_environment", message))

@@ -203,6 +203,16 @@ def domains_of(tw: Twilio, service_sid: str) -> dict[str, str]:
     return {text(e.unique_name): text(e.domain_name) for e in listed}
 
 
+def deployed_paths(tw: Twilio, service_sid: str, environment: str) -> set[str]:
+    """Asset and Function paths of the live build of ``environment`` (empty: none deployed)."""
+    from infra.twilio.serverless import live_versions
+
+    environments = tw.rest.serverless.v1.services(service_sid).environments
+    listed = _pages(tw, "stack", "list environments", lambda: environments.page(page_size=100))
+    build = next((text(e.build_sid) for e in listed if text(e.unique_name) == environment), "")
+    return set(live_versions(tw, "stack", service_sid, build))
+
+
 def read_taskrouter(
     tw: Twilio, workspace_name: str, workflow_name: str, workers: Collection[str]
 ) -> LiveTaskRouter | None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+from datetime import datetime
+from pathlib import PurePosixPath
 
 from infra.cli.env import Env
 from infra.cli.options import add_details, add_file, add_format, add_severity
@@ -19,10 +21,12 @@ from infra.cli.status import ExitCode
 from infra.cli.validate import FORMAT_VERSION
 from infra.compare import ChangeKind, LineChange, compare
 from infra.errors import ConfigError, Diagnostic, InfraError, Level, SourceRef
+from infra.expiry import early_test_warning, expired_tests
+from infra.lines.audio import MAX_AUDIO_BYTES
 from infra.lines.load import load_bytes, load_config
 from infra.lines.source import MAX_BYTES
 from infra.model import LinesConfig, Severity
-from infra.review import code, diff_details, diff_markdown
+from infra.review import code, diff_details, diff_markdown, md_text
 from infra.safe_write import write_stamped
 from infra.safety import DEFAULT_MAX_CHANGE_SHARE, Brake, brake_reasons
 
@@ -65,10 +69,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="report brake reasons but do not exit with the brake's code",
     )
+    parser.add_argument(
+        "--deployed",
+        metavar="FILE",
+        help="JSON of when each line's failover was deployed (`pulumi stack output "
+        "route_deployed_at --json`): warns when a test starts less than 24 h after it",
+    )
 
 
-def _git_show(env: Env, ref: str, file: str) -> bytes | None:
-    """The file's bytes at ``ref``, or None when it did not exist there."""
+def _git_show(env: Env, ref: str, file: str, limit: int = MAX_BYTES) -> bytes | None:
+    """The file's bytes at ``ref`` (at most ``limit`` + 1), or None when it did not exist there."""
     from infra.git_refs import ref_problem
 
     problem = ref_problem(ref)
@@ -85,8 +95,8 @@ def _git_show(env: Env, ref: str, file: str) -> bytes | None:
     except FileNotFoundError as exc:
         raise InfraError("git is not installed; diff needs it to read the base version") from exc
     with proc:
-        blob = proc.stdout.read(MAX_BYTES + 1) if proc.stdout else b""
-        if len(blob) > MAX_BYTES:  # never read more than a lines file may hold
+        blob = proc.stdout.read(limit + 1) if proc.stdout else b""
+        if len(blob) > limit:  # never read more than a lines file (or a recording) may hold
             proc.kill()
             return blob
         stderr = proc.stderr.read() if proc.stderr else b""
@@ -104,8 +114,17 @@ def _load_at(env: Env, ref: str, file: str) -> LinesConfig | None:
     raw = _git_show(env, ref, file)
     if raw is None:
         return None
+    folder = PurePosixPath(file).parent
+
+    def recording(path: str) -> bytes | None:
+        """A recording at ``ref`` (so diff sees a changed file); None when unreadable."""
+        try:
+            return _git_show(env, ref, str(folder / path), MAX_AUDIO_BYTES)
+        except InfraError:
+            return None
+
     try:
-        config, _ = load_bytes(raw, f"{file}@{ref}")
+        config, _ = load_bytes(raw, f"{file}@{ref}", recording)
     except ConfigError as exc:
         raise ConfigError([*exc.diagnostics, _base_hint(file, ref)]) from exc
     return config
@@ -129,6 +148,7 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
     else:
         new, _ = load_config(env.path(args.file), args.file)
     changes = compare(old, new, severity)
+    notes = _test_warnings(old, new, changes, _deployed(env, args.deployed), env.now())
     reasons = brake_reasons(
         removed=[c.line_id for c in changes if c.kind is ChangeKind.REMOVED],
         rerouted=[
@@ -147,10 +167,69 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
         write_stamped(env.path(args.details), text, what="diff --details", shown=args.details)
         env.err(f"wrote every line's change to {args.details}")
     render = {"json": _json, "markdown": _markdown}.get(args.format, _text)
-    env.out(render(args, new, changes, reasons, severity))
+    report = render(args, new, changes, reasons, severity)
+    if args.format == "json":
+        document = json.loads(report)
+        document["warnings"] = notes
+        report = json.dumps(document, indent=2, ensure_ascii=False)
+    elif args.format == "markdown":
+        report += "".join(f"\n\n> [!WARNING]\n> {md_text(note)}" for note in notes)
+    else:
+        report += "".join(f"\nwarning: {note}" for note in notes)
+    env.out(report)
     if reasons and not args.force:
         return ExitCode.UNSAFE
     return ExitCode.CHANGES if changes else ExitCode.OK
+
+
+def _deployed(env: Env, name: str | None) -> dict[str, str]:
+    """``--deployed FILE``: line id → ISO time its failover was deployed (the ledger's record,
+    exported by the program as ``route_deployed_at``); empty without the option."""
+    if name is None:
+        return {}
+    try:
+        data = json.loads(env.path(name).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InfraError(
+            f"cannot read --deployed {name}: {exc.__class__.__name__}; write it with "
+            "`pulumi stack output route_deployed_at --json > FILE`"
+        ) from None
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+    ):
+        raise InfraError(
+            f"--deployed {name} must be a JSON object of line id → time, as "
+            "`pulumi stack output route_deployed_at --json` prints it"
+        )
+    try:
+        for value in data.values():
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InfraError(f"--deployed {name} holds a time that is not ISO 8601") from None
+    return data
+
+
+def _test_warnings(
+    old: LinesConfig | None,
+    new: LinesConfig,
+    changes: list[LineChange],
+    deployed: dict[str, str],
+    now: datetime,
+) -> list[str]:
+    """Expired tests anywhere in the file, and tests that start in this change less than 24 h
+    after the line's failover was deployed (when the change does not itself set the failover:
+    that case is already a change warning)."""
+    notes = [expired.sentence() for expired in expired_tests(new, now)]
+    before = {line.id: line for line in old.lines} if old else {}
+    warned = {c.line_id for c in changes if c.warnings}
+    for line in new.lines:
+        previous = before.get(line.id)
+        starts = line.test and previous is not None and not previous.test
+        if starts and line.id not in warned:
+            note = early_test_warning(line, deployed.get(line.id), now)
+            if note:
+                notes.append(note)
+    return notes
 
 
 def _counts(changes: list[LineChange]) -> str:

@@ -30,6 +30,7 @@ from infra.cli.options import add_format
 from infra.cli.status import ExitCode
 from infra.cli.validate import FORMAT_VERSION
 from infra.errors import InfraError
+from infra.expiry import expired_tests
 from infra.lines.load import load_config
 from infra.model import LinesConfig, Severity
 from infra.redact import scrub
@@ -121,6 +122,11 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
     file, config, severity, concurrency, stack = resolve(args, env)
     snapshot = read(config, args.stack, env, concurrency, stack)
     findings = compare(config, severity, snapshot)
+    # An expired test is a finding: the account still sends every call to the failover.
+    findings += [
+        Finding(expired.line_id, "test", expired.sentence().split(": ", 1)[1])
+        for expired in expired_tests(config, env.now())
+    ]
     declared = {line.number for line in config.lines}
     undeclared = [n for n in snapshot.numbers if n.phone_number not in declared]
     report = Report(file, config, severity, snapshot, findings, undeclared)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -20,6 +22,11 @@ class Env:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     cwd: Path = field(default_factory=Path.cwd)
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    """The current time (UTC) for reports that depend on it (test mode until …)."""
+
+    def now(self) -> datetime:
+        return self.clock()
 
     @property
     def stderr_isatty(self) -> bool:

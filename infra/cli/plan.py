@@ -18,6 +18,7 @@ from infra.cli.status import ExitCode
 from infra.cli.validate import FORMAT_VERSION
 from infra.describe import describe_alerts, line_summary, pretty_number
 from infra.errors import InfraError
+from infra.expiry import expired_tests, mode_state
 from infra.lines.load import load_config
 from infra.model import LinesConfig, Severity
 from infra.review import code, plan_details, plan_markdown
@@ -61,6 +62,13 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
     if problems:
         raise InfraError("; ".join(problems))
     records = [line_summary(line, config, severity) for line in config.lines]
+    now = env.now()
+    for line, record in zip(config.lines, records, strict=True):
+        state = mode_state(line, now)
+        if state is not None and line.test_until is not None:
+            record["test_state"] = state
+    for expired in expired_tests(config, now):
+        env.err(f"{expired.where}: warning: {expired.sentence()}")
     if args.details:  # first: a file in the way stops the run before any report is printed
         text = plan_details(heading=_heading(config, severity), records=records)
         write_stamped(env.path(args.details), text, what="plan --details", shown=args.details)
@@ -123,8 +131,11 @@ def _text(config: LinesConfig, severity: Severity, records: list[dict[str, Any]]
     width = max(len(r["id"]) for r in records)
     for record in records:
         head = f"{record['id']:<{width}}  {record['name']} · {record['type']} · {pretty_number(record['number'])}"
+        state = f" ({record['test_state']})" if record.get("test_state") else ""
         out.append(
-            f"{head}   {TEST_MARK}: calls go straight to the failover" if record["test"] else head
+            f"{head}   {TEST_MARK}{state}: calls go straight to the failover"
+            if record["test"]
+            else head
         )
         pad = " " * (width + 2)
         out.append(f"{pad}normally    {record['normally']}")

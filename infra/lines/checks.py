@@ -9,16 +9,24 @@ Must not import: twilio, pulumi, jsonschema, infra.render, infra.providers, infr
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
 from infra.errors import Diagnostic
-from infra.lines import numbers, urls, voices
+from infra.lines import audio, numbers, urls, voices
 from infra.lines.context import Check, Context
 from infra.lines.sms import check_sms, sms_settings
 from infra.lines.source import Document, JsonPath
+from infra.lines.spoken import (
+    check_audio_files,
+    check_prompts_language,
+    message_checks,
+    say_text,
+)
 from infra.lines.text import one_line, quoted
 from infra.model import DEFAULT_GREETING, DEFAULT_LANGUAGE, DEFAULT_VOICE
 
@@ -32,11 +40,13 @@ _NOT_DIALABLE = {
 _SHARED_TYPES = {"main_line", "department", "contact_center"}
 
 
-def run_all(document: Document, broken: set[tuple[str | int, ...]]) -> list[Diagnostic]:
+def run_all(
+    document: Document, broken: set[tuple[str | int, ...]], base_dir: Path | None = None
+) -> list[Diagnostic]:
     """Run every check; never raises on data the schema accepted."""
     if not isinstance(document.data, dict) or () in broken:
         return []
-    context = Context(document, broken)
+    context = Context(document, broken, base_dir)
     return [diagnostic for check in CHECKS for diagnostic in check(context)]
 
 
@@ -200,10 +210,17 @@ def _urls(ctx: Context) -> Iterator[tuple[JsonPath, str]]:
         failover = line.get("failover")
         if not isinstance(failover, dict):
             continue
+        message = failover.get("message")
+        if isinstance(message, dict) and audio.is_url(str(message.get("audio", ""))):
+            yield ("lines", index, "failover", "message", "audio"), message["audio"]
         voicemail = failover.get("voicemail")
         if isinstance(voicemail, dict) and isinstance(voicemail.get("recording_callback"), str):
             path = ("lines", index, "failover", "voicemail", "recording_callback")
             yield path, voicemail["recording_callback"]
+    for where, _, own in _voicemails(ctx):
+        greeting = own.get("greeting")
+        if isinstance(greeting, dict) and audio.is_url(str(greeting.get("audio", ""))):
+            yield (*where, "greeting", "audio"), greeting["audio"]
 
 
 def check_urls(ctx: Context) -> Iterator[Diagnostic]:
@@ -294,6 +311,17 @@ def check_queues(ctx: Context) -> Iterator[Diagnostic]:
 
 def check_test_mode(ctx: Context) -> Iterator[Diagnostic]:
     for index, line in ctx.lines():
+        test = line.get("test")
+        until = test.get("until") if isinstance(test, dict) else None
+        if isinstance(until, str) and ctx.usable("lines", index, "test", "until"):
+            try:
+                datetime.strptime(until, "%Y-%m-%dT%H:%M:%SZ")
+            except ValueError:
+                yield ctx.error(
+                    ("lines", index, "test", "until"),
+                    f"test.until {quoted(until)} is not a real date and time; "
+                    "write it as YYYY-MM-DDTHH:MM:SSZ in UTC, e.g. 2026-12-01T06:00:00Z",
+                )
         if line.get("test") and "primary" not in line:
             yield ctx.error(
                 ("lines", index, "test"),
@@ -327,14 +355,16 @@ def check_speech(ctx: Context) -> Iterator[Diagnostic]:
         voice = settings.get("voice", DEFAULT_VOICE)
         language = settings.get("language", DEFAULT_LANGUAGE)
         greeting = settings.get("greeting", DEFAULT_GREETING)
-        if not isinstance(voice, str) or not isinstance(greeting, str):
+        if not isinstance(voice, str):
             continue
-        if "greeting" in own:
-            yield from _say_text(ctx, (*path, "greeting"), greeting, voice, "greeting")
+        if not isinstance(greeting, str):  # a recording: nothing is said
+            pass
+        elif "greeting" in own:
+            yield from say_text(ctx, (*path, "greeting"), greeting, voice, "greeting")
         elif "voice" in own:
             # The inherited greeting is spoken with this line's voice: check it against that
             # voice's limit, and say so at the voice.
-            yield from _say_text(
+            yield from say_text(
                 ctx, (*path, "voice"), greeting, voice, "the greeting inherited from defaults"
             )
         if ("voice" in own or "language" in own) and isinstance(language, str):
@@ -346,25 +376,11 @@ def check_speech(ctx: Context) -> Iterator[Diagnostic]:
     for index, line in ctx.lines():
         failover = line.get("failover")
         message = failover.get("message") if isinstance(failover, dict) else None
+        path = ("lines", index, "failover", "message")
         if isinstance(message, str) and isinstance(default_voice, str):
-            yield from _say_text(
-                ctx, ("lines", index, "failover", "message"), message, default_voice, "message"
-            )
-
-
-def _say_text(
-    ctx: Context, path: JsonPath, text: str, voice: str, what: str
-) -> Iterator[Diagnostic]:
-    if not text.strip():
-        yield ctx.error(path, f"{what} is blank; write what callers should hear")
-        return
-    size, limit = len(text.encode("utf-8")), voices.say_limit(voice)
-    if size > limit:
-        yield ctx.error(
-            path,
-            f"{what} is {size} bytes; Twilio's <Say> with {one_line(voice)} speaks at most {limit} "
-            "(error 13521): shorten it",
-        )
+            yield from say_text(ctx, path, message, default_voice, "message")
+        elif isinstance(message, dict) and ctx.usable(*path):
+            yield from message_checks(ctx, path, message)
 
 
 CHECKS: tuple[Check, ...] = (
@@ -378,5 +394,7 @@ CHECKS: tuple[Check, ...] = (
     check_queues,
     check_test_mode,
     check_speech,
+    check_prompts_language,
+    check_audio_files,
     check_urls,
 )

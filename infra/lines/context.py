@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from infra.errors import Diagnostic, Level, SourceRef
@@ -23,6 +24,9 @@ class Context:
 
     document: Document
     broken: set[tuple[str | int, ...]]
+    base_dir: Path | None = None
+    """The folder of the lines file, where recordings are read; None for content that has no
+    folder (a file at a git revision): then recordings are not checked."""
     _items: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
 
     def usable(self, *path: str | int) -> bool:

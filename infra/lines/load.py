@@ -2,10 +2,8 @@
 
 The only reader of YAML and of the JSON schema. Structure lives in
 ``schemas/lines.schema.json``; meaning (unique ids, valid numbers, known agents) lives in
-``infra.lines.checks``. The model is built only when no error remains; warnings come with it.
-
-    config, warnings = load_config("lines.yaml")   # raises ConfigError listing every error
-
+``infra.lines.checks``. The model is built only when no error remains; warnings come with it:
+``config, warnings = load_config("lines.yaml")`` raises ConfigError listing every error.
 Must not import: twilio, pulumi, infra.render, infra.providers, infra.cli.
 """
 
@@ -20,8 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.errors import ConfigError, Diagnostic, Level
-from infra.lines import checks
+from infra.lines import checks, prompts
+from infra.lines.audio import Recordings
 from infra.lines.messages import translate
+from infra.lines.sms import sms_model
 from infra.lines.source import Document, parse_document, read_document
 from infra.model import (
     DEFAULT_FORWARD_TIMEOUT_S,
@@ -189,13 +189,17 @@ def load_config(
 ) -> tuple[LinesConfig, list[Diagnostic]]:
     """Load ``path`` into the model; return it with warnings, or raise ConfigError."""
     document, diagnostics = read_document(path, display_name)
-    return _finish(document, diagnostics)
+    return _finish(document, diagnostics, Path(path).parent)
 
 
-def load_bytes(raw: bytes, name: str) -> tuple[LinesConfig, list[Diagnostic]]:
-    """As ``load_config`` for content already in memory (e.g. a file at a git revision)."""
+def load_bytes(
+    raw: bytes, name: str, read_recording: Callable[[str], bytes | None] | None = None
+) -> tuple[LinesConfig, list[Diagnostic]]:
+    """As ``load_config`` for content already in memory (e.g. a file at a git revision).
+    Recordings from the repository are not checked; ``read_recording`` (a path as written →
+    its bytes, None when absent) lets the model know their content, so a changed file shows."""
     document, diagnostics = parse_document(raw, name)
-    return _finish(document, diagnostics)
+    return _finish(document, diagnostics, reader=read_recording)
 
 
 def validate(path: str | Path, display_name: str | None = None) -> list[Diagnostic]:
@@ -208,13 +212,16 @@ def validate(path: str | Path, display_name: str | None = None) -> list[Diagnost
 
 
 def _finish(
-    document: Document, diagnostics: list[Diagnostic]
+    document: Document,
+    diagnostics: list[Diagnostic],
+    base_dir: Path | None = None,
+    reader: Callable[[str], bytes | None] | None = None,
 ) -> tuple[LinesConfig, list[Diagnostic]]:
     if document.data is not None:
         errors = _schema_errors(document.data)
         for error in errors:
             diagnostics.extend(translate(error, document))
-        diagnostics.extend(checks.run_all(document, _broken_subtrees(errors)))
+        diagnostics.extend(checks.run_all(document, _broken_subtrees(errors), base_dir))
     elif not diagnostics:  # a document that is only `null` or `~`
         where = document.where(())
         diagnostics.append(
@@ -227,7 +234,7 @@ def _finish(
     diagnostics.sort(key=lambda d: (d.where.line, d.where.column, d.message))
     if document.data is None or any(d.is_error for d in diagnostics):
         raise ConfigError(diagnostics)
-    return build_model(document), diagnostics
+    return build_model(document, base_dir, reader), diagnostics
 
 
 _KEY_ERRORS = ("required", "additionalProperties")
@@ -255,22 +262,34 @@ def schema_diagnostics(document: Document) -> list[Diagnostic]:
 # ---------------------------------------------------------------- model building
 
 
-def build_model(document: Document) -> LinesConfig:
-    """Build the model from schema- and check-clean data, applying defaults once, here."""
+def build_model(
+    document: Document,
+    base_dir: Path | None = None,
+    reader: Callable[[str], bytes | None] | None = None,
+) -> LinesConfig:
+    """Build the model from schema- and check-clean data, applying defaults once, here.
+    ``base_dir`` is where recordings from the repository are read (None: ``reader``, else
+    not read)."""
     data = document.data
+    recordings = Recordings(base_dir, reader)
     defaults = data.get("defaults", {})
     base_voicemail = defaults.get("voicemail", {})
     forward_timeout = defaults.get("forward", {}).get("timeout", DEFAULT_FORWARD_TIMEOUT_S)
-    default_sms = _sms(document, ("defaults", "sms"), defaults.get("sms"))
+    default_sms = sms_model(document, ("defaults", "sms"), defaults.get("sms"))
+    base_prompts = defaults.get("prompts", {})
+    # What every line inherits: the defaults (already merged) and the recordings read once.
+    inherited = (base_voicemail, forward_timeout, default_sms, base_prompts, recordings)
     lines = tuple(
-        _build_line(document, index, raw, base_voicemail, forward_timeout, default_sms)
-        for index, raw in enumerate(data["lines"])
+        _build_line(document, index, raw, *inherited) for index, raw in enumerate(data["lines"])
     )
     agents = tuple(
         Agent(
             id=raw["id"], name=raw["name"], phone=raw["phone"], where=document.where(("agents", i))
         )
         for i, raw in enumerate(data.get("agents", []))
+    )
+    default_voicemail = _voicemail(
+        document, ("defaults", "voicemail"), base_voicemail, {}, recordings
     )
     return LinesConfig(
         version=data["version"],
@@ -280,33 +299,30 @@ def build_model(document: Document) -> LinesConfig:
         alerts_webhook=data.get("alerts", {}).get("webhook"),
         alerts_payload=data.get("alerts", {}).get("payload", "plain"),
         alerts_summary_every=data.get("alerts", {}).get("summary_every", 15),
-        default_voicemail=_voicemail(document, ("defaults", "voicemail"), base_voicemail, {}),
+        default_voicemail=default_voicemail,
         default_sms=default_sms,
+        default_prompts=prompts.resolve(default_voicemail.language, base_prompts),
+        audio_files=tuple(sorted(recordings.files.values(), key=lambda f: f.source)),
         source=document.file,
     )
 
 
-def _sms(
-    document: Document, path: tuple[Any, ...], raw: dict[str, Any] | None
-) -> SmsFallback | None:
-    """``sms`` as the model holds it; None when absent or ``off`` (the number's own settings)."""
-    if raw is None or raw.get("off"):
-        return None
-    return SmsFallback(
-        reply=raw.get("reply"),
-        url=raw.get("url"),
-        method=raw.get("method", "POST"),
-        where=document.where(path),
-    )
-
-
 def _voicemail(
-    document: Document, path: tuple[Any, ...], base: dict[str, Any], own: dict[str, Any]
+    document: Document,
+    path: tuple[Any, ...],
+    base: dict[str, Any],
+    own: dict[str, Any],
+    recordings: Recordings,
 ) -> Voicemail:
     merged = {**base, **own}
     kwargs: dict[str, Any] = {}
+    greeting = merged.pop("greeting", None)
+    if isinstance(greeting, dict):  # {audio: ...}: played instead of said
+        kwargs["greeting_audio"] = greeting["audio"]
+        kwargs["greeting_audio_sha256"] = recordings.sha256(greeting["audio"])
+    elif greeting is not None:
+        kwargs["greeting"] = greeting
     for key, attr in (
-        ("greeting", "greeting"),
         ("voice", "voice"),
         ("language", "language"),
         ("max_length", "max_length_s"),
@@ -325,9 +341,22 @@ def _build_line(
     base_voicemail: dict[str, Any],
     forward_timeout: int,
     default_sms: SmsFallback | None,
+    base_prompts: dict[str, Any],
+    recordings: Recordings,
 ) -> Line:
     path = ("lines", index)
     failover = raw.get("failover", {})
+    message = failover.get("message")
+    said = message if isinstance(message, dict) else {"text": message} if message else {}
+    test = raw.get("test", False)
+    test_mode = test if isinstance(test, dict) else {}
+    voicemail = _voicemail(
+        document,
+        (*path, "failover", "voicemail"),
+        base_voicemail,
+        failover.get("voicemail", {}),
+        recordings,
+    )
     forwarding = tuple(raw.get("forwarding", ()))
     forward = failover.get("forward") or (forwarding[-1] if forwarding else None)
     queue_raw = raw.get("queue")
@@ -349,16 +378,18 @@ def _build_line(
         forwarding=forwarding,
         url=failover.get("url"),
         url_method=failover.get("method", "POST"),
-        message=failover.get("message"),
-        voicemail=_voicemail(
-            document,
-            (*path, "failover", "voicemail"),
-            base_voicemail,
-            failover.get("voicemail", {}),
-        ),
+        message=said.get("text"),
+        message_audio=said.get("audio"),
+        message_audio_sha256=recordings.sha256(said.get("audio")),
+        message_voice=said.get("voice"),
+        message_language=said.get("language"),
+        voicemail=voicemail,
+        prompts=prompts.resolve(voicemail.language, base_prompts, raw.get("prompts", {})),
         queue=queue,
-        test=bool(raw.get("test", False)),
-        sms=_sms(document, (*path, "sms"), raw["sms"]) if "sms" in raw else default_sms,
+        test=bool(test),
+        test_until=test_mode.get("until"),
+        test_early=bool(test_mode.get("early", False)),
+        sms=sms_model(document, (*path, "sms"), raw["sms"]) if "sms" in raw else default_sms,
         renamed_from=tuple(raw.get("renamed_from", ())),
         where=document.where(path),
     )

@@ -42,7 +42,9 @@ def translate(error: jsonschema.ValidationError, document: Document) -> list[Dia
         message = f'{subject} is missing required key "{missing}"'
         return [Diagnostic(where, Level.ERROR, message, format_path(path))]
     if error.validator == "type":
-        message = f"{subject} {_type_message(error, document.node(path))}"
+        listed = isinstance(error.validator_value, list) and isinstance(error.schema, dict)
+        custom_type = error.schema.get("errorMessage") if listed else None  # type: ignore[union-attr]
+        message = f"{subject} {custom_type or _type_message(error, document.node(path))}"
         hint = _hint(error, document.node(path))
         message = f"{message}; {hint}" if hint else message
         return [Diagnostic(where, Level.ERROR, message, format_path(path))]
@@ -120,7 +122,10 @@ def _unknown_keys(
 
 def _type_message(error: jsonschema.ValidationError, node: yaml.Node | None = None) -> str:
     expected = error.validator_value
-    word = _TYPE_WORDS.get(expected, str(expected)) if isinstance(expected, str) else str(expected)
+    if isinstance(expected, list):  # e.g. a greeting: text, or a mapping with audio
+        word = " or ".join(_TYPE_WORDS.get(str(kind), str(kind)) for kind in expected)
+    else:
+        word = _TYPE_WORDS.get(str(expected), str(expected))
     got = error.instance
     written = node.value if isinstance(node, yaml.ScalarNode) and node.style in (None, "") else None
     if expected == "string" and isinstance(got, int) and not isinstance(got, bool):

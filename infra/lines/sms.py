@@ -11,7 +11,8 @@ from typing import Any
 
 from infra.errors import Diagnostic
 from infra.lines.context import Context
-from infra.lines.source import JsonPath
+from infra.lines.source import Document, JsonPath
+from infra.model import SmsFallback
 
 
 def sms_settings(ctx: Context) -> Iterator[tuple[JsonPath, dict[str, Any], set[str]]]:
@@ -67,3 +68,17 @@ def check_sms(ctx: Context) -> Iterator[Diagnostic]:
         reply = sms.get("reply")
         if isinstance(reply, str) and not reply.strip():
             yield ctx.error((*path, "reply"), f"{name}.reply is blank; write what senders get")
+
+
+def sms_model(
+    document: Document, path: tuple[Any, ...], raw: dict[str, Any] | None
+) -> SmsFallback | None:
+    """``sms`` as the model holds it; None when absent or ``off`` (the number's own settings)."""
+    if raw is None or raw.get("off"):
+        return None
+    return SmsFallback(
+        reply=raw.get("reply"),
+        url=raw.get("url"),
+        method=raw.get("method", "POST"),
+        where=document.where(path),
+    )

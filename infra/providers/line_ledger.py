@@ -7,6 +7,12 @@ the lines and the stack config key that allows it, when lines are removed or too
 rerouted. Every other resource depends on the ledger, so a tripped brake stops the run
 before anything changes in Twilio, in ``pulumi preview`` as in ``pulumi up``.
 
+It also records when each line's failover was deployed (``deployed_at``: line id → UTC time
+of the ``create``/``update`` that first stored the line's current ``failovers`` fingerprint,
+which leaves out test mode and the primary), so ``failover diff --deployed`` can apply the
+24-hour rule before a test starts (``infra.expiry``). State written before this existed has
+no ``failovers``: those lines' times stay unknown (no warning) until their failover changes.
+
 Makes no Twilio calls and holds nothing secret. Module path and class names are stored in
 Pulumi state: never rename them without an alias.
 Must not import: twilio, infra.model, infra.lines.load, infra.render, infra.program, infra.cli.
@@ -14,6 +20,7 @@ Must not import: twilio, infra.model, infra.lines.load, infra.render, infra.prog
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pulumi
@@ -38,9 +45,37 @@ per-run and never diffed (``check`` reads the previous run's ``homes`` from its 
 inputs)."""
 
 
-def _routes(props: dict[str, Any]) -> dict[str, str]:
-    routes = props.get("routes")
+def _routes(props: dict[str, Any], key: str = "routes") -> dict[str, str]:
+    routes = props.get(key)
     return dict(routes) if isinstance(routes, dict) else {}
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _deployed_at(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, str]:
+    """Per line of ``news``: when its current failover was first deployed. A new line, or one
+    whose failover fingerprint changed, is deployed now; an unchanged one keeps its time; a
+    line from state without fingerprints (older versions) stays unknown (absent)."""
+    now = _now()
+    before, after = _routes(olds, "failovers"), _routes(news, "failovers")
+    known_lines, times = _routes(olds), _routes(olds, "deployed_at")
+    out: dict[str, str] = {}
+    for line, fingerprint in after.items():
+        if line in before and before[line] == fingerprint:
+            if line in times:
+                out[line] = times[line]
+        elif line in before or line not in known_lines:
+            out[line] = now
+    return dict(sorted(out.items()))
+
+
+def _outputs(props: dict[str, Any], deployed_at: dict[str, str]) -> dict[str, Any]:
+    out = {key: props.get(key) for key in TRACKED}
+    out["failovers"] = _routes(props, "failovers")
+    out["deployed_at"] = deployed_at
+    return out
 
 
 def _same_formula(before: object, after: object) -> bool:
@@ -169,18 +204,22 @@ class LineLedgerProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = [key for key in TRACKED if olds.get(key) != news.get(key)]
+        # A failover fingerprint change always changes ``routes`` too; only the first run
+        # after an upgrade (no fingerprints stored yet) updates for them alone.
+        if "failovers" in news and "failovers" not in olds:
+            changed.append("failovers")
         return DiffResult(
             changes=bool(changed), replaces=[], stables=[], delete_before_replace=False
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(LEDGER_ID, {key: props.get(key) for key in TRACKED})
+        return CreateResult(LEDGER_ID, _outputs(props, _deployed_at({}, props)))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        return ReadResult(id_, {key: props.get(key) for key in TRACKED})
+        return ReadResult(id_, _outputs(props, _routes(props, "deployed_at")))
 
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult({key: news.get(key) for key in TRACKED})
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(_outputs(news, _deployed_at(olds, news)))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """Deleting the ledger only forgets; it touches nothing in Twilio."""
@@ -190,6 +229,8 @@ class LineLedger(pulumi.dynamic.Resource, module="failover", name="LineLedger"):
     """One per stack: every line's route fingerprint, checked against the previous run."""
 
     routes: pulumi.Output[dict[str, str]]
+    deployed_at: pulumi.Output[dict[str, str]]
+    """Line id → UTC time (``YYYY-MM-DDTHH:MM:SSZ``) its current failover was deployed."""
 
     def __init__(
         self,
@@ -197,6 +238,7 @@ class LineLedger(pulumi.dynamic.Resource, module="failover", name="LineLedger"):
         *,
         account: str,
         routes: dict[str, str],
+        failovers: dict[str, str] | None = None,
         max_change_share: float = DEFAULT_MAX_CHANGE_SHARE,
         allow_removals: bool = False,
         force: bool = False,
@@ -207,6 +249,7 @@ class LineLedger(pulumi.dynamic.Resource, module="failover", name="LineLedger"):
         props: dict[str, Any] = {
             "account": account,
             "routes": routes,
+            "failovers": failovers or {},
             "max_change_share": max_change_share,
             "allow_removals": allow_removals,
             "force": force,
@@ -215,4 +258,4 @@ class LineLedger(pulumi.dynamic.Resource, module="failover", name="LineLedger"):
             props["renamed"] = renamed
         if homes:  # line id -> the id choosing its batch, for lines not under their own id
             props["homes"] = homes
-        init_resource(self, LineLedgerProvider(), name, props, (), opts)
+        init_resource(self, LineLedgerProvider(), name, props, ("deployed_at",), opts)

@@ -48,6 +48,7 @@ from pulumi.dynamic import (
 from infra.errors import ProviderError
 from infra.providers._pickling import init_resource
 from infra.providers.base import TwilioProvider, checked_inputs, has_unknowns, is_unknown
+from infra.twilio.asset_files import file_reference as file_reference  # the program's input
 from infra.twilio.client import NotFoundError
 from infra.twilio.numbers import numbers_pointing_at
 from infra.twilio.serverless import (

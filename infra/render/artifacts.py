@@ -14,7 +14,10 @@ Layout under the output directory:
 - ``functions/<name>.js``: Function sources (``/assignment``, ``/alert``);
 - ``entries.json``: per line, the number, its fallback entry and its managed primary at
   the given severity. This is the only file that depends on the severity: everything else
-  is deployed for every severity at once.
+  is deployed for every severity at once;
+- ``recordings.json`` (only when greetings or messages play files from the repository): per
+  asset path (``/a/<hash>.mp3`` in ``shared``), the file and its sha256; the audio itself is
+  not copied.
 
 JSON is UTF-8 with sorted keys, 2-space indent and a trailing newline; TwiML is the
 library's output plus a trailing newline. Same input, same bytes.
@@ -34,10 +37,11 @@ from infra.render.functions import render_functions
 from infra.render.studio import flow_specs, render_flow
 from infra.render.taskrouter import render_taskrouter
 from infra.render.twiml import render_environments
-from infra.routing import fallback_entry, primary_entry, sms_fallback_entry
+from infra.routing import audio_assets, fallback_entry, primary_entry, sms_fallback_entry
 
 OUTPUT_DIRS = ("twiml", "studio", "taskrouter", "functions")
 ENTRIES_FILE = "entries.json"
+RECORDINGS_FILE = "recordings.json"
 
 
 def canonical_json(value: Any) -> str:
@@ -87,6 +91,11 @@ def render_all(
     for path, source in render_functions(config).items():
         files[f"functions{path}.js"] = source
     files[ENTRIES_FILE] = canonical_json(render_entries(config, severity))
+    recordings = audio_assets(config)
+    if recordings:
+        files[RECORDINGS_FILE] = canonical_json(
+            {path: {"file": f.source, "sha256": f.sha256} for path, f in recordings.items()}
+        )
     return dict(sorted(files.items()))
 
 

@@ -25,7 +25,7 @@ import json
 from importlib import resources
 from string import Template
 
-from infra.model import LinesConfig
+from infra.model import DEFAULT_HOLD, DEFAULT_NOBODY, DEFAULT_STILL_HOLDING, LinesConfig
 from infra.naming import (
     AGENT_LINK_SECRET_VARIABLE,
     AGENT_STATUS_PATH,
@@ -42,9 +42,11 @@ HOLD_CHUNK_S = 20
 """The hold document pauses this long per cycle, then Twilio requests it again and it checks
 that someone On Duty still serves the line: the bound on how long a caller holds after the
 last agent went Off Duty (with nobody On Duty at the start, the caller leaves at once)."""
-HOLD_TEXT = "Please hold for the next available agent."
-STILL_HOLDING_TEXT = "Please continue to hold."
-NOBODY_TEXT = "Nobody can take your call right now."
+HOLD_TEXT = DEFAULT_HOLD
+STILL_HOLDING_TEXT = DEFAULT_STILL_HOLDING
+NOBODY_TEXT = DEFAULT_NOBODY
+"""The English prompts; each queued line's own (translated or overridden) are in its
+``prompts`` and travel in the Function's per-line table."""
 
 ALERT_TIMEOUT_MS = 1500
 """Longest the alert step waits for the webhook; this delay is all a caller can notice."""
@@ -78,6 +80,9 @@ def render_queue_wait_function(config: LinesConfig) -> str:
             "timeout": line.queue.timeout_s,
             "voice": line.voicemail.voice,
             "language": line.voicemail.language,
+            "hold": line.prompts.hold,
+            "still_holding": line.prompts.still_holding,
+            "nobody": line.prompts.nobody,
         }
         for line in config.queued_lines
         if line.queue is not None
@@ -86,9 +91,6 @@ def render_queue_wait_function(config: LinesConfig) -> str:
         lines=json.dumps(lines, indent=2, sort_keys=True),
         workspace_name=json.dumps(workspace_name(config.account)),
         hold_chunk_s=json.dumps(HOLD_CHUNK_S),
-        hold_text=json.dumps(HOLD_TEXT),
-        still_holding_text=json.dumps(STILL_HOLDING_TEXT),
-        nobody_text=json.dumps(NOBODY_TEXT),
     )
 
 

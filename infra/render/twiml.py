@@ -41,7 +41,7 @@ import json
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from infra.model import Line, LinesConfig, Severity, TargetKind, Voicemail
+from infra.model import DEFAULT_GOODBYE, Line, LinesConfig, Severity, TargetKind, Voicemail
 from infra.naming import (
     QUEUE_ENV,
     QUEUE_WAIT_PATH,
@@ -51,9 +51,22 @@ from infra.naming import (
     queue_entry_path,
 )
 from infra.render.bindings import PLACEHOLDERS, Bindings
-from infra.routing import LinePaths, line_paths, sms_reply_path
+from infra.routing import LinePaths, line_paths, play_url, sms_reply_path
 
-GOODBYE_TEXT = "Thank you for your message. Goodbye."
+GOODBYE_TEXT = DEFAULT_GOODBYE
+"""The English goodbye; a line's own (translated or overridden) is ``line.prompts.goodbye``."""
+
+
+def _speak(
+    response: VoiceResponse, text: str, audio: str | None, voice: str, language: str
+) -> None:
+    """``<Play>`` a recording (https://www.twilio.com/docs/voice/twiml/play: Twilio fetches the
+    URL and plays it once; it must answer with an audio Content-Type, error 13420), else
+    ``<Say>`` the text."""
+    if audio:
+        response.play(audio)
+    else:
+        response.say(text, voice=voice, language=language)
 
 
 def _finish(response: VoiceResponse) -> str:
@@ -67,7 +80,10 @@ def render_voicemail(voicemail: Voicemail, goodbye_path: str) -> str:
     action (https://www.twilio.com/docs/voice/twiml/record).
     """
     response = VoiceResponse()
-    response.say(voicemail.greeting, voice=voicemail.voice, language=voicemail.language)
+    played = None
+    if voicemail.greeting_audio is not None:
+        played = play_url(voicemail.greeting_audio, voicemail.greeting_audio_sha256)
+    _speak(response, voicemail.greeting, played, voicemail.voice, voicemail.language)
     response.record(
         action=goodbye_path,
         method="GET",
@@ -78,18 +94,20 @@ def render_voicemail(voicemail: Voicemail, goodbye_path: str) -> str:
     return _finish(response)
 
 
-def render_goodbye(voice: str, language: str) -> str:
-    """Where ``<Record action>`` lands after a message was left: thank and hang up."""
+def render_goodbye(voice: str, language: str, text: str = GOODBYE_TEXT) -> str:
+    """Where ``<Record action>`` lands after a message was left: thank (in the line's
+    language, ``line.prompts.goodbye``) and hang up."""
     response = VoiceResponse()
-    response.say(GOODBYE_TEXT, voice=voice, language=language)
+    response.say(text, voice=voice, language=language)
     response.hangup()
     return _finish(response)
 
 
-def render_message(text: str, voice: str, language: str) -> str:
-    """Say the custom error message (``failover.message``), then hang up."""
+def render_message(text: str, voice: str, language: str, audio: str | None = None) -> str:
+    """Say the custom error message (``failover.message``), or play its recording, then hang
+    up."""
     response = VoiceResponse()
-    response.say(text, voice=voice, language=language)
+    _speak(response, text, audio, voice, language)
     response.hangup()
     return _finish(response)
 
@@ -160,10 +178,15 @@ def render_environments(
         if only in (None, SHARED_ENV):
             if TargetKind.VOICEMAIL in kinds and paths.voicemail not in shared:
                 shared[paths.voicemail] = render_voicemail(vm, paths.goodbye)
-                shared.setdefault(paths.goodbye, render_goodbye(vm.voice, vm.language))
-            if TargetKind.MESSAGE in kinds and line.message is not None:
                 shared.setdefault(
-                    paths.message, render_message(line.message, vm.voice, vm.language)
+                    paths.goodbye, render_goodbye(vm.voice, vm.language, line.prompts.goodbye)
+                )
+            if TargetKind.MESSAGE in kinds:
+                played = None
+                if line.message_audio is not None:
+                    played = play_url(line.message_audio, line.message_audio_sha256)
+                shared.setdefault(
+                    paths.message, render_message(line.message or "", *line.message_speech, played)
                 )
             if line.sms is not None and line.sms.reply is not None:
                 reply = line.sms.reply

@@ -22,13 +22,11 @@
 // Requests are Voice requests, signed, so this Function stays `protected`.
 'use strict';
 
-// Per queued line: queue timeout and the voice of the line's prompts.
+// Per queued line: queue timeout, the voice and language of the line's prompts, and their
+// texts in that language (`hold`, `still_holding`, `nobody`; infra/lines/prompts.py).
 const LINES = $lines;
 const WORKSPACE_NAME = $workspace_name;
 const HOLD_CHUNK_S = $hold_chunk_s;
-const HOLD_TEXT = $hold_text;
-const STILL_HOLDING_TEXT = $still_holding_text;
-const NOBODY_TEXT = $nobody_text;
 const API = 'https://taskrouter.twilio.com/v1/Workspaces';
 
 async function get(context, url) {
@@ -77,11 +75,11 @@ exports.handler = async (context, event, callback) => {
     return callback(null, twiml);
   }
   if ((await anyoneOnDuty(context, event.line)) === false) {
-    twiml.say(speak, NOBODY_TEXT);
+    twiml.say(speak, line.nobody);
     twiml.leave();
     return callback(null, twiml);
   }
-  twiml.say(speak, waited < HOLD_CHUNK_S ? HOLD_TEXT : STILL_HOLDING_TEXT);
+  twiml.say(speak, waited < HOLD_CHUNK_S ? line.hold : line.still_holding);
   twiml.pause({ length: Math.min(HOLD_CHUNK_S, left) });
   return callback(null, twiml);
 };

@@ -17,14 +17,14 @@ Must not import: pulumi, infra.lines, infra.providers, infra.cli.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import time
 from typing import Any
 
 from infra.errors import ProviderError
-from infra.naming import PUBLIC_FUNCTION_PATHS
+from infra.naming import PUBLIC_FUNCTION_PATHS, is_audio_path
+from infra.twilio.asset_files import content_bytes, content_digest
 from infra.twilio.client import NotFoundError, Twilio
 from infra.twilio.concurrency import DEFAULT_CONCURRENCY, bounded_map, values
 from infra.twilio.values import text
@@ -38,14 +38,23 @@ CONTENT_TYPES = {
     ".xml": "text/xml",
     ".js": "application/javascript",
     ".json": "application/json",
+    # What <Play> plays (https://www.twilio.com/docs/voice/twiml/play, "Supported audio file
+    # types"); recordings from the repository are uploaded with these (infra.lines.audio).
     ".mp3": "audio/mpeg",
     ".wav": "audio/wav",
+    ".wave": "audio/wav",
+    ".aif": "audio/aiff",
+    ".aiff": "audio/aiff",
+    ".aifc": "audio/x-aifc",
+    ".gsm": "audio/gsm",
+    ".ulaw": "audio/ulaw",
 }
 KINDS = ("documents", "functions")
 
 
 def sha256(content: str) -> str:
-    return hashlib.sha256(content.encode()).hexdigest()
+    """A document's content hash (a recording's own: ``infra.twilio.asset_files``)."""
+    return content_digest(content)
 
 
 def find_or_create_service(tw: Twilio, props: dict[str, Any]) -> Any:
@@ -200,6 +209,11 @@ def visibility_of(props: dict[str, Any], kind: str, path: str) -> str:
     checks its own signed link instead."""
     if kind == "functions" and path in PUBLIC_FUNCTION_PATHS:
         return "public"
+    if kind == "documents" and is_audio_path(path):
+        # Twilio "does not send its standard HTTP parameters" with <Play> requests
+        # (https://www.twilio.com/docs/voice/twiml/play); whether it signs them is unconfirmed,
+        # so recordings are public (a protected one might answer 403 and play nothing).
+        return "public"
     return str(props["visibility" if kind == "documents" else "function_visibility"])
 
 
@@ -256,12 +270,13 @@ def _upload(
     content_type = CONTENT_TYPES.get(suffix, "text/plain")
     if kind == "functions":
         content_type = "application/javascript"
+    data = content_bytes(name, content)
     with tw.errors(name, f"upload {path}"):
         body = tw.upload(
             f"/v1/Services/{service_sid}/{segment}/{container}/Versions",
             {"Path": path, "Visibility": visibility},
             path.rsplit("/", 1)[-1] or "index",
-            content.encode(),
+            data,
             content_type,
         )
     return str(body["sid"])

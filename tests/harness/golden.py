@@ -14,6 +14,7 @@ import pytest
 
 from infra.model import (
     Agent,
+    AudioFile,
     Line,
     LinesConfig,
     LineType,
@@ -208,11 +209,98 @@ def sms_lines() -> tuple[Line, ...]:
     )
 
 
+def french_queue_line() -> Line:
+    """A French contact centre: its goodbye and hold prompts are French (the prompts table)."""
+    from infra.lines.prompts import resolve
+
+    return Line(
+        id="paris",
+        name="Support Paris",
+        type=LineType.CONTACT_CENTER,
+        number="+33142685300",
+        voicemail=Voicemail(
+            greeting="Tous nos agents sont occupés. Laissez un message après le bip.",
+            voice="Polly.Celine",
+            language="fr-FR",
+        ),
+        prompts=resolve("fr-FR"),
+        queue=Queue(agents=("alice",), timeout_s=120),
+    )
+
+
+def french_message_line() -> Line:
+    """An English line whose message has its own French voice and language."""
+    return Line(
+        id="presse",
+        name="Presse",
+        type=LineType.DEPARTMENT,
+        number="+33142685301",
+        message="Notre standard est indisponible. Écrivez à presse@acme.example.",
+        message_voice="Polly.Lea",
+        message_language="fr-FR",
+    )
+
+
+def audio_greeting_line() -> Line:
+    return Line(
+        id="studio",
+        name="Studio",
+        type=LineType.DEPARTMENT,
+        number="+14155550109",
+        voicemail=Voicemail(greeting_audio="https://media.acme.example/studio-greeting.mp3"),
+    )
+
+
+def audio_message_line() -> Line:
+    return Line(
+        id="closed",
+        name="Closed line",
+        type=LineType.DEPARTMENT,
+        number="+14155550110",
+        message_audio="https://media.acme.example/closed.wav",
+    )
+
+
+REPOSITORY_RECORDING = AudioFile(
+    source="greetings/night.mp3",
+    location="greetings/night.mp3",
+    sha256="5f2b8f6c0f1e4d7a9b3c2e1d0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f10",
+    suffix=".mp3",
+)
+
+
+def repository_audio_line() -> Line:
+    """A greeting from the repository: played from its content-addressed asset ``/a/…``."""
+    return Line(
+        id="night",
+        name="Night desk",
+        type=LineType.DEPARTMENT,
+        number="+14155550111",
+        voicemail=Voicemail(
+            greeting_audio=REPOSITORY_RECORDING.source,
+            greeting_audio_sha256=REPOSITORY_RECORDING.sha256,
+        ),
+    )
+
+
 def _fields(line: Line) -> dict[str, object]:
     return {name: getattr(line, name) for name in Line.__dataclass_fields__}
 
 
 GOLDEN_CASES: dict[str, tuple[LinesConfig, Severity]] = {
+    "prompts-fr": (
+        config(french_queue_line(), french_message_line(), agents=AGENTS[:1]),
+        Severity.SEVERE,
+    ),
+    "audio": (
+        LinesConfig(
+            version=1,
+            account=ACCOUNT,
+            lines=(audio_greeting_line(), audio_message_line(), repository_audio_line()),
+            audio_files=(REPOSITORY_RECORDING,),
+        ),
+        Severity.MINOR,
+    ),
     "forward": (config(forward_line()), Severity.MINOR),
     "voicemail-only": (config(voicemail_line()), Severity.MINOR),
     "url": (config(url_line()), Severity.MINOR),

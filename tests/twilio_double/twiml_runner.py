@@ -149,8 +149,33 @@ def play(call: LiveCall, url: str, loop: int = 1) -> Process:
     yield from call.spend(PLAY_SECONDS * max(loop, 1))
 
 
+PLAY_CONTENT_TYPES = frozenset(
+    {
+        "audio/mpeg", "audio/wav", "audio/wave", "audio/x-wav", "audio/aiff", "audio/x-aifc",
+        "audio/x-aiff", "audio/x-gsm", "audio/gsm", "audio/ulaw",
+    }
+)  # fmt: skip
+"""The audio MIME types Twilio plays (https://www.twilio.com/docs/voice/twiml/play,
+"Supported audio file types"); anything else is error 13420 "Play: Invalid Content-Type"
+(https://www.twilio.com/docs/errors/13420)."""
+PLAY_INVALID_CONTENT_TYPE = 13420
+
+
 def _play(call: LiveCall, verb: ET.Element, url: str) -> Process:
-    yield from play(call, resolve(url, verb.text or ""), int(verb.get("loop", "1") or 1))
+    """Fetch the audio with GET and play it. Twilio "does not send its standard HTTP
+    parameters" with ``<Play>`` requests (https://www.twilio.com/docs/voice/twiml/play); that it
+    does not sign them either is *assumed*, so a ``protected`` asset is refused here (403)
+    and the product deploys recordings ``public``. A failed fetch or a non-audio answer is
+    logged as 13420 and the call goes on with the next verb (*assumed*: Twilio's page says
+    only that Play requires an audio Content-Type)."""
+    target = resolve(url, verb.text or "")
+    fetched = call.net.request(target, "GET", {}, signed=False)
+    call.journey.requests.append(fetched.log())
+    kind = fetched.content_type.split(";")[0].strip().lower()
+    if fetched.status is None or not 200 <= fetched.status < 300 or kind not in PLAY_CONTENT_TYPES:
+        call.step("error", f"{PLAY_INVALID_CONTENT_TYPE} {target}")
+        return
+    yield from play(call, target, int(verb.get("loop", "1") or 1))
 
 
 def _pause(call: LiveCall, verb: ET.Element, url: str) -> Process:

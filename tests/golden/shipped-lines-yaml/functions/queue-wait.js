@@ -22,24 +22,28 @@
 // Requests are Voice requests, signed, so this Function stays `protected`.
 'use strict';
 
-// Per queued line: queue timeout and the voice of the line's prompts.
+// Per queued line: queue timeout, the voice and language of the line's prompts, and their
+// texts in that language (`hold`, `still_holding`, `nobody`; infra/lines/prompts.py).
 const LINES = {
   "main": {
+    "hold": "Please hold for the next available agent.",
     "language": "en-US",
+    "nobody": "Nobody can take your call right now.",
+    "still_holding": "Please continue to hold.",
     "timeout": 180,
     "voice": "Polly.Joanna"
   },
   "support": {
+    "hold": "Please hold for the next available agent.",
     "language": "en-US",
+    "nobody": "Nobody can take your call right now.",
+    "still_holding": "Please continue to hold.",
     "timeout": 300,
     "voice": "Polly.Joanna"
   }
 };
 const WORKSPACE_NAME = "acme-failover";
 const HOLD_CHUNK_S = 20;
-const HOLD_TEXT = "Please hold for the next available agent.";
-const STILL_HOLDING_TEXT = "Please continue to hold.";
-const NOBODY_TEXT = "Nobody can take your call right now.";
 const API = 'https://taskrouter.twilio.com/v1/Workspaces';
 
 async function get(context, url) {
@@ -88,11 +92,11 @@ exports.handler = async (context, event, callback) => {
     return callback(null, twiml);
   }
   if ((await anyoneOnDuty(context, event.line)) === false) {
-    twiml.say(speak, NOBODY_TEXT);
+    twiml.say(speak, line.nobody);
     twiml.leave();
     return callback(null, twiml);
   }
-  twiml.say(speak, waited < HOLD_CHUNK_S ? HOLD_TEXT : STILL_HOLDING_TEXT);
+  twiml.say(speak, waited < HOLD_CHUNK_S ? line.hold : line.still_holding);
   twiml.pause({ length: Math.min(HOLD_CHUNK_S, left) });
   return callback(null, twiml);
 };
