@@ -22,6 +22,10 @@ DEFAULT_LANGUAGE = "en-US"
 DEFAULT_MAX_LENGTH_S = 120
 DEFAULT_FORWARD_TIMEOUT_S = 20
 DEFAULT_QUEUE_TIMEOUT_S = 300
+DEFAULT_QUEUE_RING_S = 30
+MAX_QUEUE_RING_S = 30
+"""An agent's phone rings at most this long: with the whisper (prompt and key press, about
+15 s) it stays below the workflow's 45 s reservation timeout (``infra.render.taskrouter``)."""
 MAX_FORWARDING_NUMBERS = 5
 
 
@@ -89,6 +93,9 @@ class FailoverTarget:
     """Seconds to ring (FORWARD) or to wait in the queue (QUEUE); 0 where it does not apply."""
     text: str = ""
     """What is said: the greeting (VOICEMAIL) or the error message (MESSAGE)."""
+    confirm: bool = False
+    """FORWARD only: the callee hears that this is a forwarded call and must press a key
+    before the caller is connected (``failover.confirm``)."""
     where: SourceRef = field(default=NOWHERE, compare=False, repr=False)
 
 
@@ -102,6 +109,9 @@ class Agent:
     """Display name."""
     phone: str
     """E.164 PSTN number TaskRouter dials (the worker's ``contact_uri``)."""
+    on_duty: bool = True
+    """``duty``: the activity the worker starts in when it is created (On Duty unless
+    ``off``); never applied again afterwards, so an agent's own choice is kept."""
     where: SourceRef = field(default=NOWHERE, compare=False, repr=False)
 
 
@@ -113,6 +123,8 @@ class Queue:
     """Agent ids, in file order; TaskRouter picks the longest-idle available agent."""
     timeout_s: int = DEFAULT_QUEUE_TIMEOUT_S
     """Longest a caller waits in the queue before falling through to voicemail."""
+    ring_s: int = DEFAULT_QUEUE_RING_S
+    """How long an agent's phone rings for one queued call (``queue.ring``)."""
     where: SourceRef = field(default=NOWHERE, compare=False, repr=False)
 
 
@@ -133,6 +145,9 @@ class Line:
     """Failover PSTN number: ``failover.forward``, or a user line's last forwarding number."""
     forward_timeout_s: int = DEFAULT_FORWARD_TIMEOUT_S
     """Seconds to ring ``forward`` before voicemail."""
+    forward_confirm: bool = False
+    """``failover.confirm``: the forward's callee must press a key to take the call, so their
+    voicemail never does and the caller reaches the line's voicemail instead."""
     forwarding: tuple[str, ...] = ()
     """A user line's forwarding numbers in the order added (the last is the failover)."""
     url: str | None = None
@@ -178,6 +193,7 @@ class Line:
                 kind=TargetKind.FORWARD,
                 to=self.forward,
                 timeout_s=self.forward_timeout_s,
+                confirm=self.forward_confirm,
                 where=self.where,
             )
             return (ring, voicemail)

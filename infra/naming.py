@@ -19,10 +19,13 @@ import json
 import re
 
 ASSIGNMENT_PATH = "/assignment"
-"""Serverless Function answering TaskRouter's assignment callback with a dequeue instruction."""
+"""Serverless Function answering TaskRouter's assignment callback with a call instruction."""
 AGENT_STATUS_PATH = "/agent-status"
 """Serverless Function receiving the agent leg's status callback: completes the task after a
 call, rejects the reservation after a missed ring (``infra/templates/agent-status.js``)."""
+AGENT_WHISPER_PATH = "/agent-whisper"
+"""Serverless Function run on the agent's leg of a queued call: says the line and the caller,
+bridges only after the agent presses 1 (``infra/templates/agent-whisper.js``)."""
 QUEUE_WAIT_PATH = "/queue-wait"
 """Serverless Function serving the queue hold document (``?line=<id>``): leaves at once when
 nobody On Duty serves the line (``infra/templates/queue-wait.js``)."""

@@ -26,6 +26,11 @@ HOLD = "Please hold for the next available agent."
 NOBODY = "Nobody can take your call right now."
 
 
+def whisper(line: str, caller: str = CALLER) -> str:
+    """What an agent hears on picking up: the line, the caller's digits, press 1."""
+    return f"Call for {line} from {' '.join(caller.lstrip('+'))}. Press 1 to accept."
+
+
 # Known defect, not yet explained: run right after the whole of tests/test_drift.py in one
 # process (as the full suite does), the first three journeys of this module hold the caller one
 # cycle longer than alone (agent not rung at once); later journeys with the same fixture pass,
@@ -140,7 +145,9 @@ def test_an_agent_going_off_duty_gets_no_calls(d: TwilioDouble) -> None:
     journey = d.place_call(NUMBERS["main"], CALLER, primary="http_500", callees={BOB: "answer"})
     assert journey.answered_by == f"agent bob ({BOB})"
     assert [s.text for s in journey.find("agent")] == [
-        f"ringing bob at {BOB} (dequeue timeout 30 s)"
+        f"ringing bob at {BOB} (call timeout 30 s)",
+        f'bob hears "{whisper("Main line")}"',
+        "bob presses 1",
     ]
 
 
@@ -172,7 +179,7 @@ def test_support_queue_reaches_agents_of_support_only(d: TwilioDouble) -> None:
 def test_an_agent_missing_the_call_stays_on_duty_and_the_next_agent_rings(
     d: TwilioDouble,
 ) -> None:
-    """The dequeue rings 30 s; the missed leg's status callback rejects the reservation, so
+    """The call rings 30 s; the missed leg's status callback rejects the reservation, so
     bob rings at once (not after the 45 s reservation timeout) and alice stays On Duty."""
     on_duty(d, "alice", "bob")
     journey = d.place_call(
@@ -180,9 +187,11 @@ def test_an_agent_missing_the_call_stays_on_duty_and_the_next_agent_rings(
     )
     agent = [(s.at, s.text) for s in journey.find("agent")]
     assert agent == [
-        (0.0, f"ringing alice at {ALICE} (dequeue timeout 30 s)"),
+        (0.0, f"ringing alice at {ALICE} (call timeout 30 s)"),
         (30.0, "alice: no-answer after 30 s"),
-        (30.0, f"ringing bob at {BOB} (dequeue timeout 30 s)"),
+        (30.0, f"ringing bob at {BOB} (call timeout 30 s)"),
+        (35.0, f'bob hears "{whisper("Main line")}"'),
+        (43.0, "bob presses 1"),
     ]
     assert journey.answered_by == f"agent bob ({BOB})"
     assert activity(d, "alice") == "On Duty"
@@ -207,28 +216,62 @@ def test_an_agent_who_missed_one_call_answers_the_next(d: TwilioDouble) -> None:
     assert second.answered_by == f"agent alice ({ALICE})"
 
 
-def test_an_agents_own_voicemail_takes_the_queued_caller(d: TwilioDouble) -> None:
-    """The dequeue instruction bridges whatever answers the agent's phone."""
-    on_duty(d, "alice")
+def test_an_agents_voicemail_never_takes_the_caller_who_stays_queued_for_the_next_agent(
+    d: TwilioDouble,
+) -> None:
+    """Alice's phone is answered by her voicemail: the whisper asks for 1, nothing is
+    pressed, the leg hangs up; /agent-status rejects the reservation (alice stays On Duty)
+    and bob, the next agent, takes the caller."""
+    on_duty(d, "alice", "bob")
     journey = d.place_call(
-        NUMBERS["main"], CALLER, primary="http_500", callees={ALICE: "voicemail"}
+        NUMBERS["main"], CALLER, primary="http_500", callees={ALICE: "voicemail", BOB: "answer"}
     )
-    assert journey.answered_by == f"voicemail of agent alice ({ALICE})"
-    assert not d.state.recordings  # the message is in alice's mobile mailbox, not the line's
+    assert journey.answered_by == f"agent bob ({BOB})"
+    agent = [s.text for s in journey.find("agent")]
+    assert agent[:5] == [
+        f"ringing alice at {ALICE} (call timeout 30 s)",
+        f'alice hears "{whisper("Main line")}"',
+        "alice presses nothing",
+        "alice hangs up",
+        "alice: the call was not taken (hangup)",
+    ]
+    assert agent[5] == f"ringing bob at {BOB} (call timeout 30 s)"
+    assert not d.state.recordings
+    assert activity(d, "alice") == "On Duty"
+    assert not any("timed out" in change for change in journey.changes)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="agent voicemail takes the caller: dequeue has no whisper/confirm step, so a "
-    "voicemail answering the agent's phone is bridged and the line's voicemail never runs",
-)
 def test_a_caller_is_never_bridged_to_an_agents_voicemail(d: TwilioDouble) -> None:
+    """With only alice On Duty and her voicemail answering, the caller is never bridged:
+    after the bounded hold the caller leaves a message in the line's own voicemail."""
     on_duty(d, "alice")
     journey = d.place_call(
         NUMBERS["main"], CALLER, primary="http_500", callees={ALICE: "voicemail"}
     )
+    assert "bridged" not in journey.kinds()
     assert journey.outcome == "voicemail"
     assert journey.recording_sid in d.state.recordings
+
+
+def test_the_whisper_says_the_line_and_the_callers_number(d: TwilioDouble) -> None:
+    on_duty(d, "carol")
+    journey = d.place_call(
+        NUMBERS["support"], "+442079460999", primary="http_500", callees={CAROL: "answer"}
+    )
+    assert journey.answered_by == f"agent carol ({CAROL})"
+    heard = [s.text for s in journey.find("agent") if " hears " in s.text]
+    assert heard == [f'carol hears "{whisper("Customer support", "+442079460999")}"']
+    whisper_requests = [r for r in journey.requests if "/agent-whisper" in r["url"]]
+    assert [r["signed"] for r in whisper_requests] == [True, True]
+    assert whisper_requests[1]["params"]["Digits"] == "1"
+
+
+def test_two_agents_answer_six_callers_in_sequence(d: TwilioDouble) -> None:
+    on_duty(d, "alice", "bob")
+    journeys = d.voice.place_calls(callers(6, every=40), callees={ALICE: "answer", BOB: "answer"})
+    assert [j.outcome for j in journeys] == ["answered"] * 6
+    assert {j.answered_by for j in journeys} == {f"agent alice ({ALICE})", f"agent bob ({BOB})"}
+    assert sorted(t.status for t in d.voice.taskrouter.tasks.values()) == ["completed"] * 6
 
 
 def test_agents_answer_every_caller_once_free(d: TwilioDouble) -> None:

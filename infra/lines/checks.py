@@ -195,6 +195,12 @@ def check_failover_shape(ctx: Context) -> Iterator[Diagnostic]:
                 "failover.timeout applies to forwarding; add failover.forward or remove the timeout",
                 key=True,
             )
+        if "confirm" in failover and not has_forward:
+            yield ctx.error(
+                (*base, "confirm"),
+                "failover.confirm applies to forwarding; add failover.forward or remove confirm",
+                key=True,
+            )
         kind = line.get("type")
         if kind == "user" and "forward" in failover and line.get("forwarding"):
             yield ctx.error(

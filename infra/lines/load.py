@@ -25,6 +25,7 @@ from infra.lines.messages import translate
 from infra.lines.source import Document, parse_document, read_document
 from infra.model import (
     DEFAULT_FORWARD_TIMEOUT_S,
+    DEFAULT_QUEUE_RING_S,
     DEFAULT_QUEUE_TIMEOUT_S,
     Agent,
     Line,
@@ -266,7 +267,11 @@ def build_model(document: Document) -> LinesConfig:
     )
     agents = tuple(
         Agent(
-            id=raw["id"], name=raw["name"], phone=raw["phone"], where=document.where(("agents", i))
+            id=raw["id"],
+            name=raw["name"],
+            phone=raw["phone"],
+            on_duty=raw.get("duty", "on") == "on",
+            where=document.where(("agents", i)),
         )
         for i, raw in enumerate(data.get("agents", []))
     )
@@ -316,6 +321,7 @@ def _build_line(
         queue = Queue(
             agents=tuple(queue_raw["agents"]),
             timeout_s=queue_raw.get("timeout", DEFAULT_QUEUE_TIMEOUT_S),
+            ring_s=queue_raw.get("ring", DEFAULT_QUEUE_RING_S),
             where=document.where((*path, "queue")),
         )
     return Line(
@@ -326,6 +332,7 @@ def _build_line(
         primary=raw.get("primary"),
         forward=forward,
         forward_timeout_s=failover.get("timeout", forward_timeout),
+        forward_confirm=failover.get("confirm", False) is True,
         forwarding=forwarding,
         url=failover.get("url"),
         message=failover.get("message"),

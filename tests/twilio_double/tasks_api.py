@@ -4,6 +4,7 @@
 ``WorkflowSid``, ``TaskQueueSid``), ``GET …/Tasks/{WT}``, and ``POST …/Tasks/{WT}`` with
 ``AssignmentStatus`` (``completed`` from assigned/wrapping, ``wrapping`` from assigned,
 ``canceled`` from pending/reserved; anything else 400), ``Reason`` and ``Attributes``;
+``GET …/Tasks/{WT}/Reservations/{WR}`` (its ``reservation_status``), and
 ``POST …/Tasks/{WT}/Reservations/{WR}`` with ``ReservationStatus=rejected`` (and optional
 ``WorkerActivitySid``) on a pending reservation (anything else 400). This is
 how a product completes the tasks of a multitasking workspace (Twilio: a task leaves
@@ -28,7 +29,7 @@ from .state import AccountState, Record, iso, now
 from .taskrouter import HOST
 
 if TYPE_CHECKING:
-    from .taskrouter_runner import Task, TaskRouterRunner
+    from .taskrouter_runner import Reservation, Task, TaskRouterRunner
 
 routes = RouteTable()
 _RUNNERS: dict[int, Callable[[], TaskRouterRunner]] = {}
@@ -131,26 +132,39 @@ def update_task(call: Call) -> Reply:
 )  # fmt: skip
 def update_reservation(call: Call) -> Reply:
     runner = _runner(call)
-    task = runner.tasks.get(call.params["TaskSid"])
-    if task is None or task.workspace_sid != call.params["WorkspaceSid"]:
-        raise not_found(call.path)
-    found = [r for r in task.reservations if r.sid == call.params["Sid"]]
-    if not found:
-        raise not_found(call.path)
-    reservation = found[0]
+    task, reservation = _reservation(call)
     target = call.arg("ReservationStatus")
     if target is not None:
         if target != "rejected" or reservation.status != "pending":
             raise invalid(f"Reservation {reservation.sid} cannot move from "
                           f"{reservation.status} to {target}")  # fmt: skip
         runner.reject(task, reservation, call.arg("WorkerActivitySid"))
+    return ok(_reservation_record(call, task, reservation))
+
+
+@routes.route("GET", HOST, "/v1/Workspaces/{WorkspaceSid}/Tasks/{TaskSid}/Reservations/{Sid}")
+def fetch_reservation(call: Call) -> Reply:
+    return ok(_reservation_record(call, *_reservation(call)))
+
+
+def _reservation(call: Call) -> tuple[Task, Reservation]:
+    task = _runner(call).tasks.get(call.params["TaskSid"])
+    if task is None or task.workspace_sid != call.params["WorkspaceSid"]:
+        raise not_found(call.path)
+    found = [r for r in task.reservations if r.sid == call.params["Sid"]]
+    if not found:
+        raise not_found(call.path)
+    return task, found[0]
+
+
+def _reservation_record(call: Call, task: Task, reservation: Reservation) -> Record:
     worker = call.state.workers.get(reservation.worker_sid) or {}
     base = f"/v1/Workspaces/{task.workspace_sid}/Tasks/{task.sid}/Reservations/{reservation.sid}"
     stamp = iso(now())
-    return ok({
+    return {
         "account_sid": call.state.account_sid, "date_created": stamp, "date_updated": stamp,
         "reservation_status": reservation.status, "sid": reservation.sid,
         "task_sid": task.sid, "worker_name": worker.get("friendly_name"),
         "worker_sid": reservation.worker_sid, "workspace_sid": task.workspace_sid,
         "url": https(HOST, base), "links": {},
-    })  # fmt: skip
+    }  # fmt: skip
