@@ -151,6 +151,13 @@ def _line_details(
         yield f"message changed: {word_change(old.message, new.message)}"
     if _uses_voicemail(old) or _uses_voicemail(new):
         yield from _voicemail_details(old, new)
+    if old.forward_confirm != new.forward_confirm and new.forward is not None:
+        yield (
+            "forward confirm on: the callee presses a key to take the call, so their voicemail "
+            "never does"
+            if new.forward_confirm
+            else "forward confirm off: whoever answers the forward (a voicemail too) takes the call"
+        )
     if old.forwarding != new.forwarding and old.forward == new.forward:
         yield "forwarding list reordered or extended; the failover number stays " + pretty_number(
             new.forward or ""
@@ -205,6 +212,8 @@ def _queue_details(
             yield f"agent {agent} removed from {new.id} queue"
     if old.queue.timeout_s != new.queue.timeout_s:
         yield f"queue wait {old.queue.timeout_s} s → {new.queue.timeout_s} s"
+    if old.queue.ring_s != new.queue.ring_s:
+        yield f"each agent rung {old.queue.ring_s} s → {new.queue.ring_s} s"
 
 
 def _phone(config: LinesConfig, agent_id: str) -> str:

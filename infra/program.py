@@ -37,6 +37,7 @@ from infra.naming import (
     ASSIGNMENT_PATH,
     QUEUE_ENV,
     SHARED_ENV,
+    forward_env,
     number_batch,
     service_unique_name,
     workflow_name,
@@ -144,7 +145,12 @@ def build(config: LinesConfig, settings: StackSettings) -> Deployment:
             env, config, settings, pulumi.Output.all(*inputs).apply(documents), depends
         )
     for spec in flow_specs(config):
-        deployment.flows[spec.name] = _flow(spec, config, shared, queue)
+        forwarding = (
+            deployment.environments[forward_env(spec.line.id)]
+            if spec.line.forward_confirm and not spec.key.endswith(".queue")
+            else None
+        )
+        deployment.flows[spec.name] = _flow(spec, config, shared, queue, forwarding)
     _numbers(config, settings, deployment)
     return deployment
 
@@ -174,7 +180,11 @@ def _call_queue(config: LinesConfig, documents: TwimlDocuments) -> CallQueue:
 
 
 def _flow(
-    spec: FlowSpec, config: LinesConfig, documents: TwimlDocuments, queue: CallQueue | None
+    spec: FlowSpec,
+    config: LinesConfig,
+    documents: TwimlDocuments,
+    queue: CallQueue | None,
+    forwarding: TwimlDocuments | None = None,
 ) -> StudioFlow:
     alerts = config.alerts_webhook is not None
     uses_queue = queue is not None and spec.line.queue is not None and spec.key.endswith(".queue")
@@ -188,6 +198,7 @@ def _flow(
                 if uses_queue
                 else {}
             ),
+            **({"forward_domain": values[-1]} if forwarding is not None else {}),
         )
         return canonical_json(
             render_flow(
@@ -200,6 +211,9 @@ def _flow(
     if uses_queue and queue is not None:
         inputs += [queue.workflow_sid, queue.on_duty_activity_sid]
         depends.append(queue)
+    if forwarding is not None:
+        inputs.append(forwarding.domain_name)
+        depends.append(forwarding)
     return StudioFlow(
         spec.key,
         StudioFlowArgs(

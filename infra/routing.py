@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 from infra.model import Line, LinesConfig, Severity, TargetKind, Voicemail
 from infra.naming import (
+    CONFIRM_ACCEPT_PATH,
     DEFAULT_VOICEMAIL_PATH,
     ENVIRONMENT_DOCUMENT_CAP,
     QUEUE_ENV,
@@ -110,6 +111,9 @@ class LinePaths:
     voicemail: str
     goodbye: str
     message: str
+    confirm: str = ""
+    """The forward confirm whisper (``failover.confirm``), in the line's voice; empty when the
+    line does not confirm its forward. Its key press lands on ``CONFIRM_ACCEPT_PATH``."""
 
 
 def line_paths(line: Line, config: LinesConfig | None) -> LinePaths:
@@ -121,6 +125,7 @@ def line_paths(line: Line, config: LinesConfig | None) -> LinePaths:
         voicemail=DEFAULT_VOICEMAIL_PATH if default else _voicemail_path(vm),
         goodbye=_goodbye_path(vm.voice, vm.language),
         message=_message_path(line.message or "", vm.voice, vm.language),
+        confirm=_confirm_path(vm.voice, vm.language) if line.forward_confirm else "",
     )
 
 
@@ -136,6 +141,11 @@ def _voicemail_path(vm: Voicemail) -> str:
 @functools.lru_cache(maxsize=1024)
 def _goodbye_path(voice: str, language: str) -> str:
     return shared_path("b", voice, language)
+
+
+@functools.lru_cache(maxsize=1024)
+def _confirm_path(voice: str, language: str) -> str:
+    return shared_path("c", voice, language)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -187,6 +197,8 @@ def documents_per_environment(config: LinesConfig) -> dict[str, int]:
             shared.update((paths.voicemail, paths.goodbye))
         if TargetKind.MESSAGE in kinds:
             shared.add(paths.message)
+        if TargetKind.FORWARD in kinds and paths.confirm:
+            shared.update((paths.confirm, CONFIRM_ACCEPT_PATH))
         if TargetKind.FORWARD in kinds:
             env = forward_env(line.id)
             counts[env] = counts.get(env, 0) + 1
