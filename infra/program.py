@@ -161,8 +161,13 @@ def _call_queue(config: LinesConfig, documents: TwimlDocuments) -> CallQueue:
         for line in config.queued_lines
         if line.queue is not None
     }
+    # ``duty`` applies when the worker is created, never afterwards (the provider records it
+    # and leaves a live worker's activity alone: the agent's own choice wins).
     workers = {
-        agent.id: {"attributes": worker_attributes(config, agent), "initial_activity": "on_duty"}
+        agent.id: {
+            "attributes": worker_attributes(config, agent),
+            "initial_activity": "on_duty" if agent.on_duty else "off_duty",
+        }
         for agent in config.agents
     }
     return CallQueue(
