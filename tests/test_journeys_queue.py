@@ -76,6 +76,7 @@ def test_an_agent_answers_the_queued_caller(d: TwilioDouble) -> None:
     assert steps(journey) == [
         ("enqueue", f"workflow {next(iter(d.state.workflows))}"),
         ("say", HOLD),
+        ("say", "You are number 1 in line."),
         ("pause", "20 s"),
         ("bridged", f"to agent alice ({ALICE})"),
         ("answered", f"by agent alice ({ALICE})"),
@@ -88,6 +89,22 @@ def test_an_agent_answers_the_queued_caller(d: TwilioDouble) -> None:
     assert "completed by an API call" not in task.history[-1]
     assert task.history[-1].endswith("AssignmentStatus=completed through the API")
     assert activity(d, "alice") == "On Duty"
+
+
+def test_the_hold_message_gives_each_callers_place_in_the_lines_queue(d: TwilioDouble) -> None:
+    """TaskRouter's order for this line (oldest first), not Twilio's voice queue, which every
+    line of the workflow shares: a caller of support waiting first does not count for main."""
+    on_duty(d, "alice", "carol")
+    specs = [
+        CallSpec(
+            NUMBERS["support"], "+16285550001", PrimaryOutcome.http_500, Caller(hangup_after=20), 0
+        ),
+        *callers(3, every=1, hangup_after=20),
+    ]
+    support, *main = d.voice.place_calls(specs, callees={ALICE: "no-answer", CAROL: "no-answer"})
+    assert [s for s in support.said() if s.startswith("You are")][0] == "You are number 1 in line."
+    places = [[s for s in j.said() if s.startswith("You are")][0] for j in main]
+    assert places == [f"You are number {n} in line." for n in (1, 2, 3)]
 
 
 def test_the_longest_idle_agents_take_the_first_callers(d: TwilioDouble) -> None:

@@ -54,6 +54,8 @@ last agent went Off Duty (with nobody On Duty at the start, the caller leaves at
 HOLD_TEXT = "Please hold for the next available agent."
 STILL_HOLDING_TEXT = "Please continue to hold."
 NOBODY_TEXT = "Nobody can take your call right now."
+POSITION_TEXT = "You are number {n} in line."
+"""Said after the hold prompt each cycle, ``{n}`` the caller's place in the line's queue."""
 
 ALERT_TIMEOUT_MS = 1500
 """Longest the alert step waits for the webhook; this delay is all a caller can notice."""
@@ -119,6 +121,7 @@ def render_queue_wait_function(config: LinesConfig) -> str:
         hold_text=json.dumps(HOLD_TEXT),
         still_holding_text=json.dumps(STILL_HOLDING_TEXT),
         nobody_text=json.dumps(NOBODY_TEXT),
+        position_text=json.dumps(POSITION_TEXT),
     )
 
 

@@ -1,7 +1,7 @@
 """TaskRouter v1 Tasks over REST: the tasks queued calls created, as Twilio serves them.
 
 ``GET /v1/Workspaces/{WS}/Tasks`` (filters ``AssignmentStatus`` - repeatable -,
-``WorkflowSid``, ``TaskQueueSid``), ``GET …/Tasks/{WT}``, and ``POST …/Tasks/{WT}`` with
+``WorkflowSid``, ``TaskQueueSid``, ``TaskQueueName``; oldest first), ``GET …/Tasks/{WT}``, and ``POST …/Tasks/{WT}`` with
 ``AssignmentStatus`` (``completed`` from assigned/wrapping, ``wrapping`` from assigned,
 ``canceled`` from pending/reserved; anything else 400), ``Reason`` and ``Attributes``;
 ``GET …/Tasks/{WT}/Reservations/{WR}`` (its ``reservation_status``), and
@@ -94,11 +94,19 @@ def _task(call: Call) -> Task:
 def list_tasks(call: Call) -> Reply:
     statuses = call.query.get("AssignmentStatus") or []
     workflow, queue = call.query_arg("WorkflowSid"), call.query_arg("TaskQueueSid")
+    queue_name = call.query_arg("TaskQueueName")
+    named = {
+        sid for sid, q in call.state.task_queues.items() if q.get("friendly_name") == queue_name
+    }
+    runner = _runner(call)
+    # Oldest first: "By default, Tasks are sorted by ascending DateCreated" (OpenAPI,
+    # Tasks list ``Ordering``).
     items: list[Any] = [
-        _record(call, task) for task in _runner(call).tasks.values()
+        _record(call, task) for task in sorted(runner.tasks.values(), key=lambda t: t.created)
         if task.workspace_sid == call.params["WorkspaceSid"]
         and (not statuses or task.status in statuses)
         and workflow in (None, task.workflow_sid) and queue in (None, task.queue_sid)
+        and (queue_name is None or task.queue_sid in named)
     ]  # fmt: skip
     return ok(page_v1(call, items, "tasks"))
 
