@@ -109,6 +109,7 @@ def _changed(previous: Line, line: Line, details: list[str], severity: Severity)
         or previous.number != line.number
         or previous.primary != line.primary
         or previous.test != line.test
+        or _queue_test(previous) != _queue_test(line)
     )
     warnings: tuple[str, ...] = ()
     failover_set = _route(previous, severity) != _route(line, severity)
@@ -163,12 +164,22 @@ def _line_details(
             new.forward or ""
         )
     yield from _queue_details(old, new, old_config, new_config)
+    if _queue_test(old) != _queue_test(new):
+        yield (
+            "queue test started: calls go straight into the call queue"
+            if _queue_test(new)
+            else "queue test ended: primary restored"
+        )
     if old.test != new.test:
         yield (
             "test started: calls go straight to the failover"
             if new.test
             else "test ended: primary restored"
         )
+
+
+def _queue_test(line: Line) -> bool:
+    return line.queue is not None and line.queue.test
 
 
 def _uses_voicemail(line: Line) -> bool:

@@ -126,4 +126,5 @@ def line_summary(line: Line, config: LinesConfig, severity: Severity) -> dict[st
         ],
         "queue": describe_queue(line, config),
         "test": line.test,
+        "queue_test": line.queue is not None and line.queue.test,
     }

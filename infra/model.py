@@ -125,6 +125,9 @@ class Queue:
     """Longest a caller waits in the queue before falling through to voicemail."""
     ring_s: int = DEFAULT_QUEUE_RING_S
     """How long an agent's phone rings for one queued call (``queue.ring``)."""
+    test: bool = False
+    """Queue test mode (``queue.test``): the primary points at the queue entry (the severe
+    entry of this line) whatever the stack's severity, until switched off."""
     where: SourceRef = field(default=NOWHERE, compare=False, repr=False)
 
 

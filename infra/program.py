@@ -55,7 +55,12 @@ from infra.render.functions import render_functions
 from infra.render.studio import FlowSpec, flow_specs, render_flow
 from infra.render.taskrouter import RESERVATION_TIMEOUT_S, target_workers, worker_attributes
 from infra.render.twiml import render_environments
-from infra.routing import capacity_problems, fallback_entry, route_fingerprint
+from infra.routing import (
+    capacity_problems,
+    fallback_entry,
+    primary_entry,
+    route_fingerprint,
+)
 from infra.stack import StackSettings
 
 
@@ -246,9 +251,19 @@ def _number_inputs(
         "fallback_method": entry.method,
         "test_mode": line.test,
     }
-    if line.primary is not None:
+    queue_test = primary_entry(line, severity, config=config) if _queue_test(line) else None
+    if queue_test is not None:
+        # ``queue.test``: the primary is the line's queue entry (a GET document, or its queue
+        # flow with alerts), whatever the stack's severity; removing the flag restores primary.
+        inputs["primary_url"] = queue_test.resolve(domains, webhooks)
+        inputs["primary_method"] = queue_test.method
+    elif line.primary is not None:
         inputs["primary_url"] = line.primary
     return inputs
+
+
+def _queue_test(line: Line) -> bool:
+    return line.queue is not None and line.queue.test
 
 
 def _numbers(config: LinesConfig, settings: StackSettings, deployment: Deployment) -> None:

@@ -234,6 +234,10 @@ def primary_entry(line: Line, severity: Severity, *, config: LinesConfig) -> Ent
     """
     if line.test:
         return fallback_entry(line, severity, config=config)
+    if line.queue is not None and line.queue.test:
+        # Queue test mode: this line's severe entry (queue, then voicemail), whatever the
+        # stack's severity; every queue entry is deployed at every severity.
+        return fallback_entry(line, Severity.SEVERE, config=config)
     if line.primary is not None:
         return Entry(EntryKind.URL, line.primary, "POST")
     return None
@@ -260,6 +264,7 @@ def route_fingerprint(line: Line, config: LinesConfig) -> str:
         "number": line.number,
         "primary": line.primary,
         "test": line.test,
+        **({"queue_test": True} if line.queue is not None and line.queue.test else {}),
         "routes": {
             severity.value: [
                 [s.kind.value, s.to, s.timeout_s] for s in line.failover_chain(severity)

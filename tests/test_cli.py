@@ -55,7 +55,9 @@ def test_plan_text_tells_each_line_story() -> None:
 def test_plan_shows_an_agents_initial_duty_and_a_queues_ring(tmp_path: Path) -> None:
     text = (ROOT / "lines.yaml").read_text()
     text = text.replace('phone: "+14155550112"}', 'phone: "+14155550112", duty: off}')
-    text = text.replace("      timeout: 180\n", "      timeout: 180\n      ring: 20\n")
+    text = text.replace(
+        "      timeout: 180\n", "      timeout: 180\n      ring: 20\n      test: true\n"
+    )
     (tmp_path / "lines.yaml").write_text(text)
     result = failover("plan", "lines.yaml", cwd=tmp_path)
     assert result.code == ExitCode.OK, result.stderr
@@ -63,6 +65,7 @@ def test_plan_shows_an_agents_initial_duty_and_a_queues_ring(tmp_path: Path) -> 
         "queue for Alice Ng, Bob Okafor (starts Off Duty) (up to 180 s, each agent rung 20 s)"
         in result.stdout
     )
+    assert re.search(r"main .*✗ QUEUE TEST: calls go straight into the call queue", result.stdout)
 
 
 def test_plan_severe_switches_only_lines_with_a_queue() -> None:

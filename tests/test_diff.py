@@ -100,6 +100,15 @@ def test_forward_confirm_and_queue_ring_changes_are_worded(repo: Path) -> None:
     ]
 
 
+def test_queue_test_mode_is_worded_and_counts_as_a_route_change(repo: Path) -> None:
+    _edit(repo, "      timeout: 180\n", "      timeout: 180\n      test: true\n")
+    result = failover("diff", "--base", "HEAD", "--format", "json", cwd=repo)
+    assert result.code == ExitCode.CHANGES
+    (change,) = json.loads(result.stdout)["changes"]
+    assert change["details"] == ["queue test started: calls go straight into the call queue"]
+    assert change["failover_changed"] is True
+
+
 def test_removed_line_trips_brake_with_distinct_exit_code(repo: Path) -> None:
     text = (repo / "lines.yaml").read_text()
     start = text.index("  - id: press")

@@ -8,6 +8,7 @@ strict xfails naming the defect.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 
 from infra.model import Severity
 from tests.test_journeys import CALLER, NUMBERS, Applied, applied_double, checked, steps
+from tests.test_scenarios import lines
 from tests.twilio_double import TwilioDouble
 from tests.twilio_double.internet import PrimaryOutcome
 from tests.twilio_double.people import Caller
@@ -316,3 +318,31 @@ def test_the_task_is_completed_through_the_api_when_the_agents_leg_ends(
     assert completed.reason == "agent call ended"
     second = d.voice.place_calls(callers(1), callees={ALICE: "answer"})[0]
     assert second.answered_by == f"agent alice ({ALICE})"
+
+
+@pytest.fixture(scope="module")
+def queue_test(twilio_spec_dir: Path) -> Iterator[Applied]:
+    """The shipped lines with ``queue.test`` on main, applied at severity minor."""
+    config = lines()
+    main = next(line for line in config.lines if line.id == "main")
+    assert main.queue is not None
+    tested = dataclasses.replace(main, queue=dataclasses.replace(main.queue, test=True))
+    config = dataclasses.replace(
+        config, lines=tuple(tested if line.id == "main" else line for line in config.lines)
+    )
+    yield from applied_double(twilio_spec_dir, Severity.MINOR, config)
+
+
+def test_queue_test_mode_puts_a_caller_into_the_queue_with_the_primary_up(
+    queue_test: Applied,
+) -> None:
+    """With ``queue.test`` a call to main goes straight into its queue at severity minor (no
+    outage needed) and an agent takes it after the whisper; sales is untouched."""
+    for d in checked(queue_test):
+        on_duty(d, "alice")
+        journey = d.place_call(NUMBERS["main"], CALLER, callees={ALICE: "answer"})
+        assert journey.find("error") == []  # nothing failed: the primary *is* the queue
+        assert journey.kinds()[:3] == ["ring", "enqueue", "say"]
+        assert journey.answered_by == f"agent alice ({ALICE})"
+        healthy = d.place_call(NUMBERS["sales"], CALLER, primary="ok")
+        assert "enqueue" not in healthy.kinds()

@@ -189,9 +189,7 @@ def test_assignment_function_calls_a_known_phone_with_a_ring_limit_and_a_whisper
     cfg = config(queue_line(), forward_queue_line(), agents=AGENTS)
     source = render_assignment_function(cfg)
     assert find_placeholders(source) == []
-    call, unknown_line, unknown_phone = run_node(
-        ASSIGN_HARNESS, tmp_path, source, "assignment.js"
-    )
+    call, unknown_line, unknown_phone = run_node(ASSIGN_HARNESS, tmp_path, source, "assignment.js")
     assert call == {
         "instruction": "call",
         "to": "+14155550111",

@@ -25,6 +25,7 @@ from infra.safe_write import write_stamped
 
 HELP = "show, per line, who answers normally and exactly what happens when the primary fails"
 TEST_MARK = "✗ TEST MODE"
+QUEUE_TEST_MARK = "✗ QUEUE TEST"
 
 EXAMPLES = """  failover plan                                   # the shipped lines.yaml, severity minor
   failover plan --severity severe --format markdown
@@ -110,9 +111,11 @@ def _text(config: LinesConfig, severity: Severity, records: list[dict[str, Any]]
     width = max(len(r["id"]) for r in records)
     for record in records:
         head = f"{record['id']:<{width}}  {record['name']} · {record['type']} · {pretty_number(record['number'])}"
-        out.append(
-            f"{head}   {TEST_MARK}: calls go straight to the failover" if record["test"] else head
-        )
+        if record["test"]:
+            head += f"   {TEST_MARK}: calls go straight to the failover"
+        elif record.get("queue_test"):
+            head += f"   {QUEUE_TEST_MARK}: calls go straight into the call queue"
+        out.append(head)
         pad = " " * (width + 2)
         out.append(f"{pad}normally    {record['normally']}")
         out.append(f"{pad}on failure  {record['on_failure']}")

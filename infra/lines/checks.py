@@ -262,6 +262,21 @@ def check_test_mode(ctx: Context) -> Iterator[Diagnostic]:
                 "what to restore; add primary or remove test",
                 key=True,
             )
+        queue = line.get("queue")
+        if isinstance(queue, dict) and queue.get("test") is True:
+            if "primary" not in line:
+                yield ctx.error(
+                    ("lines", index, "queue", "test"),
+                    "queue test mode needs primary: the tool points the primary at the call queue "
+                    "and must know what to restore; add primary or remove queue.test",
+                    key=True,
+                )
+            if line.get("test") is True:
+                yield ctx.error(
+                    ("lines", index, "queue", "test"),
+                    "test and queue.test both point the primary somewhere; keep one",
+                    key=True,
+                )
         failover = line.get("failover")
         failover_url = failover.get("url") if isinstance(failover, dict) else None
         if failover_url and failover_url == line.get("primary"):

@@ -322,6 +322,7 @@ def _build_line(
             agents=tuple(queue_raw["agents"]),
             timeout_s=queue_raw.get("timeout", DEFAULT_QUEUE_TIMEOUT_S),
             ring_s=queue_raw.get("ring", DEFAULT_QUEUE_RING_S),
+            test=queue_raw.get("test", False) is True,
             where=document.where((*path, "queue")),
         )
     return Line(

@@ -232,7 +232,8 @@ def _dial(call: LiveCall, verb: ET.Element, url: str) -> Process:
     ]
     whispers = {
         (child.text or "").strip(): (
-            resolve(url, child.get("url", "")), child.get("method", "POST").upper()
+            resolve(url, child.get("url", "")),
+            child.get("method", "POST").upper(),
         )
         for child in verb
         if child.tag == "Number" and child.get("url")
