@@ -10,6 +10,9 @@ A callee script says what a phone does when it rings::
     Callee.parse("voicemail")       # the phone's own voicemail picks up after 15 s
     Callee.parse("voicemail:25")
 
+When a whisper on the answered leg asks for a key (``<Gather>``, :mod:`.callee_leg`), a
+person (``answer``) presses 1 and a voicemail presses nothing.
+
 A number may have a list of scripts: the first call to it uses the first, the next call the
 next, the last one repeats (``["answer", "no-answer"]``: answers once, then never). A number
 nobody scripted rings out (``no-answer``).
