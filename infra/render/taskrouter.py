@@ -7,8 +7,8 @@ queue. What the program sends and what ``plan --out`` shows come from these func
   Twilio's side: a change means replacing the activity.
 - One task queue per line with a queue, named after the line; ``target_workers`` selects
   the agents whose ``lines`` attribute lists that line.
-- One worker per agent: ``contact_uri`` is the phone TaskRouter's dequeue dials, ``lines``
-  the queued lines the agent serves (file order).
+- One worker per agent: ``contact_uri`` is the phone TaskRouter's call instruction dials,
+  ``lines`` the queued lines the agent serves (file order).
 - One workflow: a filter per queued line, sorted by line id, on the task attribute ``queue``
   (set by the Studio enqueue step) with that line's queue as its only target and the line's
   queue timeout as the target's ``timeout``. No ``order_by``: the default already reserves
