@@ -206,6 +206,44 @@ def test_assignment_function_calls_a_known_phone_with_a_ring_limit_and_a_whisper
     assert MAX_QUEUE_RING_S + whisper_s <= RESERVATION_TIMEOUT_S
 
 
+STATUS_HARNESS = """
+const sid = (p) => p + '0'.repeat(32);
+const cases = [['accepted', 'completed'], ['pending', 'completed'], ['pending', 'no-answer'],
+               ['canceled', 'completed'], [null, 'completed']];
+const out = [];
+(async () => {
+  for (const [status, callStatus] of cases) {
+    const posts = [];
+    globalThis.fetch = async (url, options = {}) => {
+      if ((options.method || 'GET') === 'GET') {
+        if (status === null) { return new Response('', {status: 503}); }
+        return new Response(JSON.stringify({reservation_status: status}), {status: 200});
+      }
+      posts.push(url.split('/Workspaces/')[1].replace(/[A-Z]{2}0{32}/g, '*') + ' ' + options.body);
+      return new Response('{}', {status: 200});
+    };
+    const fn = require('./agent-status.js');
+    const event = {workspace: sid('WS'), task: sid('WT'), reservation: sid('WR'), CallStatus: callStatus};
+    await new Promise((done) => fn.handler({ACCOUNT_SID: 'AC', AUTH_TOKEN: 't'}, event, done));
+    out.push(posts);
+  }
+  process.stdout.write(JSON.stringify(out));
+})();
+"""
+
+
+def test_agent_status_completes_only_accepted_calls_and_rejects_the_rest(tmp_path: Path) -> None:
+    """The agent leg is ``completed`` whenever the phone answered (their voicemail too), so
+    the reservation's status decides; when it cannot be read both requests go, and TaskRouter
+    refuses the one that does not apply."""
+    source = render_functions(config(queue_line(), agents=AGENTS))["/agent-status"]
+    complete = "*/Tasks/* AssignmentStatus=completed&Reason=agent+call+ended"
+    reject = "*/Tasks/*/Reservations/* ReservationStatus=rejected"
+    assert run_node(STATUS_HARNESS, tmp_path, source, "agent-status.js") == [
+        [complete], [reject], [reject], [], [complete, reject],
+    ]  # fmt: skip
+
+
 class _Hook(BaseHTTPRequestHandler):
     received: list[dict[str, Any]] = []
     delay_s = 0.0

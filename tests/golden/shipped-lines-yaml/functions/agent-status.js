@@ -81,16 +81,16 @@ exports.handler = async (context, event, callback) => {
     return callback(null, { ok: false });
   }
   const path = workspace + '/Tasks/' + task + '/Reservations/' + reservation;
-  // Unreadable: an answered leg is taken as accepted (completing a task that is not assigned
-  // is refused and logged), anything else as missed.
-  const status = (await reservationStatus(context, path)) ||
-    (event.CallStatus === 'completed' ? 'accepted' : 'pending');
-  if (['accepted', 'wrapping', 'completed'].includes(status)) {
+  // Unreadable: both, in this order; TaskRouter refuses the one that does not apply (a task
+  // that is not assigned cannot be completed, a reservation no longer pending not rejected).
+  const status = await reservationStatus(context, path);
+  if (status === null || ['accepted', 'wrapping', 'completed'].includes(status)) {
     await post(context, workspace + '/Tasks/' + task, {
       AssignmentStatus: 'completed',
       Reason: 'agent call ended',
     });
-  } else if (status === 'pending') {
+  }
+  if (status === null || status === 'pending') {
     await post(context, path, { ReservationStatus: 'rejected' });
   }
   return callback(null, { ok: true });
