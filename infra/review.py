@@ -248,7 +248,7 @@ TABLE_HEAD = [
 
 
 def plan_row(record: dict[str, Any], limit: int = ITEM_MAX) -> str:
-    test = "❌ test mode" if record["test"] else ""
+    test = "❌ test mode" if record["test"] else "❌ queue test" if record.get("queue_test") else ""
     ident = code(record["id"]).replace("|", "\\|")  # a bar splits a cell even in code
     return (
         f"| **{md_text(record['name'], limit)}** ({ident}, {record['type']}) "

@@ -66,6 +66,8 @@ def test_plan_shows_an_agents_initial_duty_and_a_queues_ring(tmp_path: Path) -> 
         in result.stdout
     )
     assert re.search(r"main .*✗ QUEUE TEST: calls go straight into the call queue", result.stdout)
+    markdown = failover("plan", "lines.yaml", "--format", "markdown", cwd=tmp_path).stdout
+    assert re.search(r"\| \*\*Main line\*\* .*\| ❌ queue test \|", markdown)
 
 
 def test_plan_severe_switches_only_lines_with_a_queue() -> None:
