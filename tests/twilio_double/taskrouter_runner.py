@@ -42,6 +42,7 @@ Must not import: infra.*
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -100,7 +101,11 @@ class TaskRouterRunner:
     def __init__(self, net: VoiceNetwork) -> None:
         self.net = net
         self.tasks: dict[str, Task] = {}
-        self.idle_since: dict[str, float] = {}
+        # When each worker became idle, as (virtual second, sequence): two workers freed in the
+        # same virtual second keep the order it happened in, never the order they were created
+        # (which concurrent creation makes arbitrary).
+        self.idle_since: dict[str, tuple[float, int]] = {}
+        self._idle_seq = itertools.count()
 
     # -- public --------------------------------------------------------------------------
     def waiting_calls(self) -> list[LiveCall]:
@@ -135,7 +140,7 @@ class TaskRouterRunner:
             return
         self._status(task, status, why)
         if status == "completed" and task.worker_sid:
-            self.idle_since[task.worker_sid] = self.net.sim.now
+            self._idle(task.worker_sid)
         self.dispatch()
 
     # -- tasks ---------------------------------------------------------------------------
@@ -195,7 +200,8 @@ class TaskRouterRunner:
             return None
         order = list(self.net.state.workers)
         return min(
-            eligible, key=lambda w: (self.idle_since.get(w["sid"], -1e9), order.index(w["sid"]))
+            eligible,
+            key=lambda w: (self.idle_since.get(w["sid"], (-1e9, 0)), order.index(w["sid"])),
         )
 
     def _busy(self, worker: Record) -> bool:
@@ -309,7 +315,7 @@ class TaskRouterRunner:
 
         def on_end() -> None:
             self._status(task, "wrapping", "the bridged call ended")
-            self.idle_since[worker["sid"]] = self.net.sim.now
+            self._idle(worker["sid"])
             if post_work:
                 self._move(worker, post_work, call)
             leg_ended("completed")
@@ -397,7 +403,11 @@ class TaskRouterRunner:
             available=activity["available"],
         )  # fmt: skip
         if activity["available"]:
-            self.idle_since.setdefault(worker["sid"], self.net.sim.now)
+            if worker["sid"] not in self.idle_since:
+                self._idle(worker["sid"])
+
+    def _idle(self, worker_sid: str) -> None:
+        self.idle_since[worker_sid] = (self.net.sim.now, next(self._idle_seq))
 
     def _worker(self, ref: str) -> Record:
         for worker in self.net.state.workers.values():
