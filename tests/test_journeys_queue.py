@@ -268,6 +268,23 @@ def test_an_agents_voicemail_never_takes_the_caller_who_stays_queued_for_the_nex
     assert not any("timed out" in change for change in journey.changes)
 
 
+def test_an_agent_declining_in_the_whisper_passes_the_caller_on_and_stays_on_duty(
+    d: TwilioDouble,
+) -> None:
+    """Any key but 1 declines like no key: /agent-status rejects the reservation, bob rings
+    at once, and alice (still On Duty) gets the next caller."""
+    on_duty(d, "alice", "bob")
+    journey = d.place_call(
+        NUMBERS["main"], CALLER, primary="http_500", callees={ALICE: "decline", BOB: "answer"}
+    )
+    agent = [s.text for s in journey.find("agent")]
+    assert agent[2:4] == ["alice presses 2", "alice hangs up"]
+    assert journey.answered_by == f"agent bob ({BOB})"
+    assert activity(d, "alice") == "On Duty"
+    (task,) = d.voice.taskrouter.tasks.values()
+    assert [r.status for r in task.reservations] == ["rejected", "accepted"]
+
+
 def test_a_caller_is_never_bridged_to_an_agents_voicemail(d: TwilioDouble) -> None:
     """With only alice On Duty and her voicemail answering, the caller is never bridged:
     after the bounded hold the caller leaves a message in the line's own voicemail."""

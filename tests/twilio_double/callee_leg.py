@@ -57,7 +57,7 @@ class LegResult:
 
 def digits_for(script: Callee) -> str:
     """What this callee presses when a whisper asks: a person presses 1, a machine nothing."""
-    return "1" if script.kind == "answer" else ""
+    return {"answer": "1", "decline": "2"}.get(script.kind, "")
 
 
 def run(

@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 from . import callee_leg
 from .callflow import Process, Signal, Sleep, Wait
 from .expressions import matches
-from .people import Callee
+from .people import PICK_UP, Callee
 from .state import Record, iso, now
 
 if TYPE_CHECKING:
@@ -279,7 +279,7 @@ class TaskRouterRunner:
         call = task.call
         kind = str(instruction.get("instruction"))
         call.step("agent", f"ringing {name} at {to} ({kind} timeout {ring_limit:g} s)")
-        picks_up = script.kind in ("answer", "voicemail") and script.delay < ring_limit
+        picks_up = script.kind in PICK_UP and script.delay < ring_limit
         ring = (
             script.delay if script.kind != "no-answer" and script.delay < ring_limit else ring_limit
         )
@@ -301,7 +301,7 @@ class TaskRouterRunner:
             leg_ended("canceled")  # the reservation ended first (timeout, caller gone)
             return
         if not picks_up:
-            outcome = script.kind if script.kind != "answer" else "no-answer"
+            outcome = script.kind if script.kind not in PICK_UP else "no-answer"
             call.step("agent", f"{name}: {outcome} after {ring:g} s")
             leg_ended(outcome if outcome in ("busy", "failed") else "no-answer")
             return

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from . import calls
 from .callflow import Step
 from .internet import DOCUMENT_PARSE_FAILURE, resolve
+from .people import PICK_UP
 
 if TYPE_CHECKING:
     from .voice import LiveCall
@@ -255,7 +256,7 @@ def dial(
     answering = [
         (script.delay, number, script)
         for number, script in scripts
-        if script.kind in ("answer", "voicemail") and script.delay < timeout
+        if script.kind in PICK_UP and script.delay < timeout
     ]
     child_sid = call.net.state.new_sid("CA")
     result = {"DialCallSid": child_sid, "DialCallDuration": "0"}
