@@ -65,7 +65,7 @@ lines:
 """Every resource kind: ledger, Serverless environments (shared documents + Functions, forward
 and queue documents), a call queue, Studio flows (alerts.webhook puts one in front of every
 line), and a batch of numbers, one of them in test mode."""
-SMALL_WRITES = 45
+SMALL_WRITES = 47
 SHIPPED_WRITES = 85
 LONG = os.environ.get("CONVERGENCE") == "long"
 HTTP_TIMEOUT_S = 1.0
