@@ -153,6 +153,7 @@ def _changed(previous: Line, line: Line, details: list[str], severity: Severity)
         or previous.number != line.number
         or previous.primary != line.primary
         or previous.test != line.test
+        or _queue_test(previous) != _queue_test(line)
     )
     warnings: tuple[str, ...] = ()
     failover_set = _route(previous, severity) != _route(line, severity)
@@ -198,12 +199,25 @@ def _line_details(
     yield from _message_details(old, new)
     if _uses_voicemail(old) or _uses_voicemail(new):
         yield from _voicemail_details(old, new)
+    if old.forward_confirm != new.forward_confirm and new.forward is not None:
+        yield (
+            "forward confirm on: the callee presses a key to take the call, so their voicemail "
+            "never does"
+            if new.forward_confirm
+            else "forward confirm off: whoever answers the forward (a voicemail too) takes the call"
+        )
     if old.forwarding != new.forwarding and old.forward == new.forward:
         yield "forwarding list reordered or extended; the failover number stays " + pretty_number(
             new.forward or ""
         )
     yield from _queue_details(old, new, old_config, new_config)
     yield from _sms_details(old, new)
+    if _queue_test(old) != _queue_test(new):
+        yield (
+            "queue test started: calls go straight into the call queue"
+            if _queue_test(new)
+            else "queue test ended: primary restored"
+        )
     if old.test != new.test:
         yield (
             "test started: calls go straight to the failover"
@@ -238,6 +252,10 @@ def _message_details(old: Line, new: Line) -> Iterator[str]:
     if said and old.message_speech != new.message_speech:
         (a_voice, a_lang), (b_voice, b_lang) = old.message_speech, new.message_speech
         yield f"message voice {a_voice} ({a_lang}) → {b_voice} ({b_lang})"
+
+
+def _queue_test(line: Line) -> bool:
+    return line.queue is not None and line.queue.test
 
 
 def _uses_voicemail(line: Line) -> bool:
@@ -312,6 +330,8 @@ def _queue_details(
             yield f"agent {agent} removed from {new.id} queue"
     if old.queue.timeout_s != new.queue.timeout_s:
         yield f"queue wait {old.queue.timeout_s} s → {new.queue.timeout_s} s"
+    if old.queue.ring_s != new.queue.ring_s:
+        yield f"each agent rung {old.queue.ring_s} s → {new.queue.ring_s} s"
 
 
 def _phone(config: LinesConfig, agent_id: str) -> str:

@@ -13,7 +13,14 @@ from typing import Any
 
 import phonenumbers
 
-from infra.model import FailoverTarget, Line, LinesConfig, Severity, TargetKind
+from infra.model import (
+    DEFAULT_QUEUE_RING_S,
+    FailoverTarget,
+    Line,
+    LinesConfig,
+    Severity,
+    TargetKind,
+)
 
 GREETING_PREVIEW = 48
 
@@ -61,7 +68,8 @@ def word_change(old: str, new: str, *, context: int = 3, most: int = 3) -> str:
 def describe_step(step: FailoverTarget) -> str:
     """One failover step in words, e.g. ``forward to +1 415-555-0199 for 20 s``."""
     if step.kind is TargetKind.FORWARD:
-        return f"forward to {pretty_number(step.to)} for {step.timeout_s} s"
+        confirm = " (the callee presses a key to take it)" if step.confirm else ""
+        return f"forward to {pretty_number(step.to)} for {step.timeout_s} s{confirm}"
     if step.kind is TargetKind.QUEUE:
         return f"queue for the next free agent (up to {step.timeout_s} s)"
     if step.kind is TargetKind.VOICEMAIL:
@@ -105,8 +113,13 @@ def describe_queue(line: Line, config: LinesConfig) -> str | None:
     """The severe-outage queue of a shared line, or None."""
     if line.queue is None:
         return None
-    names = ", ".join(config.agent(agent).name for agent in line.queue.agents)
-    return f"{names} (up to {line.queue.timeout_s} s), then voicemail"
+    names = ", ".join(
+        config.agent(agent).name + ("" if config.agent(agent).on_duty else " (starts Off Duty)")
+        for agent in line.queue.agents
+    )
+    ring_s = line.queue.ring_s
+    ring = "" if ring_s == DEFAULT_QUEUE_RING_S else f", each agent rung {ring_s} s"
+    return f"{names} (up to {line.queue.timeout_s} s{ring}), then voicemail"
 
 
 def line_summary(line: Line, config: LinesConfig, severity: Severity) -> dict[str, Any]:
@@ -134,6 +147,7 @@ def line_summary(line: Line, config: LinesConfig, severity: Severity) -> dict[st
         "test": line.test,
         **({"sms": describe_sms(line)} if line.sms is not None else {}),
         **({"test_until": line.test_until} if line.test_until else {}),
+        "queue_test": line.queue is not None and line.queue.test,
     }
 
 

@@ -26,6 +26,11 @@ DEFAULT_GOODBYE = "Thank you for your message. Goodbye."
 DEFAULT_HOLD = "Please hold for the next available agent."
 DEFAULT_STILL_HOLDING = "Please continue to hold."
 DEFAULT_NOBODY = "Nobody can take your call right now."
+DEFAULT_POSITION = "You are number {n} in line."
+DEFAULT_QUEUE_RING_S = 30
+MAX_QUEUE_RING_S = 30
+"""An agent's phone rings at most this long: with the whisper (prompt and key press, about
+15 s) it stays below the workflow's 45 s reservation timeout (``infra.render.taskrouter``)."""
 MAX_FORWARDING_NUMBERS = 5
 
 
@@ -114,6 +119,9 @@ class FailoverTarget:
     """What is said: the greeting (VOICEMAIL) or the error message (MESSAGE)."""
     audio: str = ""
     """https URL played instead of ``text`` (a recorded greeting or message); empty otherwise."""
+    confirm: bool = False
+    """FORWARD only: the callee hears that this is a forwarded call and must press a key
+    before the caller is connected (``failover.confirm``)."""
     where: SourceRef = field(default=NOWHERE, compare=False, repr=False)
 
 
@@ -143,6 +151,8 @@ class Prompts:
     """Said at each later hold cycle."""
     nobody: str = DEFAULT_NOBODY
     """Said when nobody On Duty serves the queue, before voicemail."""
+    position: str = DEFAULT_POSITION
+    """Said after the hold prompt each cycle, ``{n}`` replaced by the caller's place in line."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,6 +165,9 @@ class Agent:
     """Display name."""
     phone: str
     """E.164 PSTN number TaskRouter dials (the worker's ``contact_uri``)."""
+    on_duty: bool = True
+    """``duty``: the activity the worker starts in when it is created (On Duty unless
+    ``off``); never applied again afterwards, so an agent's own choice is kept."""
     where: SourceRef = field(default=NOWHERE, compare=False, repr=False)
 
 
@@ -166,6 +179,11 @@ class Queue:
     """Agent ids, in file order; TaskRouter picks the longest-idle available agent."""
     timeout_s: int = DEFAULT_QUEUE_TIMEOUT_S
     """Longest a caller waits in the queue before falling through to voicemail."""
+    ring_s: int = DEFAULT_QUEUE_RING_S
+    """How long an agent's phone rings for one queued call (``queue.ring``)."""
+    test: bool = False
+    """Queue test mode (``queue.test``): the primary points at the queue entry (the severe
+    entry of this line) whatever the stack's severity, until switched off."""
     where: SourceRef = field(default=NOWHERE, compare=False, repr=False)
 
 
@@ -186,6 +204,9 @@ class Line:
     """Failover PSTN number: ``failover.forward``, or a user line's last forwarding number."""
     forward_timeout_s: int = DEFAULT_FORWARD_TIMEOUT_S
     """Seconds to ring ``forward`` before voicemail."""
+    forward_confirm: bool = False
+    """``failover.confirm``: the forward's callee must press a key to take the call, so their
+    voicemail never does and the caller reaches the line's voicemail instead."""
     forwarding: tuple[str, ...] = ()
     """A user line's forwarding numbers in the order added (the last is the failover)."""
     url: str | None = None
@@ -278,6 +299,7 @@ class Line:
                 kind=TargetKind.FORWARD,
                 to=self.forward,
                 timeout_s=self.forward_timeout_s,
+                confirm=self.forward_confirm,
                 where=self.where,
             )
             return (ring, voicemail)

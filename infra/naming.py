@@ -19,10 +19,13 @@ import json
 import re
 
 ASSIGNMENT_PATH = "/assignment"
-"""Serverless Function answering TaskRouter's assignment callback with a dequeue instruction."""
+"""Serverless Function answering TaskRouter's assignment callback with a call instruction."""
 AGENT_STATUS_PATH = "/agent-status"
 """Serverless Function receiving the agent leg's status callback: completes the task after a
 call, rejects the reservation after a missed ring (``infra/templates/agent-status.js``)."""
+AGENT_WHISPER_PATH = "/agent-whisper"
+"""Serverless Function run on the agent's leg of a queued call: says the line and the caller,
+bridges only after the agent presses 1 (``infra/templates/agent-whisper.js``)."""
 QUEUE_WAIT_PATH = "/queue-wait"
 """Serverless Function serving the queue hold document (``?line=<id>``): leaves at once when
 nobody On Duty serves the line (``infra/templates/queue-wait.js``)."""
@@ -128,6 +131,9 @@ ENVIRONMENT_DOCUMENT_CAP = 900
 """Most documents one environment may hold: Twilio allows 1,000 public/protected asset
 versions per build (https://www.twilio.com/docs/runtime/functions-assets-api, "A build
 can contain up to 1000 public/protected asset versions"); 10% headroom."""
+CONFIRM_ACCEPT_PATH = "/c/accept.xml"
+"""Where a forward's confirm whisper goes once the callee pressed a key: an empty document,
+so the whisper ends and Twilio connects the caller (``failover.confirm``)."""
 DEFAULT_VOICEMAIL_PATH = "/v/default.xml"
 """The voicemail document of every line whose voicemail is ``defaults.voicemail``; a stable
 path, so a new default greeting changes this one document and no number or forward document."""
@@ -166,7 +172,8 @@ def queue_entry_path(line_id: str) -> str:
 def shared_path(kind: str, *parts: object) -> str:
     """Content-addressed path of a shared document: ``/<kind>/<sha256 of parts, 12 hex>.xml``.
 
-    ``kind`` is ``v`` (voicemail), ``b`` (goodbye), ``m`` (message) or ``s`` (SMS reply). The same content has
+    ``kind`` is ``v`` (voicemail), ``b`` (goodbye), ``m`` (message), ``s`` (SMS reply) or ``c``
+    (a forward's confirm whisper). The same content has
     the same path in every stack, so lines saying the same thing share one document."""
     digest = hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()[:12]
     return f"/{kind}/{digest}.xml"

@@ -36,15 +36,16 @@ from typing import Any
 import pulumi
 
 from infra import stack
+from infra.batches import numbers as _numbers
 from infra.errors import InfraError
-from infra.model import Line, LinesConfig, Severity
+from infra.model import LinesConfig
 from infra.naming import (
     ASSIGNMENT_PATH,
     QUEUE_ENV,
     QUEUE_FLOW_SUFFIX,
     SHARED_ENV,
     flow_key,
-    number_batch,
+    forward_env,
     service_unique_name,
     workflow_name,
     workspace_name,
@@ -56,10 +57,6 @@ from infra.providers.destroy_guard import DestroyGuard
 from infra.providers.line_ledger import LineLedger
 from infra.providers.phone_number_batch import (
     PhoneNumberBatch,
-    PhoneNumberBatchArgs,
-    env_binding,
-    flow_binding,
-    placeholder_host,
 )
 from infra.providers.studio_flow import StudioFlow, StudioFlowArgs
 from infra.providers.twiml_documents import TwimlDocuments, TwimlDocumentsArgs, file_reference
@@ -73,9 +70,7 @@ from infra.routing import (
     audio_assets,
     capacity_problems,
     failover_fingerprint,
-    fallback_entry,
     route_fingerprint,
-    sms_fallback_entry,
 )
 from infra.stack import StackSettings
 
@@ -180,7 +175,12 @@ def build(config: LinesConfig, settings: StackSettings) -> Deployment:
             env, config, settings, pulumi.Output.all(*inputs).apply(documents), depends
         )
     for spec in flow_specs(config):
-        deployment.flows[spec.name] = _flow(spec, config, shared, queue)
+        forwarding = (
+            deployment.environments[forward_env(spec.line.id)]
+            if spec.line.forward_confirm and not spec.key.endswith(".queue")
+            else None
+        )
+        deployment.flows[spec.name] = _flow(spec, config, shared, queue, forwarding)
     _numbers(config, settings, deployment)
     # Last, depending on everything: `pulumi destroy` deletes it first and stops there while
     # it is protected (infra/providers/destroy_guard.py; README "Running it for real").
@@ -207,8 +207,13 @@ def _call_queue(config: LinesConfig, documents: TwimlDocuments) -> CallQueue:
         for line in config.queued_lines
         if line.queue is not None
     }
+    # ``duty`` applies when the worker is created, never afterwards (the provider records it
+    # and leaves a live worker's activity alone: the agent's own choice wins).
     workers = {
-        agent.id: {"attributes": worker_attributes(config, agent), "initial_activity": "on_duty"}
+        agent.id: {
+            "attributes": worker_attributes(config, agent),
+            "initial_activity": "on_duty" if agent.on_duty else "off_duty",
+        }
         for agent in config.agents
     }
     return CallQueue(
@@ -226,7 +231,11 @@ def _call_queue(config: LinesConfig, documents: TwimlDocuments) -> CallQueue:
 
 
 def _flow(
-    spec: FlowSpec, config: LinesConfig, documents: TwimlDocuments, queue: CallQueue | None
+    spec: FlowSpec,
+    config: LinesConfig,
+    documents: TwimlDocuments,
+    queue: CallQueue | None,
+    forwarding: TwimlDocuments | None = None,
 ) -> StudioFlow:
     alerts = config.alerts_webhook is not None
     uses_queue = queue is not None and spec.line.queue is not None and spec.key.endswith(".queue")
@@ -240,6 +249,7 @@ def _flow(
                 if uses_queue
                 else {}
             ),
+            **({"forward_domain": values[-1]} if forwarding is not None else {}),
         )
         return canonical_json(
             render_flow(
@@ -257,6 +267,9 @@ def _flow(
     # https://www.pulumi.com/docs/iac/concepts/resources/options/aliases/
     queued = spec.key.endswith(QUEUE_FLOW_SUFFIX)
     aliases = [pulumi.Alias(name=flow_key(old, queued=queued)) for old in spec.line.renamed_from]
+    if forwarding is not None:
+        inputs.append(forwarding.domain_name)
+        depends.append(forwarding)
     return StudioFlow(
         spec.key,
         StudioFlowArgs(
@@ -266,69 +279,6 @@ def _flow(
         ),
         pulumi.ResourceOptions(depends_on=depends, aliases=aliases or None),
     )
-
-
-def _number_inputs(
-    line: Line,
-    config: LinesConfig,
-    severity: Severity,
-    domains: Mapping[str, str],
-    webhooks: Mapping[str, str],
-) -> dict[str, Any]:
-    """The line's ``PhoneNumberFailoverArgs`` fields (test mode: the provider points the
-    primary at the fallback entry, ``infra.routing.primary_entry``)."""
-    entry = fallback_entry(line, severity, config=config)
-    inputs: dict[str, Any] = {
-        "phone_number": line.number,
-        "fallback_url": entry.resolve(domains, webhooks),
-        "fallback_method": entry.method,
-        "test_mode": line.test,
-    }
-    if line.primary is not None:
-        inputs["primary_url"] = line.primary
-    sms = sms_fallback_entry(line)
-    if sms is not None:  # only then: a line without `sms` leaves the number's SMS fields alone
-        inputs["sms_fallback_url"] = sms.resolve(domains, webhooks)
-        inputs["sms_fallback_method"] = sms.method
-    return inputs
-
-
-def _numbers(config: LinesConfig, settings: StackSettings, deployment: Deployment) -> None:
-    """One ``PhoneNumberBatch`` per non-empty batch; each waits for every environment and flow
-    its lines point at (all of them: a batch holds lines of every kind).
-
-    Each line's inputs are plain values, its fallback URL with a placeholder host
-    (``https://{env:fwd-03}/f/sales.xml``); ``bindings`` gives every placeholder's live value,
-    one Output each. So a preview knows every line's inputs even while an environment it
-    points at changes (that environment's domain is unknown until applied), and
-    ``pulumi preview --diff`` shows the changed lines by id under ``lines``."""
-    groups: dict[str, list[Line]] = {}
-    for line in config.lines:
-        # A renamed line stays in the batch of its oldest id, where its number's record is.
-        groups.setdefault(number_batch(line.number_key), []).append(line)
-    envs = sorted(deployment.environments)
-    flows = sorted(deployment.flows)
-    domains = {env: placeholder_host(env_binding(env)) for env in envs}
-    webhooks = {flow: f"https://{placeholder_host(flow_binding(flow))}" for flow in flows}
-    bindings: dict[str, pulumi.Output[str]] = {
-        **{env_binding(e): deployment.environments[e].domain_name for e in envs},
-        **{flow_binding(f): deployment.flows[f].webhook_url for f in flows},
-    }
-    depends: list[pulumi.Resource] = [*deployment.environments.values(), *deployment.flows.values()]
-    for name, lines in sorted(groups.items()):
-        renamed = {line.id: list(line.renamed_from) for line in lines if line.renamed_from}
-        deployment.batches[name] = PhoneNumberBatch(
-            name,
-            PhoneNumberBatchArgs(
-                lines={
-                    line.id: _number_inputs(line, config, settings.severity, domains, webhooks)
-                    for line in lines
-                },
-                bindings=bindings,
-                renamed=renamed or None,
-            ),
-            pulumi.ResourceOptions(depends_on=depends),
-        )
 
 
 def read_settings() -> StackSettings:

@@ -248,7 +248,13 @@ TABLE_HEAD = [
 
 
 def plan_row(record: dict[str, Any], limit: int = ITEM_MAX) -> str:
-    test = f"❌ {record.get('test_state', 'test mode')}" if record["test"] else ""
+    test = (
+        f"â {record.get('test_state', 'test mode')}"
+        if record["test"]
+        else "â queue test"
+        if record.get("queue_test")
+        else ""
+    )
     ident = code(record["id"]).replace("|", "\\|")  # a bar splits a cell even in code
     failure = record["on_failure"] + (f"; SMS: {record['sms']}" if record.get("sms") else "")
     return (

@@ -61,6 +61,7 @@ from infra.model import (
     Voicemail,
 )
 from infra.naming import (
+    CONFIRM_ACCEPT_PATH,
     DEFAULT_VOICEMAIL_PATH,
     ENVIRONMENT_DOCUMENT_CAP,
     QUEUE_ENV,
@@ -133,6 +134,9 @@ class LinePaths:
     voicemail: str
     goodbye: str
     message: str
+    confirm: str = ""
+    """The forward confirm whisper (``failover.confirm``), in the line's voice; empty when the
+    line does not confirm its forward. Its key press lands on ``CONFIRM_ACCEPT_PATH``."""
 
 
 def line_paths(line: Line, config: LinesConfig | None) -> LinePaths:
@@ -153,6 +157,7 @@ def line_paths(line: Line, config: LinesConfig | None) -> LinePaths:
         voicemail=DEFAULT_VOICEMAIL_PATH if default else _voicemail_path(vm, goodbye),
         goodbye=_goodbye_path(vm.voice, vm.language, goodbye),
         message=message,
+        confirm=_confirm_path(vm.voice, vm.language) if line.forward_confirm else "",
     )
 
 
@@ -206,6 +211,11 @@ def play_url(source: str, sha256: str) -> str:
 def audio_assets(config: LinesConfig) -> dict[str, AudioFile]:
     """The recordings from the repository by asset path (deployed in ``shared``)."""
     return {audio_asset_path(f.sha256, f.suffix): f for f in config.audio_files}
+
+
+@functools.lru_cache(maxsize=1024)
+def _confirm_path(voice: str, language: str) -> str:
+    return shared_path("c", voice, language)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -281,6 +291,8 @@ def documents_per_environment(config: LinesConfig) -> dict[str, int]:
             shared.add(paths.message)
         if line.sms is not None and line.sms.reply is not None:
             shared.add(sms_reply_path(line.sms.reply))
+        if TargetKind.FORWARD in kinds and paths.confirm:
+            shared.update((paths.confirm, CONFIRM_ACCEPT_PATH))
         if TargetKind.FORWARD in kinds:
             env = forward_env(line.id)
             counts[env] = counts.get(env, 0) + 1
@@ -316,6 +328,10 @@ def primary_entry(line: Line, severity: Severity, *, config: LinesConfig) -> Ent
     """
     if line.test:
         return fallback_entry(line, severity, config=config)
+    if line.queue is not None and line.queue.test:
+        # Queue test mode: this line's severe entry (queue, then voicemail), whatever the
+        # stack's severity; every queue entry is deployed at every severity.
+        return fallback_entry(line, Severity.SEVERE, config=config)
     if line.primary is not None:
         return Entry(EntryKind.URL, line.primary, "POST")
     return None
@@ -342,6 +358,7 @@ def route_fingerprint(line: Line, config: LinesConfig) -> str:
         "number": line.number,
         "primary": line.primary,
         "test": line.test,
+        **({"queue_test": True} if line.queue is not None and line.queue.test else {}),
         "routes": {
             severity.value: [
                 [s.kind.value, s.to, s.timeout_s] for s in line.failover_chain(severity)

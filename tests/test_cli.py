@@ -49,6 +49,25 @@ def test_plan_text_tells_each_line_story() -> None:
     assert "on failure  secondary server https://backup-voice.acme.example/billing" in text
     assert re.search(r"eli .*✗ TEST MODE", text)
     assert "severe      queue for Alice Ng, Bob Okafor (up to 180 s), then voicemail" in text
+    assert "forward to +1 415-555-0188 for 25 s (the callee presses a key to take it)" in text
+
+
+def test_plan_shows_an_agents_initial_duty_and_a_queues_ring(tmp_path: Path) -> None:
+    text = (ROOT / "lines.yaml").read_text()
+    text = text.replace('phone: "+14155550112"}', 'phone: "+14155550112", duty: off}')
+    text = text.replace(
+        "      timeout: 180\n", "      timeout: 180\n      ring: 20\n      test: true\n"
+    )
+    (tmp_path / "lines.yaml").write_text(text)
+    result = failover("plan", "lines.yaml", cwd=tmp_path)
+    assert result.code == ExitCode.OK, result.stderr
+    assert (
+        "queue for Alice Ng, Bob Okafor (starts Off Duty) (up to 180 s, each agent rung 20 s)"
+        in result.stdout
+    )
+    assert re.search(r"main .*✗ QUEUE TEST: calls go straight into the call queue", result.stdout)
+    markdown = failover("plan", "lines.yaml", "--format", "markdown", cwd=tmp_path).stdout
+    assert re.search(r"\| \*\*Main line\*\* .*\| ❌ queue test \|", markdown)
 
 
 def test_plan_severe_switches_only_lines_with_a_queue() -> None:

@@ -65,7 +65,7 @@ lines:
 """Every resource kind: ledger, Serverless environments (shared documents + Functions, forward
 and queue documents), a call queue, and a batch of numbers, one of them in test mode
 (alerts.webhook no longer deploys anything: alerts come from `failover status --notify`)."""
-SMALL_WRITES = 37
+SMALL_WRITES = 39
 SHIPPED_WRITES = 85
 LONG = os.environ.get("CONVERGENCE") == "long"
 HTTP_TIMEOUT_S = 1.0

@@ -86,6 +86,29 @@ def test_between_two_commits_with_greeting_agent_and_test(repo: Path) -> None:
     ]
 
 
+def test_forward_confirm_and_queue_ring_changes_are_worded(repo: Path) -> None:
+    confirm = next(line for line in SHIPPED.splitlines() if line.startswith("      confirm:"))
+    _edit(repo, confirm + "\n", "")
+    _edit(repo, "      timeout: 180\n", "      timeout: 180\n      ring: 20\n")
+    result = failover("diff", "--base", "HEAD", cwd=repo)
+    assert result.code == ExitCode.CHANGES
+    assert result.stdout.splitlines()[1:] == [
+        "~ main",
+        "    each agent rung 30 s → 20 s",
+        "~ sales",
+        "    forward confirm off: whoever answers the forward (a voicemail too) takes the call",
+    ]
+
+
+def test_queue_test_mode_is_worded_and_counts_as_a_route_change(repo: Path) -> None:
+    _edit(repo, "      timeout: 180\n", "      timeout: 180\n      test: true\n")
+    result = failover("diff", "--base", "HEAD", "--format", "json", cwd=repo)
+    assert result.code == ExitCode.CHANGES
+    (change,) = json.loads(result.stdout)["changes"]
+    assert change["details"] == ["queue test started: calls go straight into the call queue"]
+    assert change["failover_changed"] is True
+
+
 def test_removed_line_trips_brake_with_distinct_exit_code(repo: Path) -> None:
     text = (repo / "lines.yaml").read_text()
     start = text.index("  - id: press")
@@ -117,7 +140,8 @@ def test_test_mode_started_with_new_failover_warns(repo: Path) -> None:
 
 
 def test_markdown_has_mermaid_of_changed_routes_only(repo: Path) -> None:
-    _edit(repo, '      forward: "+14155550188"\n      timeout: 25\n', "")
+    forward = next(line for line in SHIPPED.splitlines() if line.startswith("      confirm:"))
+    _edit(repo, f'      forward: "+14155550188"\n      timeout: 25\n{forward}\n', "")
     result = failover("diff", "--base", "HEAD", "--format", "markdown", cwd=repo)
     assert "- **`sales`** changed" in result.stdout
     block = result.stdout[result.stdout.index("```mermaid") :]

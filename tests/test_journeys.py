@@ -44,6 +44,7 @@ def alerted() -> LinesConfig:
 SALES_FORWARD, MAIN_FORWARD = "+14155550188", "+14155550199"
 DEFAULT_GREETING = "No one is available to take your call. Please leave a message after the tone."
 GOODBYE = "Thank you for your message. Goodbye."
+CONFIRM = "This is a forwarded call. Press any key to take it."
 SALES_GREETING = (
     "Thanks for calling Acme sales. We can't take your call right now; leave your name and "
     "number and we'll call you back within one business day."
@@ -133,6 +134,7 @@ def test_sales_forward_answered_connects_the_caller(d: TwilioDouble) -> None:
     assert journey.answered_by == SALES_FORWARD
     assert steps(journey) == [
         ("dial", f"{SALES_FORWARD} (timeout 25 s)"),
+        ("whisper", f'{SALES_FORWARD} hears "{CONFIRM}", presses 1'),
         ("answered", f"by {SALES_FORWARD}"),
         ("talk", "60 s"),
     ]
@@ -170,26 +172,32 @@ def test_sales_voicemail_is_listed_by_failover_voicemails(d: TwilioDouble) -> No
 
 
 def test_forward_answered_by_the_callees_voicemail_counts_as_answered(d: TwilioDouble) -> None:
-    """Twilio reports a forward picked up by the callee's own voicemail as ``completed``."""
-    journey = call(d, "sales", callees={SALES_FORWARD: "voicemail"})
+    """Without ``confirm`` Twilio reports a forward picked up by the callee's own voicemail as
+    ``completed``: the message ends in that mailbox (main forwards without confirm)."""
+    journey = call(d, "main", callees={MAIN_FORWARD: "voicemail"})
     assert journey.outcome == "answered"
-    assert journey.answered_by == f"voicemail of {SALES_FORWARD}"
+    assert journey.answered_by == f"voicemail of {MAIN_FORWARD}"
     assert "beep" not in journey.kinds()
     assert not d.state.recordings  # nothing reached the line's own voicemail box
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Twilio reports a forward answered by the callee's own voicemail as completed; "
-    "the flow only sends no-answer/busy/failed to the line's voicemail, so the message ends "
-    "in the answering service's mailbox (needs a <Number url> whisper that asks for a key)",
-)
 def test_forward_answered_by_a_voicemail_still_reaches_the_lines_voicemail(
     d: TwilioDouble,
 ) -> None:
+    """Sales forwards with ``confirm: true``: the callee's voicemail hears the confirm
+    whisper, presses nothing, the whisper hangs up, and the caller (who heard ringing) goes on
+    to the line's own voicemail."""
     journey = call(d, "sales", callees={SALES_FORWARD: "voicemail"})
+    assert steps(journey)[:3] == [
+        ("dial", f"{SALES_FORWARD} (timeout 25 s)"),
+        ("whisper", f'{SALES_FORWARD} hears "{CONFIRM}", presses nothing, hangs up'),
+        ("dial", f"{SALES_FORWARD} did not take the call"),
+    ]
+    assert journey.said()[0] == SALES_GREETING
     assert journey.outcome == "voicemail"
     assert journey.recording_sid in d.state.recordings
+    whisper = [r for r in journey.requests if "/c/" in r["url"]]
+    assert [(r["method"], r["signed"]) for r in whisper] == [("GET", True)]
 
 
 def test_main_forward_unanswered_then_voicemail_with_the_default_greeting(d: TwilioDouble) -> None:

@@ -8,6 +8,7 @@ the engine model against the Twilio double, then place calls on its virtual cloc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import pytest
 from infra.model import Severity
 from tests.test_journeys import (
     CALLER,
+    CONFIRM,
     DEFAULT_GREETING,
     GOODBYE,
     MAIN_FORWARD,
@@ -77,12 +79,38 @@ def test_no_studio_flow_and_every_entry_is_a_protected_document(d: TwilioDouble)
 def test_forward_answered_connects_the_caller_without_studio(d: TwilioDouble) -> None:
     journey = call(d, "sales", callees={SALES_FORWARD: "answer:6"})
     assert journey.answered_by == SALES_FORWARD
-    assert steps(journey)[:3] == [
+    assert steps(journey)[:4] == [
         ("dial", f"{SALES_FORWARD} (timeout 25 s)"),
+        ("whisper", f'{SALES_FORWARD} hears "{CONFIRM}", presses 1'),  # sales confirms
         ("answered", f"by {SALES_FORWARD}"),
         ("talk", "60 s"),
     ]
     assert "studio" not in journey.kinds() and "function" not in journey.kinds()
+
+
+def test_a_confirmed_forward_answered_by_a_voicemail_reaches_the_lines_voicemail(
+    d: TwilioDouble,
+) -> None:
+    """The confirm whisper and its key press are static documents on the shared domain
+    (GET, signed): no Function or flow sits on the caller's path."""
+    journey = call(d, "sales", callees={SALES_FORWARD: "voicemail"})
+    assert journey.said()[0] == SALES_GREETING
+    assert journey.outcome == "voicemail"
+    assert journey.recording_sid in d.state.recordings
+    whisper = [r for r in journey.requests if "/c/" in r["url"]]
+    (request,) = whisper
+    assert re.fullmatch(r"/c/[0-9a-f]{12}\.xml", _path(request["url"]))
+    assert (request["method"], request["signed"]) == ("GET", True)
+    assert "function" not in journey.kinds()
+
+
+def test_a_confirmed_forward_answered_by_a_person_requests_the_accept_document(
+    d: TwilioDouble,
+) -> None:
+    journey = call(d, "sales", callees={SALES_FORWARD: "answer"})
+    paths = [_path(r["url"]) for r in journey.requests if "/c/" in r["url"]]
+    assert len(paths) == 2 and paths[1] == "/c/accept.xml"
+    assert journey.answered_by == SALES_FORWARD
 
 
 @pytest.mark.parametrize(("callee", "after"), [("no-answer", 25), ("busy", 1), ("failed", 1)])

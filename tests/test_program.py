@@ -335,3 +335,39 @@ def test_route_fingerprint_ignores_wording_but_not_routing() -> None:
     rerouted = dataclasses.replace(gus, forward="+14155550199")
     assert program.route_fingerprint(reworded, config) == program.route_fingerprint(gus, config)
     assert program.route_fingerprint(rerouted, config) != program.route_fingerprint(gus, config)
+
+
+def test_an_agents_duty_is_the_workers_initial_activity(monitor: CapturingMonitor) -> None:
+    """``duty: off`` creates the worker Off Duty; the provider applies ``initial_activity``
+    only when it creates the worker (tests/providers/test_call_queue.py)."""
+    config = shipped()
+    erin = dataclasses.replace(config.agent("erin"), on_duty=False)
+    config = dataclasses.replace(
+        config, agents=tuple(erin if a.id == "erin" else a for a in config.agents)
+    )
+    run_program(config, Severity.SEVERE)
+    (queue,) = monitor.by_type("CallQueue").values()
+    initial = {key: spec["initial_activity"] for key, spec in queue.inputs["workers"].items()}
+    assert initial == {
+        "alice": "on_duty", "bob": "on_duty", "carol": "on_duty", "dev": "on_duty",
+        "erin": "off_duty",
+    }  # fmt: skip
+
+
+def test_queue_test_points_only_that_lines_primary_at_its_queue(monitor: CapturingMonitor) -> None:
+    """``queue.test`` at severity minor: main's primary is its queue entry (the severe one),
+    its fallback and every other line stay as they are."""
+    config = shipped()
+    main = config.lines[0]
+    assert main.queue is not None
+    tested = dataclasses.replace(main, queue=dataclasses.replace(main.queue, test=True))
+    config = dataclasses.replace(
+        config, lines=tuple(tested if line.id == "main" else line for line in config.lines)
+    )
+    run_program(config, Severity.MINOR)
+    found = numbers(monitor)
+    assert found["main"]["primary_url"] == f"https://{domain_of('queues')}/q/main.xml"
+    assert found["main"]["primary_method"] == "GET"
+    assert found["main"]["test_mode"] is False
+    assert found["main"]["fallback_url"] == f"https://{domain_of(forward_env('main'))}/f/main.xml"
+    assert found["support"]["primary_url"] == "https://voice.acme.example/support"

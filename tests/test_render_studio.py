@@ -363,3 +363,21 @@ def test_the_checker_reports_a_dangling_next_and_missing_flag() -> None:
         "Trigger: next 'nowhere' does not exist",
         "unreachable states ['voicemail']",
     ]
+
+
+def test_a_confirmed_forward_hands_the_caller_to_its_forwarding_document() -> None:
+    """Connect Call To has no whisper URL, so with ``failover.confirm`` the flow redirects
+    (GET) to the line's forwarding document, which rings with the confirm whisper and goes
+    on to the voicemail itself: the flow has no Connect Call To and no voicemail step."""
+    import dataclasses
+
+    line = dataclasses.replace(forward_line(), forward_confirm=True)
+    bindings = Bindings(domain_name="svc-1-shared.twil.io", forward_domain="svc-1-fwd-07.twil.io")
+    flow = render_flow(line, Severity.MINOR, alerts=True, bindings=bindings)
+    kinds = [state["type"] for state in flow["states"]]
+    assert kinds == ["trigger", "run-function", "add-twiml-redirect"]
+    redirect = flow["states"][-1]["properties"]
+    assert redirect["url"] == f"https://svc-1-fwd-07.twil.io/f/{line.id}.xml"
+    assert redirect["method"] == "GET"
+    placeholder = render_flow(line, Severity.MINOR, alerts=True)
+    assert "${serverless.forward_domain}" in json.dumps(placeholder)

@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 
-from infra.model import Severity
+from infra.model import DEFAULT_QUEUE_RING_S, MAX_QUEUE_RING_S, Severity
 from infra.naming import ASSIGNMENT_PATH
 from infra.render.bindings import Bindings, find_placeholders
 from infra.render.functions import (
     ALERT_TIMEOUT_MS,
+    WHISPER_GATHER_S,
     render_alert_function,
     render_assignment_function,
     render_functions,
@@ -26,7 +27,6 @@ from infra.render.functions import (
 from infra.render.studio import render_flow
 from infra.render.taskrouter import (
     RESERVATION_TIMEOUT_S,
-    RING_TIMEOUT_S,
     render_taskrouter,
     workflow_configuration,
 )
@@ -145,6 +145,7 @@ def test_nothing_is_rendered_without_a_queue() -> None:
 def test_functions_rendered_only_when_needed() -> None:
     assert set(render_functions(config(queue_line(), agents=AGENTS))) == {
         "/agent-status",
+        "/agent-whisper",
         "/agents",
         "/assignment",
         "/queue-wait",
@@ -179,25 +180,69 @@ process.stdout.write(JSON.stringify(out));
 """
 
 
-def test_assignment_function_dequeues_to_a_known_phone_with_a_ring_limit(tmp_path: Path) -> None:
-    """Only an agent phone of lines.yaml is ever rung, from a line number, for
-    RING_TIMEOUT_S (below the reservation timeout), with the agent leg's status callback."""
+def test_assignment_function_calls_a_known_phone_with_a_ring_limit_and_a_whisper(
+    tmp_path: Path,
+) -> None:
+    """Only an agent phone of lines.yaml is ever rung, from a line number, for the line's
+    ``queue.ring`` (below the reservation timeout, with room for the whisper), with the
+    whisper on the agent's leg (the reservation stays pending until the agent presses 1) and
+    the agent leg's status callback."""
     cfg = config(queue_line(), forward_queue_line(), agents=AGENTS)
     source = render_assignment_function(cfg)
     assert find_placeholders(source) == []
-    dequeue, unknown_line, unknown_phone = run_node(
-        ASSIGN_HARNESS, tmp_path, source, "assignment.js"
-    )
-    assert dequeue == {
-        "instruction": "dequeue",
+    call, unknown_line, unknown_phone = run_node(ASSIGN_HARNESS, tmp_path, source, "assignment.js")
+    assert call == {
+        "instruction": "call",
         "to": "+14155550111",
         "from": queue_line().number,
-        "timeout": RING_TIMEOUT_S,
+        "url": "https://svc-1234.twil.io/agent-whisper"
+        "?workspace=WS1&task=WT1&reservation=WR1&line=support&caller=%2B1555",
+        "accept": False,
+        "timeout": DEFAULT_QUEUE_RING_S,
         "status_callback_url": "https://svc-1234.twil.io/agent-status"
         "?workspace=WS1&task=WT1&reservation=WR1",
     }
     assert unknown_line == unknown_phone == {"instruction": "reject"}
-    assert RING_TIMEOUT_S + 10 <= RESERVATION_TIMEOUT_S
+    whisper_s = 6 + WHISPER_GATHER_S + 3  # the prompt, the key press, margin
+    assert MAX_QUEUE_RING_S + whisper_s <= RESERVATION_TIMEOUT_S
+
+
+STATUS_HARNESS = """
+const sid = (p) => p + '0'.repeat(32);
+const cases = [['accepted', 'completed'], ['pending', 'completed'], ['pending', 'no-answer'],
+               ['canceled', 'completed'], [null, 'completed']];
+const out = [];
+(async () => {
+  for (const [status, callStatus] of cases) {
+    const posts = [];
+    globalThis.fetch = async (url, options = {}) => {
+      if ((options.method || 'GET') === 'GET') {
+        if (status === null) { return new Response('', {status: 503}); }
+        return new Response(JSON.stringify({reservation_status: status}), {status: 200});
+      }
+      posts.push(url.split('/Workspaces/')[1].replace(/[A-Z]{2}0{32}/g, '*') + ' ' + options.body);
+      return new Response('{}', {status: 200});
+    };
+    const fn = require('./agent-status.js');
+    const event = {workspace: sid('WS'), task: sid('WT'), reservation: sid('WR'), CallStatus: callStatus};
+    await new Promise((done) => fn.handler({ACCOUNT_SID: 'AC', AUTH_TOKEN: 't'}, event, done));
+    out.push(posts);
+  }
+  process.stdout.write(JSON.stringify(out));
+})();
+"""
+
+
+def test_agent_status_completes_only_accepted_calls_and_rejects_the_rest(tmp_path: Path) -> None:
+    """The agent leg is ``completed`` whenever the phone answered (their voicemail too), so
+    the reservation's status decides; when it cannot be read both requests go, and TaskRouter
+    refuses the one that does not apply."""
+    source = render_functions(config(queue_line(), agents=AGENTS))["/agent-status"]
+    complete = "*/Tasks/* AssignmentStatus=completed&Reason=agent+call+ended"
+    reject = "*/Tasks/*/Reservations/* ReservationStatus=rejected"
+    assert run_node(STATUS_HARNESS, tmp_path, source, "agent-status.js") == [
+        [complete], [reject], [reject], [], [complete, reject],
+    ]  # fmt: skip
 
 
 class _Hook(BaseHTTPRequestHandler):

@@ -26,7 +26,7 @@ from tests.harness.golden import (
 )
 
 # Verbs, nouns and attributes Twilio documents for what these documents do (twilio.md §7;
-# https://www.twilio.com/docs/voice/twiml/dial, /number, /enqueue); anything else in rendered
+# https://www.twilio.com/docs/voice/twiml/dial, /number, /enqueue, /gather); anything else in rendered
 # TwiML is a bug or an undocumented guess.
 ALLOWED: dict[str, set[str]] = {
     "Response": set(),
@@ -52,8 +52,13 @@ ALLOWED: dict[str, set[str]] = {
     "Enqueue": {"workflowSid", "waitUrl", "waitUrlMethod"},
     "Leave": set(),
     "Hangup": set(),
+    "Gather": {"numDigits", "timeout", "action", "method"},
 }
-NOUNS = {"Dial": {"Number": {"url", "method"}}, "Enqueue": {"Task": {"timeout", "priority"}}}
+NOUNS = {
+    "Dial": {"Number": {"url", "method"}},
+    "Enqueue": {"Task": {"timeout", "priority"}},
+    "Gather": {"Say": {"voice", "language", "loop"}},
+}
 TEXT_VERBS = {"Say", "Play", "Redirect"}
 SHARED = "acme-failover-dev-1234-shared.twil.io"
 BINDINGS = Bindings(domain_name=SHARED, workflow_sid="WW" + "0" * 32)
@@ -100,6 +105,17 @@ def check_document(
                 problems.append(f"{path}: <Record> without action loops the greeting")
             elif action not in known_paths or verb.get("method") != "GET":
                 problems.append(f"{path}: <Record action={action!r}> is not a GET to a document")
+        if verb.tag == "Gather" and (
+            verb.get("action") not in known_paths or verb.get("method") != "GET"
+        ):
+            problems.append(f"{path}: <Gather action> is not a GET to a document")
+        for number in verb.iter("Number"):
+            whisper = number.get("url")
+            if whisper is not None and (
+                whisper.removeprefix(f"https://{shared_domain}") not in known_paths
+                or number.get("method") != "GET"
+            ):
+                problems.append(f"{path}: <Number url={whisper!r}> is not a GET to a document")
         if verb.tag == "Redirect":
             target = (verb.text or "").removeprefix(f"https://{shared_domain}")
             if target not in known_paths or verb.get("method") != "GET":
@@ -286,13 +302,36 @@ def test_the_fast_forward_template_gives_the_librarys_bytes() -> None:
         number="+14155550177",
         voicemail=Voicemail(greeting='Say "&" <now>', language="fr-FR"),
     )
-    cfg = config(forward_line(), tricky)
+    confirming = dataclasses.replace(tricky, id="confirming", forward_confirm=True)
+    cfg = config(forward_line(), tricky, confirming)
     odd = Bindings(domain_name="a&b<c>.twil.io", workflow_sid="WW1")
     for line in cfg.lines:
         env = forward_env(line.id)
         rendered = render_environments(cfg, odd)[env][f"/f/{line.id}.xml"]
         assert rendered == render_forward(line, line_paths(line, cfg), odd)
         assert render_environments(cfg, odd, only=env)[env][f"/f/{line.id}.xml"] == rendered
+
+
+def test_a_confirmed_forward_whispers_from_the_shared_domain_and_falls_to_voicemail() -> None:
+    line = dataclasses.replace(forward_line(), forward_confirm=True)
+    cfg = config(line)
+    envs = render_environments(cfg, BINDINGS)
+    paths = line_paths(line, cfg)
+    forward = parse(envs[forward_env(line.id)][f"/f/{line.id}.xml"])
+    dial, redirect = list(forward)
+    (number,) = list(dial)
+    assert number.get("url") == f"https://{SHARED}{paths.confirm}"
+    assert (number.get("method"), redirect.tag) == ("GET", "Redirect")
+    whisper = parse(envs[SHARED_ENV][paths.confirm])
+    gather, hangup = list(whisper)
+    assert (gather.tag, gather.get("numDigits"), gather.get("action")) == (
+        "Gather", "1", "/c/accept.xml",
+    )  # fmt: skip
+    assert hangup.tag == "Hangup"  # no key: the whisper declines, the caller goes on
+    assert list(parse(envs[SHARED_ENV]["/c/accept.xml"])) == []  # a key: connected
+    assert check_document("/c", envs[SHARED_ENV][paths.confirm], set(envs[SHARED_ENV])) == []
+    plain = render_environments(config(forward_line()), BINDINGS)
+    assert not any(path.startswith("/c/") for path in plain[SHARED_ENV])
 
 
 def test_binding_placeholders_later_gives_the_bytes_of_rendering_with_the_values() -> None:

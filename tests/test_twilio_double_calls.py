@@ -113,8 +113,36 @@ def test_dial_whisper_is_requested_for_the_answering_callee(d: TwilioDouble) -> 
     )
     d.voice.internet.script("https://backup.example.com/whisper.xml", twiml("<Say>Press 1</Say>"))
     journey = d.place_call(LINE, CALLER, primary="http_500", callees={"+15550001": "answer"})
-    assert journey.find("whisper")[0].text.startswith("+15550001 hears https://backup.example.com/")
-    assert journey.answered_by == "+15550001"
+    assert journey.find("whisper")[0].text == '+15550001 hears "Press 1"'
+    (whisper,) = [r for r in journey.requests if r["url"].endswith("/whisper.xml")]
+    assert (whisper["method"], whisper["signed"]) == ("POST", True)
+    assert whisper["params"]["ParentCallSid"] == journey.call_sid
+    assert journey.answered_by == "+15550001"  # the whisper ran out: connected
+
+
+def test_a_whisper_that_hangs_up_declines_and_the_caller_goes_on(d: TwilioDouble) -> None:
+    """https://www.twilio.com/docs/voice/twiml/number: the whisper may "decline the phone
+    call using <Gather> and <Hangup>"; a voicemail presses nothing, the Gather times out."""
+    d.voice.internet.script(
+        BACKUP,
+        twiml('<Dial><Number url="/w.xml">+15550001</Number></Dial><Say>Voicemail.</Say>'),
+    )
+    d.voice.internet.script(
+        "https://backup.example.com/w.xml",
+        twiml('<Gather numDigits="1" timeout="4" action="/ok.xml"><Say>Press 1</Say></Gather>'
+              "<Hangup/>"),
+    )  # fmt: skip
+    d.voice.internet.script("https://backup.example.com/ok.xml", twiml(""))
+    machine = d.place_call(LINE, CALLER, primary="http_500", callees={"+15550001": "voicemail"})
+    assert machine.find("whisper")[0].text == (
+        '+15550001 hears "Press 1", presses nothing, hangs up'
+    )
+    assert machine.said() == ["Voicemail."] and machine.answered_by is None
+    person = d.place_call(LINE, CALLER, primary="http_500", callees={"+15550001": "answer"})
+    assert person.find("whisper")[0].text == '+15550001 hears "Press 1", presses 1'
+    (accepted,) = [r for r in person.requests if r["url"].endswith("/ok.xml")]
+    assert accepted["params"]["Digits"] == "1"
+    assert person.answered_by == "+15550001"
 
 
 def test_record_stores_a_recording_and_posts_the_action(d: TwilioDouble) -> None:

@@ -320,7 +320,14 @@ def _edit(checkout: Path, old: str, new: str) -> None:
     ("edit", "exit_code"),
     [
         (None, "0"),
-        (('      forward: "+14155550188"\n      timeout: 25\n', ""), "3"),  # sales -> voicemail
+        (  # sales -> voicemail
+            (
+                '      forward: "+14155550188"\n      timeout: 25\n      confirm: true   # the '
+                "callee presses a key first: their voicemail never takes the call\n",
+                "",
+            ),
+            "3",
+        ),
         (("  - id: press\n", "  - id: pr\n"), "4"),  # a line removed (and one added)
     ],
     ids=["no-change", "change", "safety-brake"],

@@ -31,6 +31,7 @@ Must not import: pulumi, twilio, infra.lines, infra.providers, infra.cli.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,7 +49,14 @@ from infra.account.live import (
     stack_service,
 )
 from infra.model import Line, LinesConfig, Severity
-from infra.naming import SHARED_ENV, document_in, flow_sid_in, workflow_name, workspace_name
+from infra.naming import (
+    SHARED_ENV,
+    document_in,
+    flow_sid_in,
+    forward_env,
+    workflow_name,
+    workspace_name,
+)
 from infra.render.bindings import PLACEHOLDERS, Bindings
 from infra.render.studio import flow_specs, render_flow
 from infra.render.taskrouter import WORKER_LINES_ATTRIBUTE, target_workers
@@ -257,8 +265,14 @@ def _flows(config: LinesConfig, live: Snapshot, bindings: Bindings) -> list[Find
         if flow.status != "published":
             message = f"Studio flow {spec.name} is not published"
             found.append(Finding(who, "studio_flow_status", message, "published", flow.status))
+        forwarding = live.domains.get(forward_env(spec.line.id))
+        flow_bindings = (
+            dataclasses.replace(bindings, forward_domain=forwarding)
+            if spec.line.forward_confirm and forwarding
+            else bindings
+        )
         wanted = render_flow(
-            spec.line, spec.severity, alerts=alerts, bindings=bindings, paths=spec.paths
+            spec.line, spec.severity, alerts=alerts, bindings=flow_bindings, paths=spec.paths
         )
         changes = flow_changes(wanted, flow.definition or {})
         if changes:

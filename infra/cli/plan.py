@@ -26,6 +26,7 @@ from infra.safe_write import write_stamped
 
 HELP = "show, per line, who answers normally and exactly what happens when the primary fails"
 TEST_MARK = "✗ TEST MODE"
+QUEUE_TEST_MARK = "✗ QUEUE TEST"
 
 EXAMPLES = """  failover plan                                   # the shipped lines.yaml, severity minor
   failover plan --severity severe --format markdown
@@ -132,11 +133,11 @@ def _text(config: LinesConfig, severity: Severity, records: list[dict[str, Any]]
     for record in records:
         head = f"{record['id']:<{width}}  {record['name']} · {record['type']} · {pretty_number(record['number'])}"
         state = f" ({record['test_state']})" if record.get("test_state") else ""
-        out.append(
-            f"{head}   {TEST_MARK}{state}: calls go straight to the failover"
-            if record["test"]
-            else head
-        )
+        if record["test"]:
+            head += f"   {TEST_MARK}{state}: calls go straight to the failover"
+        elif record.get("queue_test"):
+            head += f"   {QUEUE_TEST_MARK}: calls go straight into the call queue"
+        out.append(head)
         pad = " " * (width + 2)
         out.append(f"{pad}normally    {record['normally']}")
         out.append(f"{pad}on failure  {record['on_failure']}")

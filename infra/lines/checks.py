@@ -19,6 +19,7 @@ from phonenumbers import PhoneNumberType
 from infra.errors import Diagnostic
 from infra.lines import audio, numbers, urls, voices
 from infra.lines.context import Check, Context
+from infra.lines.renames import check_renames
 from infra.lines.sms import check_sms, sms_settings
 from infra.lines.source import Document, JsonPath
 from infra.lines.spoken import (
@@ -65,35 +66,6 @@ def check_unique_ids(ctx: Context) -> Iterator[Diagnostic]:
                 )
             else:
                 seen[ident] = index
-
-
-def check_renames(ctx: Context) -> Iterator[Diagnostic]:
-    """``renamed_from`` names ids that no line has any more, each claimed by one line."""
-    live = {str(line.get("id")) for _, line in ctx.lines() if isinstance(line.get("id"), str)}
-    claimed: dict[str, str] = {}
-    for index, line in ctx.lines():
-        for position, old in enumerate(line.get("renamed_from") or ()):
-            if not isinstance(old, str):
-                continue
-            where = ("lines", index, "renamed_from", position)
-            if old == line.get("id"):
-                yield ctx.error(
-                    where, f'line "{old}" cannot be renamed from itself; remove "{old}" here'
-                )
-            elif old in live:
-                yield ctx.error(
-                    where,
-                    f'"{old}" is still the id of a line, so this line cannot have been renamed '
-                    f'from it; remove "{old}" here, or rename that line',
-                )
-            elif old in claimed:
-                yield ctx.error(
-                    where,
-                    f'line "{claimed[old]}" already says it was renamed from "{old}"; one '
-                    "number cannot move to two lines: keep it in one of them",
-                )
-            else:
-                claimed[old] = str(line.get("id"))
 
 
 def _line_numbers(ctx: Context) -> Iterator[tuple[int, dict[str, Any], str]]:
@@ -257,6 +229,12 @@ def check_failover_shape(ctx: Context) -> Iterator[Diagnostic]:
                 "failover.timeout applies to forwarding; add failover.forward or remove the timeout",
                 key=True,
             )
+        if "confirm" in failover and not has_forward:
+            yield ctx.error(
+                (*base, "confirm"),
+                "failover.confirm applies to forwarding; add failover.forward or remove confirm",
+                key=True,
+            )
         kind = line.get("type")
         if kind == "user" and "forward" in failover and line.get("forwarding"):
             yield ctx.error(
@@ -329,6 +307,21 @@ def check_test_mode(ctx: Context) -> Iterator[Diagnostic]:
                 "what to restore; add primary or remove test",
                 key=True,
             )
+        queue = line.get("queue")
+        if isinstance(queue, dict) and queue.get("test") is True:
+            if "primary" not in line:
+                yield ctx.error(
+                    ("lines", index, "queue", "test"),
+                    "queue test mode needs primary: the tool points the primary at the call queue "
+                    "and must know what to restore; add primary or remove queue.test",
+                    key=True,
+                )
+            if line.get("test") is True:
+                yield ctx.error(
+                    ("lines", index, "queue", "test"),
+                    "test and queue.test both point the primary somewhere; keep one",
+                    key=True,
+                )
         failover = line.get("failover")
         failover_url = failover.get("url") if isinstance(failover, dict) else None
         if failover_url and failover_url == line.get("primary"):

@@ -25,6 +25,7 @@ from infra.lines.sms import sms_model
 from infra.lines.source import Document, parse_document, read_document
 from infra.model import (
     DEFAULT_FORWARD_TIMEOUT_S,
+    DEFAULT_QUEUE_RING_S,
     DEFAULT_QUEUE_TIMEOUT_S,
     Agent,
     Line,
@@ -65,13 +66,9 @@ def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
 
 
 def _python_pattern(pattern: str) -> str:
-    """An ECMA ``pattern`` as Python's ``re.search`` must see it to mean the same.
-
-    In ECMA-262 (what JSON Schema specifies, and what editors run) ``$`` matches only at the
-    very end; in Python it also matches before a final newline, so ``"main\\n"`` passed
-    ``^[a-z]+$``. jsonschema uses ``re.search`` as is; fastjsonschema already rewrites
-    ``$`` as ``\\Z``. Both now see ``\\Z``.
-    """
+    """An ECMA ``pattern`` as Python's ``re.search`` must see it to mean the same: in ECMA-262
+    ``$`` matches only at the very end, in Python also before a final newline (``"main\\n"``
+    passed ``^[a-z]+$``); jsonschema and fastjsonschema now both see ``\\Z``."""
     if pattern.endswith("$") and not pattern.endswith("\\$"):
         return pattern[:-1] + "\\Z"
     return pattern
@@ -284,7 +281,11 @@ def build_model(
     )
     agents = tuple(
         Agent(
-            id=raw["id"], name=raw["name"], phone=raw["phone"], where=document.where(("agents", i))
+            id=raw["id"],
+            name=raw["name"],
+            phone=raw["phone"],
+            on_duty=raw.get("duty") != "off",
+            where=document.where(("agents", i)),
         )
         for i, raw in enumerate(data.get("agents", []))
     )
@@ -365,6 +366,8 @@ def _build_line(
         queue = Queue(
             agents=tuple(queue_raw["agents"]),
             timeout_s=queue_raw.get("timeout", DEFAULT_QUEUE_TIMEOUT_S),
+            ring_s=queue_raw.get("ring", DEFAULT_QUEUE_RING_S),
+            test=queue_raw.get("test", False) is True,
             where=document.where((*path, "queue")),
         )
     return Line(
@@ -375,6 +378,7 @@ def _build_line(
         primary=raw.get("primary"),
         forward=forward,
         forward_timeout_s=failover.get("timeout", forward_timeout),
+        forward_confirm=failover.get("confirm", False) is True,
         forwarding=forwarding,
         url=failover.get("url"),
         url_method=failover.get("method", "POST"),

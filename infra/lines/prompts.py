@@ -17,7 +17,7 @@ from typing import Any
 
 from infra.model import Prompts
 
-KEYS = ("goodbye", "hold", "still_holding", "nobody")
+KEYS = ("goodbye", "hold", "still_holding", "nobody", "position")
 
 TRANSLATIONS: dict[str, dict[str, str]] = {
     "en": {
@@ -25,42 +25,49 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "hold": Prompts().hold,
         "still_holding": Prompts().still_holding,
         "nobody": Prompts().nobody,
+        "position": Prompts().position,
     },
     "fr": {
         "goodbye": "Merci pour votre message. Au revoir.",
         "hold": "Veuillez patienter, le prochain agent disponible va vous répondre.",
         "still_holding": "Merci de continuer à patienter.",
         "nobody": "Personne ne peut prendre votre appel pour le moment.",
+        "position": "Vous êtes le numéro {n} dans la file d'attente.",
     },
     "de": {
         "goodbye": "Vielen Dank für Ihre Nachricht. Auf Wiederhören.",
         "hold": "Bitte warten Sie auf den nächsten freien Mitarbeiter.",
         "still_holding": "Bitte bleiben Sie weiter in der Leitung.",
         "nobody": "Im Moment kann niemand Ihren Anruf entgegennehmen.",
+        "position": "Sie sind Nummer {n} in der Warteschlange.",
     },
     "es": {
         "goodbye": "Gracias por su mensaje. Adiós.",
         "hold": "Por favor, espere al próximo agente disponible.",
         "still_holding": "Por favor, siga esperando.",
         "nobody": "En este momento nadie puede atender su llamada.",
+        "position": "Usted es el número {n} en la fila.",
     },
     "it": {
         "goodbye": "Grazie per il suo messaggio. Arrivederci.",
         "hold": "Attenda in linea il primo operatore disponibile.",
         "still_holding": "La preghiamo di attendere ancora.",
         "nobody": "Al momento nessuno può rispondere alla sua chiamata.",
+        "position": "Lei è il numero {n} in coda.",
     },
     "pt": {
         "goodbye": "Obrigado pela sua mensagem. Até logo.",
         "hold": "Aguarde o próximo atendente disponível.",
         "still_holding": "Por favor, continue aguardando.",
         "nobody": "No momento ninguém pode atender a sua chamada.",
+        "position": "Você é o número {n} na fila.",
     },
     "nl": {
         "goodbye": "Bedankt voor uw bericht. Tot ziens.",
         "hold": "Een ogenblik geduld, de eerstvolgende medewerker helpt u zo.",
         "still_holding": "Blijft u alstublieft aan de lijn.",
         "nobody": "Op dit moment kan niemand uw oproep aannemen.",
+        "position": "U bent nummer {n} in de wachtrij.",
     },
 }
 

@@ -28,6 +28,9 @@ class Bindings:
 
     domain_name: str = "${serverless.domain_name}"
     """The environment's ``domain_name`` (e.g. ``acme-failover-prod-1234.twil.io``)."""
+    forward_domain: str = "${serverless.forward_domain}"
+    """``domain_name`` of the line's forwarding environment (``fwd-NN``): a Studio flow of a
+    line with ``failover.confirm`` hands the caller to its forwarding document there."""
     workflow_sid: str = "${taskrouter.workflow_sid}"
     on_duty_activity_sid: str = "${taskrouter.on_duty_activity_sid}"
     queue_sids: Mapping[str, str] = field(default_factory=dict)
@@ -58,6 +61,7 @@ def bind(text: str, bindings: Bindings) -> str:
     """
     for placeholder, value in (
         (PLACEHOLDERS.domain_name, bindings.domain_name),
+        (PLACEHOLDERS.forward_domain, bindings.forward_domain),
         (PLACEHOLDERS.workflow_sid, bindings.workflow_sid),
         (PLACEHOLDERS.on_duty_activity_sid, bindings.on_duty_activity_sid),
     ):

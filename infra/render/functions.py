@@ -5,12 +5,16 @@ Templates use ``string.Template`` placeholders (``$name``) and contain no other 
 every substituted value is a JSON literal, so no config value can break out of it.
 
 - ``/assignment`` (only when a line has a queue): TaskRouter's assignment callback,
-  answering a ``dequeue`` instruction from the line's own number to an agent's phone from
-  lines.yaml, ringing ``RING_TIMEOUT_S``, with the agent leg's status callback.
+  answering a ``call`` instruction from the line's own number to an agent's phone from
+  lines.yaml, ringing the line's ``queue.ring``, with ``/agent-whisper`` on the agent's leg
+  and the agent leg's status callback.
+- ``/agent-whisper`` (only when a line has a queue): tells the agent the line and the
+  caller's number; only a key press of 1 bridges the caller (an agent's voicemail never does).
 - ``/queue-wait`` (only when a line has a queue): the queue hold document; the caller
   leaves for voicemail as soon as nobody On Duty serves the line.
 - ``/agent-status`` (only when a line has a queue): that status callback; completes the
-  task after a call, rejects the reservation after a missed ring.
+  task after an accepted call, rejects the reservation otherwise (missed ring, voicemail,
+  no key pressed).
 - ``/agents`` (only when a line has a queue): the agents' failover page, opened through
   each agent's signed personal link (``infra.agent_links``); deployed ``public``.
 - ``/alert`` is no longer deployed (alerts are sent by ``failover status --notify``, off the
@@ -25,10 +29,17 @@ import json
 from importlib import resources
 from string import Template
 
-from infra.model import DEFAULT_HOLD, DEFAULT_NOBODY, DEFAULT_STILL_HOLDING, LinesConfig
+from infra.model import (
+    DEFAULT_HOLD,
+    DEFAULT_NOBODY,
+    DEFAULT_POSITION,
+    DEFAULT_STILL_HOLDING,
+    LinesConfig,
+)
 from infra.naming import (
     AGENT_LINK_SECRET_VARIABLE,
     AGENT_STATUS_PATH,
+    AGENT_WHISPER_PATH,
     AGENTS_PATH,
     ASSIGNMENT_PATH,
     OFF_DUTY,
@@ -36,7 +47,10 @@ from infra.naming import (
     QUEUE_WAIT_PATH,
     workspace_name,
 )
-from infra.render.taskrouter import RING_TIMEOUT_S
+
+WHISPER_GATHER_S = 6
+"""How long the agent's whisper waits for the key press after the prompt (``<Gather timeout>``);
+the ring, the prompt and this stay below the reservation timeout (``RESERVATION_TIMEOUT_S``)."""
 
 HOLD_CHUNK_S = 20
 """The hold document pauses this long per cycle, then Twilio requests it again and it checks
@@ -45,8 +59,10 @@ last agent went Off Duty (with nobody On Duty at the start, the caller leaves at
 HOLD_TEXT = DEFAULT_HOLD
 STILL_HOLDING_TEXT = DEFAULT_STILL_HOLDING
 NOBODY_TEXT = DEFAULT_NOBODY
+POSITION_TEXT = DEFAULT_POSITION
 """The English prompts; each queued line's own (translated or overridden) are in its
-``prompts`` and travel in the Function's per-line table."""
+``prompts`` and travel in the Function's per-line table. ``position`` is said after the hold
+prompt each cycle, ``{n}`` the caller's place in the line's queue."""
 
 ALERT_TIMEOUT_MS = 1500
 """Longest the alert step waits for the webhook; this delay is all a caller can notice."""
@@ -64,12 +80,33 @@ def render_assignment_function(config: LinesConfig) -> str:
     Depends on lines.yaml only (no deploy-time SIDs), so it can be deployed before the
     TaskRouter workspace that calls it: the On Duty SID travels in the task attributes.
     """
-    numbers = {line.id: line.number for line in config.queued_lines}
+    lines = {
+        line.id: {"number": line.number, "ring": line.queue.ring_s}
+        for line in config.queued_lines
+        if line.queue is not None
+    }
     return _template("assignment.js").substitute(
-        line_numbers=json.dumps(numbers, indent=2, sort_keys=True),
+        lines=json.dumps(lines, indent=2, sort_keys=True),
         agent_phones=json.dumps(sorted({agent.phone for agent in config.agents})),
-        ring_timeout_s=json.dumps(RING_TIMEOUT_S),
         status_path=json.dumps(AGENT_STATUS_PATH),
+        whisper_path=json.dumps(AGENT_WHISPER_PATH),
+    )
+
+
+def render_agent_whisper_function(config: LinesConfig) -> str:
+    """Source of the ``/agent-whisper`` Function: per queued line its name and voice."""
+    lines = {
+        line.id: {
+            "name": line.display_name,
+            "voice": line.voicemail.voice,
+            "language": line.voicemail.language,
+        }
+        for line in config.queued_lines
+    }
+    return _template("agent-whisper.js").substitute(
+        lines=json.dumps(lines, indent=2, sort_keys=True),
+        whisper_gather_s=json.dumps(WHISPER_GATHER_S),
+        whisper_path=json.dumps(AGENT_WHISPER_PATH),
     )
 
 
@@ -83,6 +120,7 @@ def render_queue_wait_function(config: LinesConfig) -> str:
             "hold": line.prompts.hold,
             "still_holding": line.prompts.still_holding,
             "nobody": line.prompts.nobody,
+            "position": line.prompts.position,
         }
         for line in config.queued_lines
         if line.queue is not None
@@ -137,6 +175,7 @@ def render_functions(config: LinesConfig) -> dict[str, str]:
     if config.queued_lines:
         functions[ASSIGNMENT_PATH] = render_assignment_function(config)
         functions[AGENT_STATUS_PATH] = render_agent_status_function()
+        functions[AGENT_WHISPER_PATH] = render_agent_whisper_function(config)
         functions[QUEUE_WAIT_PATH] = render_queue_wait_function(config)
         functions[AGENTS_PATH] = render_agents_function(config)
     return functions

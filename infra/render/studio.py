@@ -15,6 +15,11 @@ Shape of every flow: ``Trigger`` → [``alert``] → the chain's steps in order.
   with its own short timeout bounds the delay even when the webhook hangs (a direct Make
   HTTP Request would hold the silent caller for as long as Studio waits, about 10 s).
   Success and failure both continue: an alert never stops a failover.
+- forward with ``failover.confirm``: a TwiML Redirect (GET) to the line's forwarding
+  document (``fwd-NN`` environment, ``Bindings.forward_domain``), which rings the number with
+  the confirm whisper and then goes to the voicemail itself: Connect Call To has no whisper
+  URL, and a declined whisper may be reported as ``completed`` (unconfirmed), which the
+  Split below would treat as answered.
 - forward: Connect Call To the number for the step's timeout; a Split on
   ``DialCallStatus`` sends only ``no-answer``, ``busy`` and ``failed`` on to the next step.
   Everything else (``completed``, ``answered``, ``canceled``) ends the flow, so a caller
@@ -40,8 +45,10 @@ from infra.model import FailoverTarget, Line, LinesConfig, Severity, TargetKind
 from infra.naming import (
     ALERT_PATH,
     QUEUE_WAIT_PATH,
+    asset_url,
     flow_key,
     flow_name,
+    forward_path,
 )
 from infra.render.bindings import PLACEHOLDERS, Bindings
 from infra.routing import LinePaths, is_queued, line_paths, needs_flow
@@ -117,6 +124,8 @@ def _step(
         return [_redirect(name, bindings.url(paths.message), "GET")]
     if target.kind is TargetKind.URL:
         return [_redirect(name, target.to, line.url_method)]
+    if target.kind is TargetKind.FORWARD and target.confirm:
+        return [_redirect(name, asset_url(bindings.forward_domain, forward_path(line.id)), "GET")]
     if then is None:
         raise ValueError(f"line {line.id}: {target.kind.value} step has nothing to fall through to")
     if target.kind is TargetKind.FORWARD:
@@ -201,6 +210,8 @@ def render_flow(
     """
     paths = paths if paths is not None else line_paths(line, None)
     chain = line.failover_chain(severity)
+    if chain[0].kind is TargetKind.FORWARD and chain[0].confirm:
+        chain = chain[:1]  # the forwarding document goes on to the voicemail itself
     states: list[State] = []
     then: str | None = None
     for target in reversed(chain):

@@ -7,8 +7,8 @@ queue. What the program sends and what ``plan --out`` shows come from these func
   Twilio's side: a change means replacing the activity.
 - One task queue per line with a queue, named after the line; ``target_workers`` selects
   the agents whose ``lines`` attribute lists that line.
-- One worker per agent: ``contact_uri`` is the phone TaskRouter's dequeue dials, ``lines``
-  the queued lines the agent serves (file order).
+- One worker per agent: ``contact_uri`` is the phone TaskRouter's call instruction dials,
+  ``lines`` the queued lines the agent serves (file order).
 - One workflow: a filter per queued line, sorted by line id, on the task attribute ``queue``
   (set by the Studio enqueue step) with that line's queue as its only target and the line's
   queue timeout as the target's ``timeout``. No ``order_by``: the default already reserves
@@ -30,15 +30,13 @@ from infra.model import Agent, LinesConfig
 from infra.naming import ASSIGNMENT_PATH, OFF_DUTY, ON_DUTY, workflow_name
 from infra.render.bindings import PLACEHOLDERS, Bindings
 
-RING_TIMEOUT_S = 30
-"""How long the dequeue rings an agent's phone (the instruction's ``timeout``; Twilio's default
-is 60 s). Long enough for an agent who picks up on the 5th ring, shorter than
-``RESERVATION_TIMEOUT_S`` so a missed ring ends the agent leg - and rejects the reservation
-through its status callback - before the reservation times out."""
 RESERVATION_TIMEOUT_S = 45
 """The workflow's ``TaskReservationTimeout``: only a safety net now (a dead ``/assignment``, a
 lost status callback); when it fires TaskRouter moves the agent to the workspace's timeout
-activity (Off Duty). https://www.twilio.com/docs/taskrouter/api/reservations"""
+activity (Off Duty). https://www.twilio.com/docs/taskrouter/api/reservations
+An agent's phone rings a line's ``queue.ring`` (at most ``MAX_QUEUE_RING_S``, 30 s), then the
+whisper takes the prompt and ``WHISPER_GATHER_S`` for the key press: all of it ends before
+this timeout, so a missed or refused call is rejected by ``/agent-status`` first."""
 
 TASK_LINE_ATTRIBUTE = "line"
 """Task attribute naming the line; the Studio enqueue step sets it (the Function reads it)."""

@@ -13,6 +13,16 @@ document (docs/design/scale.md):
   ``defaults.voicemail``), goodbye (``/b/…``), message (``/m/…``);
 - ``fwd-NN`` environments: one forwarding document per forwarding line (``/f/<id>.xml``):
   ``<Dial>`` the failover number without ``action``, then ``<Redirect>`` to the voicemail.
+  With ``failover.confirm`` the ``<Number url>`` is the shared confirm whisper (``/c/…``):
+  Twilio runs it "on the called party's end, after she answers, but before the parties are
+  connected", to "provide a chance to decline the phone call using <Gather> and <Hangup>"
+  (https://www.twilio.com/docs/voice/twiml/number). It asks for any key; with none (a
+  voicemail or answering machine picks up) the `<Gather>` times out and falls through to
+  ``<Hangup/>`` (https://www.twilio.com/docs/voice/twiml/gather), the dialed leg ends
+  unbridged, and the caller goes on to the next verb: the line's voicemail. A key press
+  requests ``/c/accept.xml``, an empty document: the whisper ends and the parties are
+  connected. (That a whisper's ``<Hangup/>`` ends the ``<Dial>`` with the caller still there
+  is assumed: README "Verify on a live account first".)
   Without ``action`` Twilio "will continue to render the original TwiML document" when the
   dialed call ends and the caller is still there (https://www.twilio.com/docs/voice/twiml/dial),
   so an unanswered, busy or failed forward reaches voicemail, and so does a caller whose call
@@ -43,6 +53,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from infra.model import DEFAULT_GOODBYE, Line, LinesConfig, Severity, TargetKind, Voicemail
 from infra.naming import (
+    CONFIRM_ACCEPT_PATH,
     QUEUE_ENV,
     QUEUE_WAIT_PATH,
     SHARED_ENV,
@@ -67,6 +78,11 @@ def _speak(
         response.play(audio)
     else:
         response.say(text, voice=voice, language=language)
+
+
+CONFIRM_TEXT = "This is a forwarded call. Press any key to take it."
+CONFIRM_GATHER_S = 6
+"""Seconds the forward's callee has to press a key after the prompt (``<Gather timeout>``)."""
 
 
 def _finish(response: VoiceResponse) -> str:
@@ -112,6 +128,18 @@ def render_message(text: str, voice: str, language: str, audio: str | None = Non
     return _finish(response)
 
 
+def render_confirm(voice: str, language: str) -> str:
+    """A forward's confirm whisper: any key takes the call (``CONFIRM_ACCEPT_PATH``), no key
+    within ``CONFIRM_GATHER_S`` declines it (``<Hangup/>``), so a voicemail never takes it."""
+    response = VoiceResponse()
+    gather = response.gather(
+        num_digits=1, timeout=CONFIRM_GATHER_S, action=CONFIRM_ACCEPT_PATH, method="GET"
+    )
+    gather.say(CONFIRM_TEXT, voice=voice, language=language)
+    response.hangup()
+    return _finish(response)
+
+
 def render_sms_reply(text: str) -> str:
     """Reply to the sender with ``text`` (``sms.reply``): TwiML for Messaging's ``<Message>``
     "respond[s] to an incoming message" (https://www.twilio.com/docs/messaging/twiml)."""
@@ -120,13 +148,21 @@ def render_sms_reply(text: str) -> str:
     return str(response.to_xml()) + "\n"
 
 
+def render_confirm_accept() -> str:
+    """Where the confirm whisper's key press lands: nothing more to run, so Twilio connects."""
+    return _finish(VoiceResponse())
+
+
 def render_forward(line: Line, paths: LinePaths, bindings: Bindings = PLACEHOLDERS) -> str:
     """Ring the line's failover number for its timeout, then the line's voicemail."""
     target = line.failover_chain(Severity.MINOR)[0]
     assert target.kind is TargetKind.FORWARD, line.id
     response = VoiceResponse()
     dial = response.dial(timeout=target.timeout_s)
-    dial.number(target.to)
+    if target.confirm:
+        dial.number(target.to, url=bindings.url(paths.confirm), method="GET")
+    else:
+        dial.number(target.to)
     response.redirect(bindings.url(paths.voicemail), method="GET")
     return _finish(response)
 
@@ -191,6 +227,9 @@ def render_environments(
             if line.sms is not None and line.sms.reply is not None:
                 reply = line.sms.reply
                 shared.setdefault(sms_reply_path(reply), render_sms_reply(reply))
+            if TargetKind.FORWARD in kinds and paths.confirm and paths.confirm not in shared:
+                shared[paths.confirm] = render_confirm(vm.voice, vm.language)
+                shared.setdefault(CONFIRM_ACCEPT_PATH, render_confirm_accept())
         if TargetKind.FORWARD in kinds:
             env = forward_env(line.id)
             if only in (None, env):
@@ -212,15 +251,24 @@ class _ForwardTemplate:
     at 10,000 lines."""
 
     _TIMEOUT, _NUMBER, _URL = "9999999", "+10000000000", "https://marker.invalid/v.xml"
+    _CONFIRM = "https://marker.invalid/c.xml"
 
     def __init__(self, bindings: Bindings) -> None:
+        self.bindings = bindings
+        self.text = self._template(confirm=False)
+        self.confirming = self._template(confirm=True)
+
+    def _template(self, *, confirm: bool) -> str:
         response = VoiceResponse()
         dial = response.dial(timeout=int(self._TIMEOUT))
-        dial.number(self._NUMBER)
+        if confirm:
+            dial.number(self._NUMBER, url=self._CONFIRM, method="GET")
+        else:
+            dial.number(self._NUMBER)
         response.redirect(self._URL, method="GET")
-        self.bindings = bindings
-        self.text = _finish(response)
-        assert all(self.text.count(m) == 1 for m in (self._TIMEOUT, self._NUMBER, self._URL))
+        text = _finish(response)
+        assert all(text.count(m) == 1 for m in (self._TIMEOUT, self._NUMBER, self._URL))
+        return text
 
     def render(self, line: Line, paths: LinePaths) -> str:
         from xml.sax.saxutils import escape, quoteattr
@@ -228,8 +276,11 @@ class _ForwardTemplate:
         target = line.failover_chain(Severity.MINOR)[0]
         assert target.kind is TargetKind.FORWARD, line.id
         timeout = quoteattr(str(target.timeout_s))[1:-1]
+        text = self.confirming if target.confirm else self.text
+        if target.confirm:
+            text = text.replace(self._CONFIRM, escape(self.bindings.url(paths.confirm)))
         return (
-            self.text.replace(self._TIMEOUT, timeout)
+            text.replace(self._TIMEOUT, timeout)
             .replace(self._NUMBER, escape(target.to))
             .replace(self._URL, escape(self.bindings.url(paths.voicemail)))
         )

@@ -3,31 +3,44 @@
 // template, not a rendered copy. Values below come from lines.yaml and the deployment.
 //
 // TaskRouter POSTs here when it reserves an agent (worker) for a queued call. The answer is
-// a `dequeue` instruction: Twilio dials the agent's own phone (`contact_uri`) and bridges
-// the waiting caller. The caller ID is the line's own Twilio number, so agents see which
-// line the call came in on.
-// https://www.twilio.com/docs/taskrouter/handle-assignment-callbacks (dequeue: `to`,
-// `from`, `timeout`, `status_callback_url`)
+// a `call` instruction: Twilio places a new call to the agent's own phone (`contact_uri`)
+// and, once it is answered, runs the /agent-whisper Function on the agent's leg: it tells
+// the agent which line and which caller, and only a key press of 1 bridges the waiting
+// caller (`<Dial><Queue reservationSid>`), so an agent's own voicemail or an unattended
+// phone never takes the caller. The caller ID is the line's own Twilio number, so agents
+// see which line the call came in on (the caller's number is spoken in the whisper: a
+// new outbound call may only show a Twilio or verified number, docs/design/queue.md D9).
+// https://www.twilio.com/docs/taskrouter/handle-assignment-callbacks (call instruction);
+// keys: `to` https://www.twilio.com/docs/api/errors/40110, `url`
+// https://www.twilio.com/docs/api/errors/40112, `status_callback_url`
+// https://www.twilio.com/docs/api/errors/40158; `from`, `accept` and `timeout` as in
+// twilio-taskrouter.js `Reservation.call` (unconfirmed as JSON keys: README "Verify on a
+// live account first").
 //
-// - `timeout`: the agent's phone rings RING_TIMEOUT_S, never Twilio's 60 s default, and
-//   always less than the workflow's reservation timeout (RESERVATION_TIMEOUT_S in
-//   infra/render/taskrouter.py), so a ring nobody answers ends the agent leg first.
+// - `accept: false`: the reservation stays pending until the agent presses 1; `<Queue
+//   reservationSid>` then accepts it ("When the dequeue succeeds, Twilio bridges the worker
+//   to the queued caller and marks the pending Reservation as accepted",
+//   https://www.twilio.com/docs/api/errors/14215).
+// - `timeout`: the agent's phone rings the line's `queue.ring` seconds, never Twilio's 60 s
+//   default, and always less than the workflow's reservation timeout
+//   (RESERVATION_TIMEOUT_S in infra/render/taskrouter.py) with room for the whisper.
 // - `status_callback_url`: when the agent leg ends, Twilio POSTs its final CallStatus to
-//   /agent-status (Twilio's OpenAPI, TaskRouter Reservation `DequeueStatusCallbackUrl`:
-//   "The Callback URL for completed call event when executing a Dequeue instruction."),
-//   which completes the task after a call and rejects the reservation after a missed ring.
+//   /agent-status (Twilio's OpenAPI, TaskRouter Reservation `CallStatusCallbackUrl`: "The
+//   URL to call for the completed call event when executing a Call instruction."), which
+//   completes the task after an accepted call and rejects the reservation otherwise.
 //   The workspace, task and reservation SIDs travel in its query string.
 //
 // Nobody can make this dial an arbitrary number: `to` is only ever the worker's own
 // `contact_uri` (set from lines.yaml by the deployment) and `from` only a line number below.
 'use strict';
 
-// Twilio number of every line that has a call queue, by line id (task attribute `line`).
-const LINE_NUMBERS = $line_numbers;
-// Agents' phones from lines.yaml: the only numbers a dequeue may ring.
+// Per line that has a call queue, by line id (task attribute `line`): its Twilio number and
+// how long an agent's phone rings (`queue.ring`).
+const LINES = $lines;
+// Agents' phones from lines.yaml: the only numbers a call instruction may ring.
 const AGENT_PHONES = $agent_phones;
-const RING_TIMEOUT_S = $ring_timeout_s;
 const STATUS_PATH = $status_path;
+const WHISPER_PATH = $whisper_path;
 
 function parseAttributes(text) {
   try {
@@ -40,11 +53,11 @@ function parseAttributes(text) {
 exports.handler = (context, event, callback) => {
   const task = parseAttributes(event.TaskAttributes);
   const worker = parseAttributes(event.WorkerAttributes);
-  const from = LINE_NUMBERS[task.line];
-  if (!from || !AGENT_PHONES.includes(worker.contact_uri)) {
+  const line = LINES[task.line];
+  if (!line || !AGENT_PHONES.includes(worker.contact_uri)) {
     // Not one of ours (unknown line) or an agent without a known phone: let TaskRouter try
     // another agent. The caller still leaves the queue after the bounded hold.
-    console.error('cannot dequeue task', event.TaskSid, 'line', task.line, 'worker', event.WorkerSid);
+    console.error('cannot offer task', event.TaskSid, 'line', task.line, 'worker', event.WorkerSid);
     return callback(null, { instruction: 'reject' });
   }
   const query = new URLSearchParams({
@@ -52,11 +65,24 @@ exports.handler = (context, event, callback) => {
     task: event.TaskSid || '',
     reservation: event.ReservationSid || '',
   });
+  // The caller's number, for the whisper: `from` is what TaskRouter puts in tasks created by
+  // <Enqueue> (https://www.twilio.com/docs/taskrouter/twiml-integration); `caller` what a
+  // Studio enqueue step sets.
+  const whisper = new URLSearchParams({
+    workspace: event.WorkspaceSid || '',
+    task: event.TaskSid || '',
+    reservation: event.ReservationSid || '',
+    line: task.line,
+    caller: String(task.from || task.caller || ''),
+  });
+  const base = 'https://' + context.DOMAIN_NAME;
   return callback(null, {
-    instruction: 'dequeue',
+    instruction: 'call',
     to: worker.contact_uri,
-    from: from,
-    timeout: RING_TIMEOUT_S,
-    status_callback_url: 'https://' + context.DOMAIN_NAME + STATUS_PATH + '?' + query.toString(),
+    from: line.number,
+    url: base + WHISPER_PATH + '?' + whisper.toString(),
+    accept: false,
+    timeout: line.ring,
+    status_callback_url: base + STATUS_PATH + '?' + query.toString(),
   });
 };

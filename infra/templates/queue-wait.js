@@ -10,7 +10,19 @@
 //   With nobody on duty at the start that is the first request; when the last agent goes
 //   Off Duty mid-hold, the current cycle ends first (at most HOLD_CHUNK_S more).
 // - the line's queue timeout reached → `<Leave/>` (voicemail), as before.
-// - else the hold prompt and a pause of HOLD_CHUNK_S (shorter near the timeout).
+// - else the hold prompt, the caller's place in the line's queue ("You are number 2 in
+//   line."), and a pause of HOLD_CHUNK_S (shorter near the timeout). The place is
+//   TaskRouter's, per line: the line's tasks still waiting (`pending`, or `reserved` while an
+//   agent's phone rings), listed with the Tasks filters `TaskQueueName` and
+//   `AssignmentStatus`, oldest first (Twilio's OpenAPI, Tasks list `Ordering`: "By default,
+//   Tasks are sorted by ascending DateCreated"), and the caller's own task found by its
+//   `call_sid` attribute (set on tasks created by <Enqueue>, which a dequeue needs:
+//   https://www.twilio.com/docs/api/errors/40140). Twilio's own `QueuePosition` is not
+//   used: the voice queue behind a workflow holds the callers of every line
+//   (https://www.twilio.com/docs/taskrouter/twiml-integration). No expected wait is
+//   announced: Twilio documents no per-queue estimate (`AvgQueueTime` is that shared voice
+//   queue's average, TaskRouter's `longest_task_waiting_age` an age, not a forecast).
+//   When the place cannot be read, the prompt goes without it.
 // `<Leave/>` takes the caller out of the queue and ends the enqueue with
 // QueueResult=leave (https://www.twilio.com/docs/voice/twiml/leave); canceling the task
 // would not release the caller.
@@ -43,21 +55,51 @@ async function get(context, url) {
   return response.json();
 }
 
-// true / false, or null when TaskRouter could not be read.
-async function anyoneOnDuty(context, lineId) {
+// {onDuty: true / false / null, position: N or null}; null when TaskRouter could not be read.
+async function lineState(context, lineId, callSid) {
+  const unknown = { onDuty: null, position: null };
+  let workspace;
   try {
     const spaces = await get(context, API + '?FriendlyName=' + encodeURIComponent(WORKSPACE_NAME));
-    const workspace = (spaces.workspaces || [])[0];
-    if (!workspace) {
-      return null;
-    }
-    const query = 'Available=true&PageSize=1&TaskQueueName=' + encodeURIComponent(lineId);
-    const page = await get(context, API + '/' + workspace.sid + '/Workers?' + query);
-    return (page.workers || []).length > 0;
+    workspace = (spaces.workspaces || [])[0];
   } catch (err) {
     console.error('queue-wait: cannot read TaskRouter', String(err));
-    return null;
+    return unknown;
   }
+  if (!workspace) {
+    return unknown;
+  }
+  const base = API + '/' + workspace.sid;
+  const queue = 'TaskQueueName=' + encodeURIComponent(lineId);
+  const [onDuty, position] = await Promise.all([
+    get(context, base + '/Workers?Available=true&PageSize=1&' + queue).then(
+      (page) => (page.workers || []).length > 0,
+      (err) => {
+        console.error('queue-wait: cannot read workers', String(err));
+        return null;
+      },
+    ),
+    get(
+      context,
+      base + '/Tasks?AssignmentStatus=pending&AssignmentStatus=reserved&PageSize=100&' + queue,
+    ).then(
+      (page) => {
+        const index = (page.tasks || []).findIndex((task) => {
+          try {
+            return JSON.parse(task.attributes || '{}').call_sid === callSid;
+          } catch (err) {
+            return false;
+          }
+        });
+        return index >= 0 ? index + 1 : null;
+      },
+      (err) => {
+        console.error('queue-wait: cannot read tasks', String(err));
+        return null;
+      },
+    ),
+  ]);
+  return { onDuty, position };
 }
 
 exports.handler = async (context, event, callback) => {
@@ -74,12 +116,16 @@ exports.handler = async (context, event, callback) => {
     twiml.leave();
     return callback(null, twiml);
   }
-  if ((await anyoneOnDuty(context, event.line)) === false) {
+  const state = await lineState(context, event.line, event.CallSid);
+  if (state.onDuty === false) {
     twiml.say(speak, line.nobody);
     twiml.leave();
     return callback(null, twiml);
   }
   twiml.say(speak, waited < HOLD_CHUNK_S ? line.hold : line.still_holding);
+  if (state.position && line.position) {
+    twiml.say(speak, line.position.replace('{n}', String(state.position)));
+  }
   twiml.pause({ length: Math.min(HOLD_CHUNK_S, left) });
   return callback(null, twiml);
 };

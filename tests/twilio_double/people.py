@@ -9,6 +9,11 @@ A callee script says what a phone does when it rings::
     Callee.parse("failed")          # the call cannot be placed (1 s)
     Callee.parse("voicemail")       # the phone's own voicemail picks up after 15 s
     Callee.parse("voicemail:25")
+    Callee.parse("decline")         # a person picks up after 5 s but turns a whisper down
+
+When a whisper on the answered leg asks for a key (``<Gather>``, :mod:`.callee_leg`), a
+person (``answer``) presses 1, a person who declines (``decline``) presses 2, and a voicemail
+presses nothing. Without a whisper ``decline`` is a person who talks.
 
 A number may have a list of scripts: the first call to it uses the first, the next call the
 next, the last one repeats (``["answer", "no-answer"]``: answers once, then never). A number
@@ -21,8 +26,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-KINDS = ("answer", "no-answer", "busy", "failed", "voicemail")
-DEFAULT_AFTER = {"answer": 5.0, "voicemail": 15.0, "busy": 1.0, "failed": 1.0, "no-answer": 0.0}
+KINDS = ("answer", "no-answer", "busy", "failed", "voicemail", "decline")
+PICK_UP = ("answer", "voicemail", "decline")
+"""Kinds whose phone is answered (by a person or by their voicemail)."""
+DEFAULT_AFTER = {
+    "answer": 5.0, "voicemail": 15.0, "busy": 1.0, "failed": 1.0, "no-answer": 0.0,
+    "decline": 5.0,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,16 @@ What moves what (sources in README "Calls"):
   With ``status_callback_url`` the agent leg's end is POSTed there (signed, like a Voice
   status callback) with its final ``CallStatus`` (``completed`` after an answer, else
   ``no-answer``/``busy``/``failed``, ``canceled`` when the reservation ended first).
+- ``call`` (``to`` or ``contact_uri``, ``from``, ``url``, ``accept``, ``timeout`` default
+  60 s, ``status_callback_url``; twilio-taskrouter.js ``Reservation.call``): the agent's
+  phone rings the same way; once answered, ``url`` runs on the agent's leg
+  (:mod:`.callee_leg`): a person presses 1 when asked, a voicemail presses nothing. Its
+  ``<Dial><Queue reservationSid>`` accepts the still-pending reservation and bridges the
+  caller ("When the dequeue succeeds, Twilio bridges the worker to the queued caller and
+  marks the pending Reservation as accepted", https://www.twilio.com/docs/api/errors/14215);
+  a reservation no longer pending fails the dial and the leg ends. With ``accept: true`` the
+  reservation is accepted as soon as the phone answers. The leg's end goes to
+  ``status_callback_url`` as for ``dequeue`` (``completed`` whenever the phone answered).
 - REST (:mod:`.tasks_api`): ``reject`` a pending reservation (optionally moving the worker);
   the task is pending again and not offered to that worker again.
 Must not import: infra.*
@@ -32,14 +42,16 @@ Must not import: infra.*
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .callflow import Process, Signal, Wait
+from . import callee_leg
+from .callflow import Process, Signal, Sleep, Wait
 from .expressions import matches
-from .people import Callee
+from .people import PICK_UP, Callee
 from .state import Record, iso, now
 
 if TYPE_CHECKING:
@@ -89,7 +101,11 @@ class TaskRouterRunner:
     def __init__(self, net: VoiceNetwork) -> None:
         self.net = net
         self.tasks: dict[str, Task] = {}
-        self.idle_since: dict[str, float] = {}
+        # When each worker became idle, as (virtual second, sequence): two workers freed in the
+        # same virtual second keep the order it happened in, never the order they were created
+        # (which concurrent creation makes arbitrary).
+        self.idle_since: dict[str, tuple[float, int]] = {}
+        self._idle_seq = itertools.count()
 
     # -- public --------------------------------------------------------------------------
     def waiting_calls(self) -> list[LiveCall]:
@@ -124,7 +140,7 @@ class TaskRouterRunner:
             return
         self._status(task, status, why)
         if status == "completed" and task.worker_sid:
-            self.idle_since[task.worker_sid] = self.net.sim.now
+            self._idle(task.worker_sid)
         self.dispatch()
 
     # -- tasks ---------------------------------------------------------------------------
@@ -184,7 +200,8 @@ class TaskRouterRunner:
             return None
         order = list(self.net.state.workers)
         return min(
-            eligible, key=lambda w: (self.idle_since.get(w["sid"], -1e9), order.index(w["sid"]))
+            eligible,
+            key=lambda w: (self.idle_since.get(w["sid"], (-1e9, 0)), order.index(w["sid"])),
         )
 
     def _busy(self, worker: Record) -> bool:
@@ -206,7 +223,7 @@ class TaskRouterRunner:
         self.net.sim.at(timeout, lambda: self._timeout(task, reservation, worker, timeout))
         instruction = self._assignment_callback(task, reservation, worker, workflow)
         kind = (instruction or {}).get("instruction")
-        if kind == "dequeue":
+        if kind in ("dequeue", "call"):
             self.net.sim.spawn(self._dequeue(task, reservation, worker, instruction or {}))
         elif kind == "accept":
             self._accept(task, reservation)
@@ -260,8 +277,9 @@ class TaskRouterRunner:
         script = self.net.callees.next_for(to)
         name = worker["friendly_name"]
         call = task.call
-        call.step("agent", f"ringing {name} at {to} (dequeue timeout {ring_limit:g} s)")
-        picks_up = script.kind in ("answer", "voicemail") and script.delay < ring_limit
+        kind = str(instruction.get("instruction"))
+        call.step("agent", f"ringing {name} at {to} ({kind} timeout {ring_limit:g} s)")
+        picks_up = script.kind in PICK_UP and script.delay < ring_limit
         ring = (
             script.delay if script.kind != "no-answer" and script.delay < ring_limit else ring_limit
         )
@@ -283,22 +301,62 @@ class TaskRouterRunner:
             leg_ended("canceled")  # the reservation ended first (timeout, caller gone)
             return
         if not picks_up:
-            outcome = script.kind if script.kind != "answer" else "no-answer"
+            outcome = script.kind if script.kind not in PICK_UP else "no-answer"
             call.step("agent", f"{name}: {outcome} after {ring:g} s")
             leg_ended(outcome if outcome in ("busy", "failed") else "no-answer")
             return
+        if kind == "call" and instruction.get("accept") is not True:
+            taken = yield from self._whisper(task, reservation, name, to, script, instruction, leg)
+            if not taken:
+                leg_ended("completed")
+                return
         self._accept(task, reservation)
         post_work = instruction.get("post_work_activity_sid")
 
         def on_end() -> None:
             self._status(task, "wrapping", "the bridged call ended")
-            self.idle_since[worker["sid"]] = self.net.sim.now
+            self._idle(worker["sid"])
             if post_work:
                 self._move(worker, post_work, call)
             leg_ended("completed")
             self.dispatch()
 
         call.interrupt(Bridge(name, to, script, on_end))
+
+    def _whisper(
+        self, task: Task, reservation: Reservation, name: str, to: str, script: Callee,
+        instruction: dict[str, Any], leg: str,
+    ) -> Process:  # fmt: skip
+        """Run the call instruction's ``url`` on the agent's leg; True when it bridges."""
+        call = task.call
+
+        def spend(seconds: float) -> Process:
+            yield Sleep(seconds)
+            return True
+
+        def log(text: str, request: dict[str, Any]) -> None:
+            if request:
+                call.journey.requests.append(request)
+            if text:
+                call.step("agent", f"{name} {text}")
+
+        params = {
+            "AccountSid": self.net.state.account_sid, "CallSid": leg,
+            "From": str(instruction.get("from") or ""), "To": to, "Direction": "outbound-api",
+            "CallStatus": "in-progress",
+        }  # fmt: skip
+        url = str(instruction.get("url") or "")
+        result = yield from callee_leg.run(self.net, url, "POST", params, script, spend, log)
+        if result.outcome != "queue":
+            call.step("agent", f"{name}: the call was not taken ({result.outcome})")
+            return False
+        if (
+            result.reservation_sid != reservation.sid or reservation.status != "pending"
+            or not call.in_queue
+        ):  # fmt: skip
+            call.step("agent", f"{name}: <Queue reservationSid> failed: the caller is gone")
+            return False
+        return True
 
     def _accept(self, task: Task, reservation: Reservation) -> None:
         self._end(reservation, "accepted")
@@ -345,7 +403,11 @@ class TaskRouterRunner:
             available=activity["available"],
         )  # fmt: skip
         if activity["available"]:
-            self.idle_since.setdefault(worker["sid"], self.net.sim.now)
+            if worker["sid"] not in self.idle_since:
+                self._idle(worker["sid"])
+
+    def _idle(self, worker_sid: str) -> None:
+        self.idle_since[worker_sid] = (self.net.sim.now, next(self._idle_seq))
 
     def _worker(self, ref: str) -> Record:
         for worker in self.net.state.workers.values():

@@ -1,9 +1,10 @@
 """TaskRouter v1 Tasks over REST: the tasks queued calls created, as Twilio serves them.
 
 ``GET /v1/Workspaces/{WS}/Tasks`` (filters ``AssignmentStatus`` - repeatable -,
-``WorkflowSid``, ``TaskQueueSid``), ``GET …/Tasks/{WT}``, and ``POST …/Tasks/{WT}`` with
+``WorkflowSid``, ``TaskQueueSid``, ``TaskQueueName``; oldest first), ``GET …/Tasks/{WT}``, and ``POST …/Tasks/{WT}`` with
 ``AssignmentStatus`` (``completed`` from assigned/wrapping, ``wrapping`` from assigned,
 ``canceled`` from pending/reserved; anything else 400), ``Reason`` and ``Attributes``;
+``GET …/Tasks/{WT}/Reservations/{WR}`` (its ``reservation_status``), and
 ``POST …/Tasks/{WT}/Reservations/{WR}`` with ``ReservationStatus=rejected`` (and optional
 ``WorkerActivitySid``) on a pending reservation (anything else 400). This is
 how a product completes the tasks of a multitasking workspace (Twilio: a task leaves
@@ -28,7 +29,7 @@ from .state import AccountState, Record, iso, now
 from .taskrouter import HOST
 
 if TYPE_CHECKING:
-    from .taskrouter_runner import Task, TaskRouterRunner
+    from .taskrouter_runner import Reservation, Task, TaskRouterRunner
 
 routes = RouteTable()
 _RUNNERS: dict[int, Callable[[], TaskRouterRunner]] = {}
@@ -93,11 +94,19 @@ def _task(call: Call) -> Task:
 def list_tasks(call: Call) -> Reply:
     statuses = call.query.get("AssignmentStatus") or []
     workflow, queue = call.query_arg("WorkflowSid"), call.query_arg("TaskQueueSid")
+    queue_name = call.query_arg("TaskQueueName")
+    named = {
+        sid for sid, q in call.state.task_queues.items() if q.get("friendly_name") == queue_name
+    }
+    runner = _runner(call)
+    # Oldest first: "By default, Tasks are sorted by ascending DateCreated" (OpenAPI,
+    # Tasks list ``Ordering``).
     items: list[Any] = [
-        _record(call, task) for task in _runner(call).tasks.values()
+        _record(call, task) for task in sorted(runner.tasks.values(), key=lambda t: t.created)
         if task.workspace_sid == call.params["WorkspaceSid"]
         and (not statuses or task.status in statuses)
         and workflow in (None, task.workflow_sid) and queue in (None, task.queue_sid)
+        and (queue_name is None or task.queue_sid in named)
     ]  # fmt: skip
     return ok(page_v1(call, items, "tasks"))
 
@@ -131,26 +140,39 @@ def update_task(call: Call) -> Reply:
 )  # fmt: skip
 def update_reservation(call: Call) -> Reply:
     runner = _runner(call)
-    task = runner.tasks.get(call.params["TaskSid"])
-    if task is None or task.workspace_sid != call.params["WorkspaceSid"]:
-        raise not_found(call.path)
-    found = [r for r in task.reservations if r.sid == call.params["Sid"]]
-    if not found:
-        raise not_found(call.path)
-    reservation = found[0]
+    task, reservation = _reservation(call)
     target = call.arg("ReservationStatus")
     if target is not None:
         if target != "rejected" or reservation.status != "pending":
             raise invalid(f"Reservation {reservation.sid} cannot move from "
                           f"{reservation.status} to {target}")  # fmt: skip
         runner.reject(task, reservation, call.arg("WorkerActivitySid"))
+    return ok(_reservation_record(call, task, reservation))
+
+
+@routes.route("GET", HOST, "/v1/Workspaces/{WorkspaceSid}/Tasks/{TaskSid}/Reservations/{Sid}")
+def fetch_reservation(call: Call) -> Reply:
+    return ok(_reservation_record(call, *_reservation(call)))
+
+
+def _reservation(call: Call) -> tuple[Task, Reservation]:
+    task = _runner(call).tasks.get(call.params["TaskSid"])
+    if task is None or task.workspace_sid != call.params["WorkspaceSid"]:
+        raise not_found(call.path)
+    found = [r for r in task.reservations if r.sid == call.params["Sid"]]
+    if not found:
+        raise not_found(call.path)
+    return task, found[0]
+
+
+def _reservation_record(call: Call, task: Task, reservation: Reservation) -> Record:
     worker = call.state.workers.get(reservation.worker_sid) or {}
     base = f"/v1/Workspaces/{task.workspace_sid}/Tasks/{task.sid}/Reservations/{reservation.sid}"
     stamp = iso(now())
-    return ok({
+    return {
         "account_sid": call.state.account_sid, "date_created": stamp, "date_updated": stamp,
         "reservation_status": reservation.status, "sid": reservation.sid,
         "task_sid": task.sid, "worker_name": worker.get("friendly_name"),
         "worker_sid": reservation.worker_sid, "workspace_sid": task.workspace_sid,
         "url": https(HOST, base), "links": {},
-    })  # fmt: skip
+    }  # fmt: skip

@@ -11,10 +11,14 @@ flow's webhook) and runs it. Each verb follows Twilio's TwiML reference (README 
   ``maxLength``); a Recording is stored; ``action`` (default: the current document, POST)
   is requested with ``RecordingUrl``/``RecordingSid``/``RecordingDuration``/``Digits``; an
   empty recording skips the action and continues with the next verb;
-- ``<Dial timeout=30 action method>`` with ``<Number url>`` nouns (or a bare number) ringing
-  at once, first answer wins; ``DialCallStatus`` is ``completed`` for anything that
+- ``<Dial timeout=30 action method>`` with ``<Number url method>`` nouns (or a bare number)
+  ringing at once, first answer wins; ``DialCallStatus`` is ``completed`` for anything that
   answered (a person or the callee's voicemail), else ``busy``/``no-answer``/``failed``;
-  without ``action`` the next verb runs;
+  without ``action`` the next verb runs. A ``<Number url>`` whisper runs on the callee's leg
+  once they answer, while the caller hears ringing (:mod:`.callee_leg`,
+  https://www.twilio.com/docs/voice/twiml/number): a person presses a key when asked, a
+  voicemail does not; a whisper that hangs up leaves the caller unbridged (the dial ends,
+  status assumed ``completed``) and one that runs out connects them;
 - ``<Enqueue workflowSid waitUrl waitUrlMethod action method>`` with ``<Task>`` JSON: see
   :mod:`.queue_runner`.
 
@@ -34,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from . import calls
 from .callflow import Step
 from .internet import DOCUMENT_PARSE_FAILURE, resolve
+from .people import PICK_UP
 
 if TYPE_CHECKING:
     from .voice import LiveCall
@@ -252,7 +257,10 @@ def _dial(call: LiveCall, verb: ET.Element, url: str) -> Process:
         (verb.text or "").strip()
     ]
     whispers = {
-        (child.text or "").strip(): resolve(url, child.get("url", ""))
+        (child.text or "").strip(): (
+            resolve(url, child.get("url", "")),
+            child.get("method", "POST").upper(),
+        )
         for child in verb
         if child.tag == "Number" and child.get("url")
     }
@@ -264,15 +272,16 @@ def _dial(call: LiveCall, verb: ET.Element, url: str) -> Process:
 
 
 def dial(
-    call: LiveCall, targets: list[str], timeout: float, whispers: dict[str, str] | None = None
-) -> Process:
+    call: LiveCall, targets: list[str], timeout: float,
+    whispers: dict[str, tuple[str, str]] | None = None,
+) -> Process:  # fmt: skip
     """Ring ``targets`` at once for ``timeout`` s; returns the ``Dial*`` action parameters."""
     scripts = [(number, call.net.callees.next_for(number)) for number in targets]
     call.step("dial", f"{', '.join(targets)} (timeout {timeout:g} s)")
     answering = [
         (script.delay, number, script)
         for number, script in scripts
-        if script.kind in ("answer", "voicemail") and script.delay < timeout
+        if script.kind in PICK_UP and script.delay < timeout
     ]
     child_sid = call.net.state.new_sid("CA")
     result = {"DialCallSid": child_sid, "DialCallDuration": "0"}
@@ -282,8 +291,15 @@ def dial(
             call.step("dial", f"caller hung up after {delay:g} s of ringing")
             return {**result, "DialCallStatus": "canceled"}
         if number in (whispers or {}):
-            call.fetch((whispers or {})[number], "POST", {"To": number})
-            call.step("whisper", f"{number} hears {(whispers or {})[number]} before the bridge")
+            taken = yield from _whisper(call, number, script, *(whispers or {})[number], child_sid)
+            if taken == "gone":
+                return {**result, "DialCallStatus": "canceled"}
+            if taken != "connect":
+                # Declined (the whisper hung up, or failed): the dialed leg ends unbridged and
+                # the caller goes on. Status assumed "completed" (the callee's phone answered;
+                # unconfirmed: README "Verify on a live account first").
+                call.step("dial", f"{number} did not take the call")
+                return {**result, "DialCallStatus": "completed"}
         talk = yield from connected(call, number, script)
         return {**result, "DialCallStatus": "completed", "DialCallDuration": str(int(talk))}
     failing = [s for _, s in scripts if s.kind in ("busy", "failed")]
@@ -295,6 +311,30 @@ def dial(
     stayed = yield from call.spend(ring)
     call.step("dial", f"{status} after {ring:g} s" if stayed else "caller hung up while ringing")
     return {**result, "DialCallStatus": status if stayed else "canceled"}
+
+
+def _whisper(
+    call: LiveCall, number: str, script: Any, url: str, method: str, child_sid: str
+) -> Process:
+    """``<Number url>``: the whisper runs on the callee's leg while the caller hears ringing;
+    returns :class:`.callee_leg.LegResult` ``outcome`` (``connect`` bridges)."""
+    from . import callee_leg
+
+    heard: list[str] = []
+
+    def log(text: str, request: dict[str, Any]) -> None:
+        if request:
+            call.journey.requests.append(request)
+        if text:
+            heard.append(text)
+
+    params = {
+        "AccountSid": call.net.state.account_sid, "CallSid": child_sid, "ParentCallSid": call.sid,
+        "From": call.from_, "To": number, "Direction": "outbound-dial", "CallStatus": "in-progress",
+    }  # fmt: skip
+    result = yield from callee_leg.run(call.net, url, method, params, script, call.spend, log)
+    call.step("whisper", f"{number} {', '.join(heard)}")
+    return result.outcome
 
 
 def connected(call: LiveCall, who: str, script: Any, label: str | None = None) -> Process:
