@@ -384,3 +384,59 @@ def test_nothing_deployed_is_not_ready_and_says_so(twilio_double: Any) -> None:
         "nothing is deployed"
     )
     assert "  sales  fallback URL: the number has no fallback URL" in out
+
+
+SMS_REPLY = "We are offline right now and will text you back."
+
+
+def _deploy_text(d: Any, tmp_path: Path, text: str, **seed: str) -> None:
+    """``text`` as tmp_path/lines.yaml, its numbers seeded (with ``seed``) and deployed."""
+    (tmp_path / "lines.yaml").write_text(text)
+    config = load_config(tmp_path / "lines.yaml")[0]
+    for line in config.lines:
+        d.seed_number(line.number, voice_url=LEGACY + line.id, **seed)
+    ProgramEngine.for_double(d).up(config, StackSettings(stack="dev"))
+    d.set_dialing_permission("GB", True)
+
+
+def test_an_sms_reply_is_requested_signed_and_a_changed_sms_fallback_names_the_line(
+    twilio_double: Any, tmp_path: Path
+) -> None:
+    d = twilio_double
+    text = (ROOT / "lines.yaml").read_text()
+    text = text.replace("defaults:\n", f'defaults:\n  sms: {{reply: "{SMS_REPLY}"}}\n', 1)
+    _deploy_text(d, tmp_path, text, sms_url="https://legacy.acme.example/sms")
+
+    def run() -> Result:
+        return failover("check", "--format", "json", cwd=tmp_path, environ=credentials(d))
+
+    result = run()
+    assert (result.code, result.stderr) == (ExitCode.OK, "")
+    report = json.loads(result.stdout)
+    sms = [h for e in report["lines"] for h in e["hops"] if h["hop"].startswith("SMS reply GET")]
+    assert len(sms) == 9 and all(h["ok"] for h in sms)
+    reply_url = sms[0]["hop"].split(" ", 3)[3]
+    assert {h["hop"] for h in sms} == {sms[0]["hop"]}  # one shared document for the 9 lines
+    fetched = [r for r in d.voice.internet.log if r["url"].split("?")[0] == reply_url]
+    assert [(r["status"], r["signature_valid"]) for r in fetched] == [(200, True)]  # once
+    d.edit_number("+14155550101", sms_fallback_url="https://console.example/sms")
+    result = run()
+    assert result.code == ExitCode.CHANGES
+    assert [(line, hop) for line, hop, _ in problems(result)] == [
+        ("sales", "SMS fallback URL"),
+        ("sales", "SMS reply GET https://console.example/sms"),
+    ]
+
+
+def test_an_expired_test_makes_the_line_not_ready(twilio_double: Any, tmp_path: Path) -> None:
+    d = twilio_double
+    text = (ROOT / "lines.yaml").read_text()
+    main = "    primary: https://voice.acme.example/main\n"
+    assert main in text
+    until = "    test: {until: 2026-01-01T06:00:00Z}\n"
+    _deploy_text(d, tmp_path, text.replace(main, main + until, 1))
+    result = failover("check", "--format", "json", cwd=tmp_path, environ=credentials(d))
+    assert result.code == ExitCode.CHANGES
+    (found,) = [p for p in problems(result) if p[1] == "test mode"]
+    assert found[0] == "main"
+    assert "expired at 2026-01-01 06:00 UTC" in found[2]

@@ -30,9 +30,11 @@ Must not import: pulumi, twilio, infra.lines, infra.providers, infra.cli.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 
 import phonenumbers
@@ -41,6 +43,7 @@ from infra.account.agents import Roster, on_duty
 from infra.account.drift import Finding, Snapshot
 from infra.account.hops import Hop, Walk, parse_answer, shown
 from infra.account.live import LiveNumber
+from infra.expiry import expired_tests, is_expired
 from infra.model import Line, LinesConfig, Severity
 from infra.twilio.client import NotFoundError, Twilio
 from infra.twilio.concurrency import bounded_map, values
@@ -64,6 +67,10 @@ _DRIFT_HOPS = {
     "studio_flow_status": "Studio flow",
     "task_queue": "queue",
     "queue_agents": "queue",
+    "sms_url": "SMS URL",
+    "sms_application_sid": "SMS URL",
+    "sms_fallback_url": "SMS fallback URL",
+    "sms_fallback_method": "SMS fallback method",
 }
 """Drift fields that are a hop of the line's path; the rest (forward numbers) the walk checks."""
 
@@ -237,11 +244,35 @@ def test_mode_hops(line: Line, account: Account) -> list[Hop]:
         return []
     number = account.numbers.get(line.number)
     since = f" since {number.date_updated} (the number's last change)" if number else ""
+    if is_expired(line, datetime.now(UTC)):  # `test: {until: …}` has passed: remove `test`
+        (expired,) = expired_tests(dataclasses.replace(account.config, lines=(line,)))
+        return [Hop(line.id, "test mode", expired.sentence().split(": ", 1)[1])]
     notice = f"test mode{since}: every call goes to the failover"
     return [Hop(line.id, "test mode", notice=notice)]
 
 
-LINE_CHECKS: list[LineCheck] = [drift_hops, path_hops, secondary_hops, queue_hops, test_mode_hops]
+def sms_hops(line: Line, account: Account) -> list[Hop]:
+    """``sms.reply``: the number's live SMS fallback answers TwiML when requested as Twilio
+    requests it (signed, with its method); URL and method themselves are drift's findings.
+    ``sms.url`` is the customer's server: like ``failover.url``, not requested."""
+    number = account.numbers.get(line.number)
+    if line.sms is None or line.sms.reply is None or number is None:
+        return []
+    url, method = number.sms_fallback_url, number.sms_fallback_method or "POST"
+    if not url:
+        return []  # drift_hops names it
+    _root, problem = parse_answer(account.request(url, method, line))
+    return [Hop(line.id, f"SMS reply {method} {shown(url)}", problem)]
+
+
+LINE_CHECKS: list[LineCheck] = [
+    drift_hops,
+    path_hops,
+    secondary_hops,
+    queue_hops,
+    test_mode_hops,
+    sms_hops,
+]
 """Run in this order for each line; append with ``register``."""
 
 
