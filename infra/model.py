@@ -27,6 +27,7 @@ DEFAULT_HOLD = "Please hold for the next available agent."
 DEFAULT_STILL_HOLDING = "Please continue to hold."
 DEFAULT_NOBODY = "Nobody can take your call right now."
 DEFAULT_POSITION = "You are number {n} in line."
+DEFAULT_CONFIRM = "This is a forwarded call. Press any key to take it."
 DEFAULT_QUEUE_RING_S = 30
 MAX_QUEUE_RING_S = 30
 """An agent's phone rings at most this long: with the whisper (prompt and key press, about
@@ -153,6 +154,8 @@ class Prompts:
     """Said when nobody On Duty serves the queue, before voicemail."""
     position: str = DEFAULT_POSITION
     """Said after the hold prompt each cycle, ``{n}`` replaced by the caller's place in line."""
+    confirm: str = DEFAULT_CONFIRM
+    """Said to whoever answers a confirmed forward (``failover.confirm``) before a key press."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

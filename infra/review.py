@@ -249,9 +249,9 @@ TABLE_HEAD = [
 
 def plan_row(record: dict[str, Any], limit: int = ITEM_MAX) -> str:
     test = (
-        f"â {record.get('test_state', 'test mode')}"
+        f"❌ {record.get('test_state', 'test mode')}"
         if record["test"]
-        else "â queue test"
+        else "❌ queue test"
         if record.get("queue_test")
         else ""
     )

@@ -157,7 +157,9 @@ def line_paths(line: Line, config: LinesConfig | None) -> LinePaths:
         voicemail=DEFAULT_VOICEMAIL_PATH if default else _voicemail_path(vm, goodbye),
         goodbye=_goodbye_path(vm.voice, vm.language, goodbye),
         message=message,
-        confirm=_confirm_path(vm.voice, vm.language) if line.forward_confirm else "",
+        confirm=_confirm_path(vm.voice, vm.language, line.prompts.confirm)
+        if line.forward_confirm
+        else "",
     )
 
 
@@ -214,8 +216,8 @@ def audio_assets(config: LinesConfig) -> dict[str, AudioFile]:
 
 
 @functools.lru_cache(maxsize=1024)
-def _confirm_path(voice: str, language: str) -> str:
-    return shared_path("c", voice, language)
+def _confirm_path(voice: str, language: str, text: str) -> str:
+    return shared_path("c", text, voice, language)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -166,13 +166,17 @@ def run_program(config: LinesConfig, severity: Severity = Severity.MINOR) -> dic
 
 
 def numbers(monitor: CapturingMonitor) -> dict[str, dict[str, Any]]:
-    """Every line's number inputs, over all batches, fallback URLs bound as the provider
-    binds them (``bindings``)."""
+    """Every line's number inputs, over all batches, URLs bound as the provider binds them
+    (``bindings``)."""
     found: dict[str, dict[str, Any]] = {}
     for batch in monitor.by_type("PhoneNumberBatch").values():
         for line, props in batch.inputs["lines"].items():
-            url = bind_url(props["fallback_url"], batch.inputs["bindings"])
-            found[line] = {**props, "fallback_url": url}
+            bound = {
+                key: bind_url(props[key], batch.inputs["bindings"])
+                for key in ("fallback_url", "primary_url", "sms_fallback_url")
+                if key in props
+            }
+            found[line] = {**props, **bound}
     return found
 
 

@@ -260,3 +260,37 @@ def test_a_new_default_goodbye_is_one_build_and_moves_only_lines_whose_words_mov
     assert now["+14155550100"] == numbers["+14155550100"]  # main stays on /v/default.xml
     assert now["+33142685300"] != numbers["+33142685300"]  # paris: its words changed
     assert after.lines[1].prompts.goodbye == "Thanks, goodbye."  # defaults win over the table
+
+
+def test_the_callers_place_in_line_is_said_in_the_lines_language() -> None:
+    config = load(FRENCH_LINE + "    queue: {agents: [alice]}\n")
+    source = render_queue_wait_function(config)
+    assert '"position": "Vous \\u00eates le num\\u00e9ro {n} dans la file d\'attente."' in source
+    english = render_queue_wait_function(
+        load(FRENCH_LINE.replace("fr-CA", "en-US") + "    queue: {agents: [alice]}\n")
+    )
+    assert '"position": "You are number {n} in line."' in english
+
+
+def test_a_confirmed_forward_asks_in_the_lines_language_and_an_override_wins() -> None:
+    forward = """\
+  - id: lyon
+    type: department
+    number: "+33142685302"
+    failover:
+      forward: "+33142685399"
+      confirm: true
+      voicemail: {voice: Polly.Lea, language: fr-FR}
+"""
+    config = load(forward)
+    paths = line_paths(config.lines[0], config)
+    shared = render_environments(config)["shared"]
+    assert (
+        'language="fr-FR" voice="Polly.Lea">Ceci est un appel transféré. Appuyez sur une '
+        "touche pour le prendre.</Say>" in shared[paths.confirm]
+    )
+    own = load(forward + '    prompts: {confirm: "Appel du standard : appuyez sur 1."}\n')
+    own_paths = line_paths(own.lines[0], own)
+    assert own_paths.confirm != paths.confirm  # content-addressed: its own document
+    own_shared = render_environments(own)["shared"]
+    assert "Appel du standard : appuyez sur 1.</Say>" in own_shared[own_paths.confirm]

@@ -17,7 +17,7 @@ from typing import Any
 
 from infra.model import Prompts
 
-KEYS = ("goodbye", "hold", "still_holding", "nobody", "position")
+KEYS = ("goodbye", "hold", "still_holding", "nobody", "position", "confirm")
 
 TRANSLATIONS: dict[str, dict[str, str]] = {
     "en": {
@@ -26,6 +26,7 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "still_holding": Prompts().still_holding,
         "nobody": Prompts().nobody,
         "position": Prompts().position,
+        "confirm": Prompts().confirm,
     },
     "fr": {
         "goodbye": "Merci pour votre message. Au revoir.",
@@ -33,6 +34,7 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "still_holding": "Merci de continuer à patienter.",
         "nobody": "Personne ne peut prendre votre appel pour le moment.",
         "position": "Vous êtes le numéro {n} dans la file d'attente.",
+        "confirm": "Ceci est un appel transféré. Appuyez sur une touche pour le prendre.",
     },
     "de": {
         "goodbye": "Vielen Dank für Ihre Nachricht. Auf Wiederhören.",
@@ -40,6 +42,7 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "still_holding": "Bitte bleiben Sie weiter in der Leitung.",
         "nobody": "Im Moment kann niemand Ihren Anruf entgegennehmen.",
         "position": "Sie sind Nummer {n} in der Warteschlange.",
+        "confirm": "Dies ist ein weitergeleiteter Anruf. Drücken Sie eine beliebige Taste, um ihn anzunehmen.",
     },
     "es": {
         "goodbye": "Gracias por su mensaje. Adiós.",
@@ -47,6 +50,7 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "still_holding": "Por favor, siga esperando.",
         "nobody": "En este momento nadie puede atender su llamada.",
         "position": "Usted es el número {n} en la fila.",
+        "confirm": "Esta es una llamada desviada. Pulse cualquier tecla para atenderla.",
     },
     "it": {
         "goodbye": "Grazie per il suo messaggio. Arrivederci.",
@@ -54,6 +58,7 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "still_holding": "La preghiamo di attendere ancora.",
         "nobody": "Al momento nessuno può rispondere alla sua chiamata.",
         "position": "Lei è il numero {n} in coda.",
+        "confirm": "Questa è una chiamata inoltrata. Prema un tasto qualsiasi per rispondere.",
     },
     "pt": {
         "goodbye": "Obrigado pela sua mensagem. Até logo.",
@@ -61,6 +66,7 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "still_holding": "Por favor, continue aguardando.",
         "nobody": "No momento ninguém pode atender a sua chamada.",
         "position": "Você é o número {n} na fila.",
+        "confirm": "Esta é uma chamada encaminhada. Pressione qualquer tecla para atendê-la.",
     },
     "nl": {
         "goodbye": "Bedankt voor uw bericht. Tot ziens.",
@@ -68,6 +74,7 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "still_holding": "Blijft u alstublieft aan de lijn.",
         "nobody": "Op dit moment kan niemand uw oproep aannemen.",
         "position": "U bent nummer {n} in de wachtrij.",
+        "confirm": "Dit is een doorgeschakelde oproep. Druk op een toets om hem aan te nemen.",
     },
 }
 

@@ -117,14 +117,16 @@ def bind_url(url: Any, bindings: Mapping[str, Any]) -> Any:
 
 
 def _bound_lines(props: dict[str, Any], subject: str) -> dict[str, Any]:
-    """``props["lines"]`` with every fallback URL (voice, and SMS where set) bound (``bindings``)."""
+    """``props["lines"]`` with every URL bound (``bindings``): the voice fallback, the SMS
+    fallback and the primary (a queue test's is the line's queue entry) where set."""
     bindings = props.get("bindings") or {}
     lines: dict[str, Any] = {}
     for line, inputs in (props.get("lines") or {}).items():
         try:
             bound = {**inputs, "fallback_url": bind_url(inputs.get("fallback_url"), bindings)}
-            if "sms_fallback_url" in inputs:  # only lines with `sms` carry one
-                bound["sms_fallback_url"] = bind_url(inputs["sms_fallback_url"], bindings)
+            for key in ("sms_fallback_url", "primary_url"):  # `sms`; `queue.test`'s primary
+                if key in inputs:
+                    bound[key] = bind_url(inputs[key], bindings)
             lines[line] = bound
         except KeyError as exc:
             raise ProviderError(subject, f"{line}: no value bound to {exc.args[0]}") from None

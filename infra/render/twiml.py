@@ -51,7 +51,15 @@ import json
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from infra.model import DEFAULT_GOODBYE, Line, LinesConfig, Severity, TargetKind, Voicemail
+from infra.model import (
+    DEFAULT_CONFIRM,
+    DEFAULT_GOODBYE,
+    Line,
+    LinesConfig,
+    Severity,
+    TargetKind,
+    Voicemail,
+)
 from infra.naming import (
     CONFIRM_ACCEPT_PATH,
     QUEUE_ENV,
@@ -80,7 +88,8 @@ def _speak(
         response.say(text, voice=voice, language=language)
 
 
-CONFIRM_TEXT = "This is a forwarded call. Press any key to take it."
+CONFIRM_TEXT = DEFAULT_CONFIRM
+"""The English confirm whisper; a line's own (translated or overridden) is ``line.prompts.confirm``."""
 CONFIRM_GATHER_S = 6
 """Seconds the forward's callee has to press a key after the prompt (``<Gather timeout>``)."""
 
@@ -128,14 +137,14 @@ def render_message(text: str, voice: str, language: str, audio: str | None = Non
     return _finish(response)
 
 
-def render_confirm(voice: str, language: str) -> str:
+def render_confirm(voice: str, language: str, text: str = CONFIRM_TEXT) -> str:
     """A forward's confirm whisper: any key takes the call (``CONFIRM_ACCEPT_PATH``), no key
     within ``CONFIRM_GATHER_S`` declines it (``<Hangup/>``), so a voicemail never takes it."""
     response = VoiceResponse()
     gather = response.gather(
         num_digits=1, timeout=CONFIRM_GATHER_S, action=CONFIRM_ACCEPT_PATH, method="GET"
     )
-    gather.say(CONFIRM_TEXT, voice=voice, language=language)
+    gather.say(text, voice=voice, language=language)
     response.hangup()
     return _finish(response)
 
@@ -228,7 +237,7 @@ def render_environments(
                 reply = line.sms.reply
                 shared.setdefault(sms_reply_path(reply), render_sms_reply(reply))
             if TargetKind.FORWARD in kinds and paths.confirm and paths.confirm not in shared:
-                shared[paths.confirm] = render_confirm(vm.voice, vm.language)
+                shared[paths.confirm] = render_confirm(vm.voice, vm.language, line.prompts.confirm)
                 shared.setdefault(CONFIRM_ACCEPT_PATH, render_confirm_accept())
         if TargetKind.FORWARD in kinds:
             env = forward_env(line.id)
