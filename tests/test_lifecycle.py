@@ -104,10 +104,17 @@ def test_a_console_edit_is_repaired_by_the_next_up_with_refresh(
     assert run.changed == [] and len(twilio_double.requests) == before
     assert number(twilio_double, SALES)["voice_fallback_url"] == "https://console.example/edit"
 
-    # The refresh reads only: it finds the edit and writes nothing.
+    # The refresh reads only: it finds the edit and writes nothing. It lists the account's
+    # numbers (1,000 a request) instead of fetching each line's number: no GET per number.
     writes = Counter(twilio_double.writes())
+    before = len(twilio_double.requests)
     refreshed, ops = engine.engine.refresh(run.state)
     assert Counter(twilio_double.writes()) == writes
+    reads = [r for r in twilio_double.requests[before:] if "IncomingPhoneNumbers" in r.path]
+    assert reads and all(
+        r.method == "GET" and r.path.endswith("IncomingPhoneNumbers.json") for r in reads
+    )
+    assert len(reads) == 1  # one listing per provider-host process, whatever the line count
     changed = [urn.rsplit("::", 1)[-1] for op, urn in ops if op == "refresh-changed"]
     assert changed == [batch]
     assert (

@@ -70,6 +70,7 @@ from infra.twilio.numbers import (
     fetch_number,
     fetch_number_for_change,
     find_number,
+    read_number,
     refuse_sms_unusable,
     refuse_unusable,
     update_number,
@@ -308,7 +309,7 @@ def restore_line(tw: Twilio, line: str, sid: str, olds: dict[str, Any]) -> list[
 def read_line(tw: Twilio, line: str, sid: str, olds: dict[str, Any]) -> dict[str, Any] | None:
     """The line's outputs with live values, or None when the number left the account."""
     try:
-        number = fetch_number(tw, line, sid)
+        number = read_number(tw, line, sid)  # one listing per refresh, not a GET per line
     except NotFoundError:
         return None
     return _outputs(olds.get("applied_inputs") or {}, number, olds.get("adopted") or {})
