@@ -96,5 +96,10 @@ def numbers(config: LinesConfig, settings: StackSettings, deployment: Deployment
                 bindings=bindings,
                 renamed=renamed or None,
             ),
-            pulumi.ResourceOptions(depends_on=depends),
+            # The batch's outputs hold each number's values found at adoption (to restore them
+            # on removal), and a Console URL may carry user:password@: the whole `lines`
+            # output is stored as a Pulumi secret (encrypted in state; only top-level outputs
+            # can be, https://www.pulumi.com/docs/iac/concepts/resources/options/additionalsecretoutputs/).
+            # The provider host declares acceptSecrets=False, so it still sees plain values.
+            pulumi.ResourceOptions(depends_on=depends, additional_secret_outputs=["lines"]),
         )

@@ -43,6 +43,7 @@ class OptionsMonitor(pulumi.runtime.mocks.MockMonitor):
             "protect": bool(request.protect),
             "dependencies": list(request.dependencies),
             "aliases": [a.spec.name if a.HasField("spec") else a.urn for a in request.aliases],
+            "secret_outputs": list(request.additionalSecretOutputs),
             "inputs": pulumi.runtime.rpc.deserialize_properties(request.object),
         }
         return response
@@ -111,3 +112,14 @@ def test_a_renamed_line_stays_in_its_oldest_ids_batch_and_keeps_its_flow(
     assert monitor.seen["lines"]["inputs"]["renamed"] == {"sales-desk": ["sales"]}
     assert monitor.seen["sales-desk"]["aliases"] == ["sales"]
     assert monitor.seen["fay"]["aliases"] == []
+
+
+def test_number_batches_keep_their_outputs_as_secrets(monitor: OptionsMonitor) -> None:
+    """Each batch's ``lines`` output holds the values found at adoption, which may be Console
+    URLs with credentials: it is registered as a secret output (encrypted in state)."""
+    config, _ = load_bytes(RENAMED.encode(), "lines.yaml")
+    run(config)
+    batches = {n: r for n, r in monitor.seen.items() if r["type"].endswith(":PhoneNumberBatch")}
+    assert batches and all(r["secret_outputs"] == ["lines"] for r in batches.values())
+    others = [r for r in monitor.seen.values() if not r["type"].endswith(":PhoneNumberBatch")]
+    assert all(r["secret_outputs"] == [] for r in others)
