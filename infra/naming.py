@@ -193,6 +193,21 @@ def is_audio_path(path: str) -> bool:
     return path.startswith(AUDIO_DIR)
 
 
+PLAY_SUFFIXES = {
+    ".mp3": "audio/mpeg",
+    ".wav": "audio/wav",
+    ".wave": "audio/wav",
+    ".aif": "audio/aiff",
+    ".aiff": "audio/aiff",
+    ".aifc": "audio/x-aifc",
+    ".gsm": "audio/gsm",
+    ".ulaw": "audio/ulaw",
+}
+"""What ``<Play>`` plays (https://www.twilio.com/docs/voice/twiml/play, "Supported audio file
+types"), by file suffix: ``validate`` accepts these recordings (``infra.lines.audio``) and they
+are uploaded with this content type (``infra.twilio.serverless``)."""
+
+
 ON_DUTY = "On Duty"
 """TaskRouter activity (available) of agents who take queued calls."""
 OFF_DUTY = "Off Duty"

@@ -26,17 +26,8 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from infra.model import AudioFile
+from infra.naming import PLAY_SUFFIXES
 
-PLAY_SUFFIXES = {
-    ".mp3": "audio/mpeg",
-    ".wav": "audio/wav",
-    ".wave": "audio/wav",
-    ".aif": "audio/aiff",
-    ".aiff": "audio/aiff",
-    ".aifc": "audio/x-aifc",
-    ".gsm": "audio/gsm",
-    ".ulaw": "audio/ulaw",
-}
 MAX_AUDIO_BYTES = 25 * 1024 * 1024
 
 

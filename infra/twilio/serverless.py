@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from infra.errors import ProviderError
-from infra.naming import PUBLIC_FUNCTION_PATHS, is_audio_path
+from infra.naming import PLAY_SUFFIXES, PUBLIC_FUNCTION_PATHS, is_audio_path
 from infra.twilio.asset_files import content_bytes, content_digest
 from infra.twilio.client import NotFoundError, Twilio
 from infra.twilio.concurrency import DEFAULT_CONCURRENCY, bounded_map, values
@@ -38,16 +38,7 @@ CONTENT_TYPES = {
     ".xml": "text/xml",
     ".js": "application/javascript",
     ".json": "application/json",
-    # What <Play> plays (https://www.twilio.com/docs/voice/twiml/play, "Supported audio file
-    # types"); recordings from the repository are uploaded with these (infra.lines.audio).
-    ".mp3": "audio/mpeg",
-    ".wav": "audio/wav",
-    ".wave": "audio/wav",
-    ".aif": "audio/aiff",
-    ".aiff": "audio/aiff",
-    ".aifc": "audio/x-aifc",
-    ".gsm": "audio/gsm",
-    ".ulaw": "audio/ulaw",
+    **PLAY_SUFFIXES,  # recordings from the repository (infra.lines.audio)
 }
 KINDS = ("documents", "functions")
 
