@@ -1,7 +1,7 @@
 """Benchmarks printed as ratios and counts measured in one run (no absolute timings asserted).
 
     python -m bench.run            # all figures; a few minutes on 2 cores
-    python -m bench.run --only P1  # one figure (P1, P1w, P2, P3, P4, M)
+    python -m bench.run --only P1  # one figure (P1, P1w, P2, P3, P4, P4s, P5, L, M)
 
 Machines here are noisy, so every figure compares two things measured back to back in the
 same process (P1: best of 5 interleaved runs of each side), or counts requests and writes:
@@ -23,6 +23,8 @@ same process (P1: best of 5 interleaved runs of each side), or counts requests a
   (< 20 MB) and a no-change re-run's writes (0) (``bench/scale.py``);
 - P5 the program's build under mocks, whole process: this version vs 0.2.0 on the same file
   (<= 0.1x time and memory) and this version at 10,000 lines;
+- L  validation time for 8x the bad input (each kind of mistake on every line) and for an
+  8x longer URL (< 16x; quadratic work would measure about 64x) (``bench/linear.py``);
 - M  peak memory of ``validate`` and of the program for a 10,000-line file.
 P3 and P4 run the real program through the real provider host against the Twilio double.
 """
@@ -187,6 +189,12 @@ def p5_build(workdir: Path) -> list[str]:
     return figure(workdir)
 
 
+def linear(workdir: Path) -> list[str]:
+    from bench.linear import linear as figure
+
+    return figure(workdir)
+
+
 def memory(workdir: Path) -> list[str]:
     from bench.memory import memory as figure
 
@@ -201,6 +209,7 @@ FIGURES: dict[str, Callable[[Path], list[str]]] = {
     "P4": p4_apply,
     "P4s": p4_scale,
     "P5": p5_build,
+    "L": linear,
     "M": memory,
 }
 

@@ -312,7 +312,9 @@ def test_a_hanging_webhook_delays_the_caller_by_at_most_the_alert_timeout(
     source = render_alert_function(webhook.url)  # type: ignore[attr-defined]
     outcome = run_node(ALERT_HARNESS, tmp_path, source, "alert.js")
     assert outcome["result"] == {"delivered": False}
-    assert ALERT_TIMEOUT_MS <= outcome["elapsed_ms"] < ALERT_TIMEOUT_MS + 1000
+    # Below the webhook's 5 s proves the abort; no tighter upper bound, as a busy machine can
+    # start node late (timings are for bench/, not tests).
+    assert ALERT_TIMEOUT_MS <= outcome["elapsed_ms"] < webhook.delay_s * 1000
 
 
 def test_render_and_call_queue_provider_route_on_the_same_task_attribute() -> None:
