@@ -16,11 +16,10 @@ from typing import Any
 
 import pytest
 
-from infra import routing
 from infra.model import Severity
 from infra.program import StackSettings
-from infra.render import studio
 from infra.routing import EntryKind, fallback_entries
+from tests.harness.legacy import alert_flow_rule
 from tests.harness.program_engine import ProgramEngine
 from tests.test_scenarios import lines, seed_account
 
@@ -57,21 +56,13 @@ def test_providers_no_longer_declared_still_load_from_their_stored_strings() -> 
 ALERTS = "https://hooks.acme.example/failover"
 
 
-def _alert_flow_rule(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The entry rule of earlier releases: with alerts.webhook every line had a Studio flow
-    (the alert was its first step). Today alerts come from `failover status --notify`."""
-    old_rule = lambda line, severity, *, alerts: alerts  # noqa: E731
-    monkeypatch.setattr(routing, "needs_flow", old_rule)
-    monkeypatch.setattr(studio, "needs_flow", old_rule)
-
-
 def test_state_from_an_earlier_release_refreshes_and_destroys(
     twilio_double: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     recorded = {k: v for k, v in _recorded().items() if k not in NOT_DEPLOYED_SINCE_0_3}
     # An earlier release's stack with alerts.webhook had a Studio flow per line: every stored
     # type is deployed.
-    _alert_flow_rule(monkeypatch)
+    alert_flow_rule(monkeypatch)
     config = dataclasses.replace(lines(), alerts_webhook=ALERTS)
     seed_account(twilio_double, config)
     engine = ProgramEngine.for_double(twilio_double)
@@ -111,7 +102,7 @@ def test_alert_flows_of_an_earlier_release_are_deleted_after_the_numbers_leave_t
     seed_account(d, config)
     engine = ProgramEngine.for_double(d)
     with monkeypatch.context() as old:
-        _alert_flow_rule(old)
+        alert_flow_rule(old)
         before = engine.up(config, StackSettings(stack="dev")).state
     flows = {f["webhook_url"] for f in d.state.flows.values()}
     assert len(flows) == 11
