@@ -28,6 +28,8 @@ DEFAULT_STILL_HOLDING = "Please continue to hold."
 DEFAULT_NOBODY = "Nobody can take your call right now."
 DEFAULT_POSITION = "You are number {n} in line."
 DEFAULT_CONFIRM = "This is a forwarded call. Press any key to take it."
+DEFAULT_AGENT_CALL = "Call for {line} from {caller}. Press 1 to accept."
+DEFAULT_WITHHELD = "a withheld number"
 DEFAULT_QUEUE_RING_S = 30
 MAX_QUEUE_RING_S = 30
 """An agent's phone rings at most this long: with the whisper (prompt and key press, about
@@ -156,6 +158,11 @@ class Prompts:
     """Said after the hold prompt each cycle, ``{n}`` replaced by the caller's place in line."""
     confirm: str = DEFAULT_CONFIRM
     """Said to whoever answers a confirmed forward (``failover.confirm``) before a key press."""
+    agent_call: str = DEFAULT_AGENT_CALL
+    """The whisper an agent hears on picking up a queued call, ``{line}`` replaced by the line's
+    name and ``{caller}`` by the caller's digits (or ``withheld``). Only 1 takes the call."""
+    withheld: str = DEFAULT_WITHHELD
+    """Said for ``{caller}`` in ``agent_call`` when the caller withheld their number."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

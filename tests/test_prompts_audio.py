@@ -3,7 +3,10 @@ makes of them, the documents they render to, and how plan and diff word them."""
 
 from __future__ import annotations
 
+import shutil
 from typing import Any
+
+import pytest
 
 from infra.compare import compare
 from infra.describe import describe_chain, line_summary
@@ -11,7 +14,7 @@ from infra.lines.load import load_bytes
 from infra.lines.prompts import TRANSLATIONS, resolve
 from infra.model import DEFAULT_GOODBYE, LinesConfig, Severity
 from infra.naming import DEFAULT_VOICEMAIL_PATH
-from infra.render.functions import render_queue_wait_function
+from infra.render.functions import render_agent_whisper_function, render_queue_wait_function
 from infra.render.twiml import render_environments
 from infra.routing import line_paths
 
@@ -294,3 +297,32 @@ def test_a_confirmed_forward_asks_in_the_lines_language_and_an_override_wins() -
     assert own_paths.confirm != paths.confirm  # content-addressed: its own document
     own_shared = render_environments(own)["shared"]
     assert "Appel du standard : appuyez sur 1.</Say>" in own_shared[own_paths.confirm]
+
+
+def _whisper(config: LinesConfig, caller: str) -> str:
+    """The TwiML ``/agent-whisper`` answers an agent's phone with, run in node."""
+    from tests.twilio_double.internet import Internet
+    from tests.twilio_double.runtime import run_function
+
+    source = render_agent_whisper_function(config)
+    event = {"line": config.lines[0].id, "reservation": "WR" + "0" * 32, "caller": caller}
+    result = run_function(source, {"DOMAIN_NAME": "svc-1234.twil.io"}, event, Internet())
+    assert result["status"] == 200, result
+    return str(result["body"])
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_a_queues_agent_hears_the_whisper_in_the_lines_language() -> None:
+    named = FRENCH_LINE.replace("id: paris", "id: paris\n    name: Paris")
+    config = load(named + "    queue: {agents: [alice]}\n")
+    assert (
+        '<Say voice="Polly.Chantal" language="fr-CA">Appel pour Paris de 3 3 6 1 2 3 4 5 6 7 8.'
+        " Appuyez sur 1 pour répondre.</Say>"
+    ) in _whisper(config, "+33612345678")
+    assert "Appel pour Paris de un numéro masqué." in _whisper(config, "anonymous")
+    own = load(
+        FRENCH_LINE.replace("id: paris", "id: paris\n    name: Paris $& Co")
+        + '    prompts: {agent_call: "{caller} pour {line} : tapez 1."}\n'
+        + "    queue: {agents: [alice]}\n"
+    )
+    assert "3 3 1 4 2 6 8 5 3 9 9 pour Paris $&amp; Co : tapez 1." in _whisper(own, "+33142685399")

@@ -17,7 +17,16 @@ from typing import Any
 
 from infra.model import Prompts
 
-KEYS = ("goodbye", "hold", "still_holding", "nobody", "position", "confirm")
+KEYS = (
+    "goodbye",
+    "hold",
+    "still_holding",
+    "nobody",
+    "position",
+    "confirm",
+    "agent_call",
+    "withheld",
+)
 
 TRANSLATIONS: dict[str, dict[str, str]] = {
     "en": {
@@ -27,6 +36,8 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "nobody": Prompts().nobody,
         "position": Prompts().position,
         "confirm": Prompts().confirm,
+        "agent_call": Prompts().agent_call,
+        "withheld": Prompts().withheld,
     },
     "fr": {
         "goodbye": "Merci pour votre message. Au revoir.",
@@ -35,6 +46,8 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "nobody": "Personne ne peut prendre votre appel pour le moment.",
         "position": "Vous êtes le numéro {n} dans la file d'attente.",
         "confirm": "Ceci est un appel transféré. Appuyez sur une touche pour le prendre.",
+        "agent_call": "Appel pour {line} de {caller}. Appuyez sur 1 pour répondre.",
+        "withheld": "un numéro masqué",
     },
     "de": {
         "goodbye": "Vielen Dank für Ihre Nachricht. Auf Wiederhören.",
@@ -43,6 +56,8 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "nobody": "Im Moment kann niemand Ihren Anruf entgegennehmen.",
         "position": "Sie sind Nummer {n} in der Warteschlange.",
         "confirm": "Dies ist ein weitergeleiteter Anruf. Drücken Sie eine beliebige Taste, um ihn anzunehmen.",
+        "agent_call": "Anruf für {line} von {caller}. Drücken Sie die 1, um anzunehmen.",
+        "withheld": "einer unterdrückten Nummer",
     },
     "es": {
         "goodbye": "Gracias por su mensaje. Adiós.",
@@ -51,6 +66,8 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "nobody": "En este momento nadie puede atender su llamada.",
         "position": "Usted es el número {n} en la fila.",
         "confirm": "Esta es una llamada desviada. Pulse cualquier tecla para atenderla.",
+        "agent_call": "Llamada para {line} de {caller}. Pulse 1 para atenderla.",
+        "withheld": "un número oculto",
     },
     "it": {
         "goodbye": "Grazie per il suo messaggio. Arrivederci.",
@@ -59,6 +76,8 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "nobody": "Al momento nessuno può rispondere alla sua chiamata.",
         "position": "Lei è il numero {n} in coda.",
         "confirm": "Questa è una chiamata inoltrata. Prema un tasto qualsiasi per rispondere.",
+        "agent_call": "Chiamata per {line} da {caller}. Prema 1 per rispondere.",
+        "withheld": "un numero nascosto",
     },
     "pt": {
         "goodbye": "Obrigado pela sua mensagem. Até logo.",
@@ -67,6 +86,8 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "nobody": "No momento ninguém pode atender a sua chamada.",
         "position": "Você é o número {n} na fila.",
         "confirm": "Esta é uma chamada encaminhada. Pressione qualquer tecla para atendê-la.",
+        "agent_call": "Chamada para {line} de {caller}. Pressione 1 para atender.",
+        "withheld": "um número oculto",
     },
     "nl": {
         "goodbye": "Bedankt voor uw bericht. Tot ziens.",
@@ -75,6 +96,8 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "nobody": "Op dit moment kan niemand uw oproep aannemen.",
         "position": "U bent nummer {n} in de wachtrij.",
         "confirm": "Dit is een doorgeschakelde oproep. Druk op een toets om hem aan te nemen.",
+        "agent_call": "Oproep voor {line} van {caller}. Druk op 1 om aan te nemen.",
+        "withheld": "een afgeschermd nummer",
     },
 }
 

@@ -94,12 +94,15 @@ def render_assignment_function(config: LinesConfig) -> str:
 
 
 def render_agent_whisper_function(config: LinesConfig) -> str:
-    """Source of the ``/agent-whisper`` Function: per queued line its name and voice."""
+    """Source of the ``/agent-whisper`` Function: per queued line its name, voice and whisper
+    text (``prompts.agent_call``, in the line's language)."""
     lines = {
         line.id: {
             "name": line.display_name,
             "voice": line.voicemail.voice,
             "language": line.voicemail.language,
+            "call": line.prompts.agent_call,
+            "withheld": line.prompts.withheld,
         }
         for line in config.queued_lines
     }

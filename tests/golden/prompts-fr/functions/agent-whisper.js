@@ -6,7 +6,8 @@
 // whose `url` is this Function: Twilio runs it on the agent's leg once the agent's phone
 // answers ("A valid TwiML URI that is executed on the answering Worker's leg",
 // twilio-taskrouter.js `Reservation.call`; Twilio's OpenAPI, Reservation `CallUrl`).
-// - First request: "Call for <line> from <caller>. Press 1 to accept." in a `<Gather
+// - First request: the line's `prompts.agent_call` (English: "Call for <line> from <caller>.
+//   Press 1 to accept.", in the line's language and voice) in a `<Gather
 //   numDigits="1">`, then `<Hangup/>`. With no key within WHISPER_GATHER_S seconds Twilio
 //   goes on to the next verb (https://www.twilio.com/docs/voice/twiml/gather), so a phone's
 //   own voicemail, an unattended phone or a pocket answer hangs up and never takes the
@@ -19,30 +20,32 @@
 //   the dial fails and the leg ends.
 // - any other key: declined, `<Hangup/>` (same as no key).
 // The caller's number is spoken digit by digit (a new outbound call may only show a Twilio
-// or verified number as caller ID, docs/design/queue.md D9); "a withheld number" when the
-// caller withheld it. Requests are Voice requests, signed, so this Function stays
-// `protected`. It makes no REST call.
+// or verified number as caller ID, docs/design/queue.md D9); the line's `prompts.withheld`
+// ("a withheld number") when the caller withheld it. Requests are Voice requests, signed,
+// so this Function stays `protected`. It makes no REST call.
 'use strict';
 
-// Per queued line: display name and the voice of the line's prompts.
+// Per queued line: display name, the voice of the line's prompts, the whisper's text.
 const LINES = {
   "paris": {
+    "call": "Appel pour {line} de {caller}. Appuyez sur 1 pour r\u00e9pondre.",
     "language": "fr-FR",
     "name": "Support Paris",
-    "voice": "Polly.Celine"
+    "voice": "Polly.Celine",
+    "withheld": "un num\u00e9ro masqu\u00e9"
   }
 };
 const WHISPER_GATHER_S = 6;
 const WHISPER_PATH = "/agent-whisper";
 const ACCEPT_DIGIT = '1';
 
-function spoken(caller) {
+function spoken(caller, withheld) {
   // E.164 digits read one by one. What Twilio puts in `From` for a withheld number is
   // assumed ("anonymous", or "+266696687", which spells ANONYMOUS): unconfirmed; if it is
-  // something else the agent hears those digits instead of "a withheld number".
+  // something else the agent hears those digits instead of `withheld`.
   const digits = String(caller || '').replace(/[^0-9]/g, '');
   if (digits.length < 5 || digits === '266696687') {
-    return 'a withheld number';
+    return withheld;
   }
   return digits.split('').join(' ');
 }
@@ -73,7 +76,10 @@ exports.handler = (context, event, callback) => {
     });
     gather.say(
       { voice: line.voice, language: line.language },
-      'Call for ' + line.name + ' from ' + spoken(event.caller) + '. Press 1 to accept.',
+      // Replacer functions: a `$` in a line's name is not a replacement pattern.
+      line.call
+        .replace('{line}', () => line.name)
+        .replace('{caller}', () => spoken(event.caller, line.withheld)),
     );
     twiml.hangup();
     return callback(null, twiml);
