@@ -11,10 +11,13 @@ same process (P1: best of 5 interleaved runs of each side), or counts requests a
   as users run it: whole processes, at 1,000 and 10,000 lines, with bytecode caches (and
   without, when the shell disables them);
 - P2 wall time of ``failover drift`` (a whole process) over a deployed 500-line stack with
-  100 ms per request vs ceil(requests / concurrency) x 100 ms (<= 2x), and its number
-  listing vs the lower bound ceil(N/1000) (``bench/drift.py``);
-- P3 writes on a no-change run (0), a one-line change (1, plus a Validate for a flow) and
-  50 changed greetings (50 uploads, 1 build, 1 deployment);
+  100 ms per request vs a whole ``failover validate`` process on the same file plus
+  ceil(requests / concurrency) x 100 ms (<= 2x), and its number listing vs the lower bound
+  ceil(N/1000) (``bench/drift.py``);
+- P3 writes on a no-change run (0), one-line changes (a forward number: its forward
+  document, 1 build and 1 deployment; a primary URL or test mode: 1 number update) and 50
+  changed greetings (their voicemail and forward documents; one build per environment
+  touched; no number write);
 - P4 wall time of a first apply of a 1,000-line file with 100 ms per request vs the bound
   the dependency chain and the provider host's 4 concurrent calls set (<= 1.2x), with the
   bound's derivation (``bench/apply.py``);
