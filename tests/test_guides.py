@@ -125,6 +125,9 @@ def test_outage_runbook_declares_watches_and_ends_a_severe_outage(
     assert left.recording_sid
     listed = failover("voicemails", "--line", "sales", cwd=tmp_path, environ=env)
     assert listed.code == ExitCode.OK and "+1 628-555-0199" in listed.stdout
+    # Every answered call's task was completed: nothing for the sweep to do.
+    swept = failover("agents", "sweep", "--dry-run", "--stack", "dev", cwd=tmp_path, environ=env)
+    assert (swept.code, swept.stdout) == (ExitCode.OK, "0 open tasks; would complete 0\n")
 
     # 4. End it.
     (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  failover:severity: minor\n")

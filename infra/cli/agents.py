@@ -1,4 +1,4 @@
-"""``failover agents [list|on|off|links] [AGENT...]``: the call queues' agents, live.
+"""``failover agents [list|on|off|links|sweep] [AGENT...]``: the call queues' agents, live.
 
 - ``list`` (default): per queued line, each agent's live activity (On Duty / Off Duty) and
   since when; at severity severe (``--stack``'s ``failover:severity`` or ``--severity``), a
@@ -8,9 +8,14 @@
 - ``links [AGENT...]``: each agent's personal page link, signed with the secret the deployed
   ``/agents`` Function checks (read from the stack's Serverless environment, never printed).
   Rotate ``failover:agentLinkSecret`` and ``pulumi up`` to revoke every link.
+- ``sweep [--dry-run]``: complete the queue tasks still ``assigned``/``wrapping`` after their
+  caller's call ended, which hold an agent's capacity so TaskRouter offers them no call
+  (``infra.account.sweep``: the backstop for a lost ``/agent-status`` callback). Tasks whose
+  call is still on or cannot be read are listed and left alone.
 
-Exit codes: 0 done, 1 Twilio failure or nothing deployed, 2 unknown agent id (nothing
-changed). Must not import: twilio (the account is read through infra.account only).
+Exit codes: 0 done (sweep: nothing stuck, or all completed), 1 Twilio failure or nothing
+deployed, 2 unknown agent id (nothing changed), 3 ``sweep --dry-run`` found stuck tasks.
+Must not import: twilio (the account is read through infra.account only).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import json
 from typing import Any
 
 from infra.account.agents import Roster, on_duty_warnings, read_roster, set_duty, stack_page
+from infra.account.sweep import OpenTask, complete, open_tasks
 from infra.agent_links import agent_link
 from infra.cli.env import Env
 from infra.cli.options import add_format
@@ -31,13 +37,14 @@ from infra.model import LinesConfig, Severity
 from infra.stack import DEFAULT_LINES_FILE, deprecated_key_warnings, read_stack_file
 from infra.twilio.client import connect
 
-HELP = "list the call queues' agents live (On/Off Duty, since when), set them On or Off Duty, print their page links"
+HELP = "list the call queues' agents live (On/Off Duty, since when), set their duty, print their page links, sweep stuck tasks"
 
 EXAMPLES = """  failover agents --stack prod                 # who is On Duty, per queued line
   failover agents off bob                      # bob is Off Duty (admins)
-  failover agents links alice --stack prod     # alice's personal page link"""
+  failover agents links alice --stack prod     # alice's personal page link
+  failover agents sweep --dry-run              # tasks whose call ended but that hold an agent"""
 
-ACTIONS = ("list", "on", "off", "links")
+ACTIONS = ("list", "on", "off", "links", "sweep")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,6 +70,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=[s.value for s in Severity],
         help="the severity the stack is deployed with (default: the stack's failover:severity, else minor)",
     )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="sweep: list the stuck tasks without completing them (exit 3 when there are some)",
+    )
     add_format(parser)
 
 
@@ -81,6 +93,9 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
         env.err(
             f"failover agents: unknown agent {', '.join(unknown)}; agents of queued lines: {', '.join(queued)}"
         )
+        return ExitCode.USAGE
+    if args.action == "sweep" and args.agents:
+        env.err("failover agents sweep: takes no agent ids; it sweeps every queue of the stack")
         return ExitCode.USAGE
     if args.action in ("on", "off") and not args.agents:
         env.err(
@@ -101,6 +116,8 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
         env.out(_links(config, links, args.format))
         return ExitCode.OK
     roster = read_roster(tw, config)
+    if args.action == "sweep":
+        return _sweep(tw, roster, args.dry_run, args.format, env)
     missing = [a for a in (args.agents or queued) if a not in roster.agents]
     if missing:
         raise InfraError(
@@ -120,6 +137,53 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
         env.err(f"warning: {problem}")
     env.out(_listing(config, roster, problems, args.format))
     return ExitCode.OK
+
+
+def _sweep(tw: Any, roster: Roster, dry_run: bool, fmt: str, env: Env) -> ExitCode:
+    tasks = open_tasks(tw, roster.workspace_sid)
+    stuck = [task for task in tasks if task.stuck]
+    if not dry_run:
+        for task in stuck:
+            complete(tw, roster.workspace_sid, task)
+    env.out(_swept(tasks, dry_run, fmt))
+    return ExitCode.CHANGES if dry_run and stuck else ExitCode.OK
+
+
+def _action(task: OpenTask, dry_run: bool) -> str:
+    if not task.stuck:
+        return "left: the call is still on" if task.call_status else "left: no call to check"
+    return "would complete" if dry_run else "completed"
+
+
+def _swept(tasks: list[OpenTask], dry_run: bool, fmt: str) -> str:
+    rows = [
+        {
+            "task": t.sid, "line": t.line, "assignment_status": t.assignment_status,
+            "age_s": t.age_s, "call_sid": t.call_sid, "call_status": t.call_status or None,
+            "action": _action(t, dry_run),
+        }
+        for t in tasks
+    ]  # fmt: skip
+    stuck = sum(1 for t in tasks if t.stuck)
+    verb = "would complete" if dry_run else "completed"
+    summary = f"{len(tasks)} open task{'' if len(tasks) == 1 else 's'}; {verb} {stuck}"
+    if fmt == "json":
+        document = {"format_version": FORMAT_VERSION, "dry_run": dry_run, "tasks": rows}
+        return json.dumps(document, indent=2)
+    if fmt == "markdown":
+        out = ["| Task | Line | Status | Age | Caller's call | Action |", "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+        out += [
+            f"| `{r['task']}` | {r['line']} | {r['assignment_status']} | {r['age_s']} s | "
+            f"{r['call_status'] or 'unknown'} | {r['action']} |"
+            for r in rows
+        ]
+        return "\n".join([*out, "", summary]) if rows else summary
+    out = [
+        f"{r['task']}  line {r['line'] or '?'}  {r['assignment_status']} for {r['age_s']} s  "
+        f"call {r['call_status'] or 'unknown'}: {r['action']}"
+        for r in rows
+    ]
+    return "\n".join([*out, summary])
 
 
 def _queued_agents(config: LinesConfig) -> list[str]:
