@@ -28,7 +28,7 @@ same process (P1: best of 5 interleaved runs of each side), or counts requests a
   (<= 0.1x time and memory) and this version at 10,000 lines;
 - L  validation time for 8x the bad input (each kind of mistake on every line) and for an
   8x longer URL (< 16x; quadratic work would measure about 64x) (``bench/linear.py``);
-- M  peak memory of ``validate`` and of the program for a 10,000-line file.
+- M  peak memory of ``validate`` and of the program for a 10,000-line organisation.
 P3 and P4 run the real program through the real provider host against the Twilio double.
 """
 

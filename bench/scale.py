@@ -153,9 +153,31 @@ def _build(cwd: Path, path: Path) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _release_commit(tag: str) -> str:
+    """The release's commit: its tag, or in a clone without tags the commit whose message
+    starts "Release 0.2.0:" (how this project commits a release: CHANGELOG's section and the version
+    in one commit)."""
+    git = ["git", "-C", str(ROOT)]
+    found = subprocess.run(  # noqa: S603 - git, fixed arguments
+        [*git, "rev-parse", "--verify", "-q", f"{tag}^{{commit}}"], capture_output=True, text=True
+    )
+    if found.returncode == 0:
+        return found.stdout.strip()
+    message = f"^Release {tag.removeprefix('v')}:"
+    logged = subprocess.run(  # noqa: S603 - git, fixed arguments
+        [*git, "log", "--all", "-1", "--format=%H", f"--grep={message}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    if not logged.stdout.strip():
+        raise OSError(f"no tag {tag} and no commit 'Release {tag.removeprefix('v')}: …'")
+    return logged.stdout.strip()
+
+
 def _release(tag: str, into: Path) -> Path:
     archive = subprocess.run(  # noqa: S603 - git, fixed arguments
-        ["git", "archive", "--format=tar", tag],  # noqa: S607
+        ["git", "archive", "--format=tar", _release_commit(tag)],  # noqa: S607
         cwd=ROOT,
         capture_output=True,
         check=True,
