@@ -80,8 +80,12 @@ def test_a_task_left_open_by_a_lost_completion_is_swept_and_the_agent_gets_calls
 def test_nothing_to_sweep_after_calls_that_ended_normally(d: TwilioDouble) -> None:
     on_duty(d, "carol")
     assert carol_answers(d, "+15550000004")
+    before = len(d.requests)
     code, report = sweep(d, "--dry-run")
     assert (code, report["tasks"]) == (ExitCode.OK, [])
+    # One workspace lookup and one task list: no worker or activity reads.
+    made = [(r.method, r.path.rsplit("/", 1)[-1]) for r in d.requests[before:]]
+    assert made == [("GET", "Workspaces"), ("GET", "Tasks")]
 
 
 def test_the_text_report_names_each_task_and_what_was_done(d: TwilioDouble) -> None:

@@ -52,8 +52,8 @@ class Roster:
     """Activity friendly name -> SID."""
 
 
-def read_roster(tw: Twilio, config: LinesConfig) -> Roster:
-    """Workers of the stack's workspace; InfraError when the workspace is not deployed."""
+def find_workspace(tw: Twilio, config: LinesConfig) -> str:
+    """SID of the stack's TaskRouter workspace (one request); InfraError when not deployed."""
     name = workspace_name(config.account)
     spaces = tw.rest.taskrouter.v1.workspaces
     with tw.errors("stack", f"look up TaskRouter workspace {name!r}", writes=False):
@@ -62,7 +62,13 @@ def read_roster(tw: Twilio, config: LinesConfig) -> Roster:
         ]
     if not found:
         raise InfraError(f"TaskRouter workspace {name} is missing: deploy the stack first")
-    ws = spaces(found[0].sid)
+    return text(found[0].sid)
+
+
+def read_roster(tw: Twilio, config: LinesConfig) -> Roster:
+    """Workers of the stack's workspace; InfraError when the workspace is not deployed."""
+    workspace_sid = find_workspace(tw, config)
+    ws = tw.rest.taskrouter.v1.workspaces(workspace_sid)
     wanted = {agent.id.casefold(): agent.id for agent in config.agents}
     with tw.errors("stack", "list TaskRouter workers", writes=False):
         workers = list(ws.workers.list(page_size=1000))
@@ -80,7 +86,7 @@ def read_roster(tw: Twilio, config: LinesConfig) -> Roster:
                 available=bool(worker.available),
                 since=since.strftime("%Y-%m-%dT%H:%M:%SZ") if since else "",
             )
-    return Roster(text(found[0].sid), agents, activities)
+    return Roster(workspace_sid, agents, activities)
 
 
 def set_duty(tw: Twilio, roster: Roster, agent_id: str, on: bool) -> None:

@@ -24,7 +24,14 @@ import argparse
 import json
 from typing import Any
 
-from infra.account.agents import Roster, on_duty_warnings, read_roster, set_duty, stack_page
+from infra.account.agents import (
+    Roster,
+    find_workspace,
+    on_duty_warnings,
+    read_roster,
+    set_duty,
+    stack_page,
+)
 from infra.account.sweep import OpenTask, complete, open_tasks
 from infra.agent_links import agent_link
 from infra.cli.env import Env
@@ -115,9 +122,9 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
         links = {a: agent_link(domain, a, secret) for a in (args.agents or queued)}
         env.out(_links(config, links, args.format))
         return ExitCode.OK
-    roster = read_roster(tw, config)
     if args.action == "sweep":
-        return _sweep(tw, roster, args.dry_run, args.format, env)
+        return _sweep(tw, find_workspace(tw, config), args.dry_run, args.format, env)
+    roster = read_roster(tw, config)
     missing = [a for a in (args.agents or queued) if a not in roster.agents]
     if missing:
         raise InfraError(
@@ -139,12 +146,12 @@ def run(args: argparse.Namespace, env: Env) -> ExitCode:
     return ExitCode.OK
 
 
-def _sweep(tw: Any, roster: Roster, dry_run: bool, fmt: str, env: Env) -> ExitCode:
-    tasks = open_tasks(tw, roster.workspace_sid)
+def _sweep(tw: Any, workspace_sid: str, dry_run: bool, fmt: str, env: Env) -> ExitCode:
+    tasks = open_tasks(tw, workspace_sid)
     stuck = [task for task in tasks if task.stuck]
     if not dry_run:
         for task in stuck:
-            complete(tw, roster.workspace_sid, task)
+            complete(tw, workspace_sid, task)
     env.out(_swept(tasks, dry_run, fmt))
     return ExitCode.CHANGES if dry_run and stuck else ExitCode.OK
 
