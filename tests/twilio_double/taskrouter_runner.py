@@ -151,6 +151,8 @@ class TaskRouterRunner:
         workflow = self.net.state.workflows.get(workflow_sid)
         if workflow is None:
             return None
+        # Tasks made by <Enqueue> carry the caller's call_sid (a dequeue needs it:
+        # https://www.twilio.com/docs/api/errors/40140); `failover agents sweep` reads it.
         attributes = {**attributes, "call_sid": call.sid, "from": call.from_, "to": call.to}
         queue_sid, timeout = _route(workflow, attributes)
         task = Task(

@@ -139,7 +139,9 @@ class LiveCall:
             self.sim.fire(self._holding, "hangup")
 
     def finish(self) -> None:
-        """The call is over: fill the journey's outcome and the Call record."""
+        """The call is over: fill the journey's outcome and the Call record (status
+        ``completed``, one of the ended Call status values,
+        https://www.twilio.com/docs/voice/api/call-resource; until then ``in-progress``)."""
         self.hang_up("end of call", by_caller=False)
         journey = self.journey
         journey.ended = self.sim.now
